@@ -1,0 +1,40 @@
+# esd-containers: the two commands the README starts with are `make validate` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-system setup-python validate test lint unit format
+
+setup: setup-system setup-python
+
+# Debian packages of the local site (Open MPI, UCX, libfabric, PMIx, MPICH, Slurm+munge,
+# Charliecloud, debootstrap, squashfs-tools, docker-registry, openssh-server). Idempotent.
+setup-system:
+	bash scripts/setup-local.sh
+
+setup-python: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,site]'
+	touch $@
+
+validate: setup
+	$(VENV)/bin/esdc validate --site local
+
+lint: setup-python
+	$(VENV)/bin/ruff check builder tests
+	$(VENV)/bin/ruff format --check builder tests
+	$(VENV)/bin/mypy
+
+format: setup-python
+	$(VENV)/bin/ruff format builder tests
+	$(VENV)/bin/ruff check --fix builder tests
+
+unit: setup-python
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test: setup lint
+	$(PY) -m pytest $(PYTEST_ARGS)
