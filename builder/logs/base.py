@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
-from builder.model.analysis import Evidence, Finding, PathUse
+from builder.model.analysis import Evidence, Finding, PathUse, Severity
 
 #: Evidence lines kept per fact; more would only repeat the same rank's story.
 MAX_EVIDENCE = 8
@@ -66,6 +66,15 @@ def add_evidence(target: list[Evidence], evidence: Evidence) -> None:
     """Append ``evidence`` unless the list already holds :data:`MAX_EVIDENCE` lines."""
     if len(target) < MAX_EVIDENCE:
         target.append(evidence)
+
+
+class CodeInfo(BaseModel):
+    """A finding code's documentation entry; each analyser module exposes ``CODES: list[CodeInfo]``."""
+
+    code: str
+    severity: Severity
+    library: str | None
+    summary: str
 
 
 class LineAnalyser(ABC):
