@@ -1,4 +1,4 @@
-"""Site profiles: everything the toolkit must know about one machine room, nothing about an environment."""
+"""Site profiles: all the toolkit must know about one machine room, nothing about an environment."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from builder.model.analysis import PathClass
+from builder.model.env import Buildcache
 
 Scheduler = Literal["slurm", "unicore", "local"]
 FabricKind = Literal["ib", "roce", "cxi", "efa", "opa", "tcp"]
 RuntimeKind = Literal["apptainer", "charliecloud"]
+SoftwareSource = Literal["spack", "os_packages"]
 
 
 class _Strict(BaseModel):
@@ -20,7 +22,9 @@ class _Strict(BaseModel):
 class PmixInfo(_Strict):
     """The host's PMIx, as Slurm's ``mpi/pmix`` plugin was built against it."""
 
-    version: str = Field(description="Host PMIx version, e.g. '4.2.2'; the major must match the image's.")
+    version: str = Field(
+        description="Host PMIx version, e.g. '4.2.2'; the major must match the image's."
+    )
 
     @property
     def major(self) -> int:
@@ -44,10 +48,12 @@ class Fabric(_Strict):
     inter_node: list[PathClass] = Field(description="Path classes acceptable between nodes.")
     intra_node: list[PathClass] = Field(description="Path classes acceptable within a node.")
     ucx_tls: str | None = None
-    ofi_providers: list[str] = Field(default_factory=list, description="Usable libfabric providers.")
+    ofi_providers: list[str] = Field(
+        default_factory=list, description="Usable libfabric providers."
+    )
     os_packages: list[str] = Field(
         default_factory=list,
-        description="Runtime OS packages the final image needs for this fabric (rdma-core providers...).",
+        description="Runtime OS packages the final image needs for this fabric (rdma-core...).",
     )
 
 
@@ -69,7 +75,8 @@ class Runtime(_Strict):
     binds: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
     join_namespace: bool = Field(
-        default=False, description="Charliecloud: run ranks of a node in one namespace (ch-run --join)."
+        default=False,
+        description="Charliecloud: run ranks of a node in one namespace (ch-run --join).",
     )
     nv: bool = Field(default=False, description="Apptainer --nv for GPU nodes.")
 
@@ -106,13 +113,30 @@ class SiteProfile(_Strict):
     transfer: Transfer = Field(default_factory=Transfer)
     accounts: list[str] = Field(default_factory=list)
     partitions: dict[str, str] = Field(default_factory=dict, description="role -> partition name")
-    nodes: list[Node] = Field(default_factory=list, description="Local site hosts; empty elsewhere.")
+    nodes: list[Node] = Field(
+        default_factory=list, description="Local site hosts; empty elsewhere."
+    )
     os_base: str = Field(default="rockylinux:8", description="Base OS image of the final stage.")
+    software: SoftwareSource = Field(
+        default="spack",
+        description="How images for this site get their software: Spack from a lock/manifest, or "
+        "the environment's os_packages from the base OS (the local site: Spack cannot fetch here).",
+    )
+    spack_target: str | None = Field(
+        default=None,
+        description="Spack microarchitecture target of the compute nodes, e.g. 'zen2'.",
+    )
+    buildcache: Buildcache | None = Field(
+        default=None,
+        description="The site's Spack binary mirror, used before building from source.",
+    )
     environment: dict[str, str] = Field(
-        default_factory=dict, description="Recommended settings for jobs in the image (%environment)."
+        default_factory=dict,
+        description="Recommended settings for jobs in the image (%environment).",
     )
     debug_environment: dict[str, str] = Field(
-        default_factory=dict, description="Settings of the logging runs (UCX_LOG_LEVEL, NCCL_DEBUG...)."
+        default_factory=dict,
+        description="Settings of the logging runs (UCX_LOG_LEVEL, NCCL_DEBUG...).",
     )
     sources: list[str] = Field(description="Public documents the values come from.")
     unconfirmed: list[str] = Field(
