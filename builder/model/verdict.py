@@ -1,0 +1,141 @@
+"""The ``esdc.verdict/1`` contract: is the container as good as bare metal at this site?
+
+``verdict.json`` in a run directory holds one :class:`Verdict`: the overall answer, the image and
+its digest, the site, every judged metric (bare-metal and container median and spread, their
+ratio, the bounds, a status) and the transport comparison (both modes' path classes and the
+findings of the differential analysis, errors first).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from builder.model.analysis import Finding, LibraryInfo, PathClass, PathUse, Selected
+
+VERDICT_SCHEMA = "esdc.verdict/1"
+
+Overall = Literal["pass", "fail", "inconclusive"]
+MetricStatus = Literal["pass", "fail", "insufficient", "missing"]
+TransportStatus = Literal["pass", "fail", "inconclusive"]
+
+#: Exit codes of ``esdc verify``: 0 pass, 1 fail, 2 could not judge.
+EXIT_CODES: dict[str, int] = {"pass": 0, "fail": 1, "inconclusive": 2}
+
+
+class Spread(BaseModel):
+    """One mode's repetitions of one metric.
+
+    ``median`` is the middle value; the spread is the full range ``min``..``max`` over the
+    repetitions (with the 3 to 10 repetitions a campaign has, quartiles would be guesses).
+    """
+
+    n: int
+    values: list[float] = Field(default_factory=list)
+    median: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class Bounds(BaseModel):
+    """ReFrame-style reference: the container/bare ratio must lie in ``reference*(1+lower)``
+    .. ``reference*(1+upper)``; ``None`` leaves that side open."""
+
+    reference: float = 1.0
+    lower: float | None = None
+    upper: float | None = None
+
+    def ratio_range(self) -> tuple[float | None, float | None]:
+        """The allowed ratio interval as numbers (``None`` = unbounded)."""
+        low = None if self.lower is None else self.reference * (1.0 + self.lower)
+        high = None if self.upper is None else self.reference * (1.0 + self.upper)
+        return low, high
+
+
+class MetricVerdict(BaseModel):
+    """One threshold applied to one benchmark: the numbers and what they mean."""
+
+    suite: str
+    check: str
+    benchmark: str
+    metric: str
+    at_size: int | None = None
+    better: Literal["lower", "higher"]
+    bare: Spread
+    container: Spread
+    ratio: float | None = None
+    bounds: Bounds
+    status: MetricStatus
+    within_spread: bool = False
+    note: str = ""
+
+
+class ModePaths(BaseModel):
+    """What one mode's debug logs say about its transport path."""
+
+    inputs: list[str] = Field(default_factory=list)
+    inter_node: PathClass | None = None
+    intra_node: PathClass | None = None
+    selected: Selected = Field(default_factory=Selected)
+    libraries: dict[str, LibraryInfo | None] = Field(default_factory=dict)
+    paths: list[PathUse] = Field(default_factory=list)
+    degraded: bool | None = None
+
+
+class SuiteTransport(BaseModel):
+    """The differential transport check of one suite's logging runs."""
+
+    suite: str
+    status: TransportStatus
+    bare: ModePaths | None = None
+    container: ModePaths | None = None
+    #: The container analysis' findings (differences added), severity error first.
+    findings: list[Finding] = Field(default_factory=list)
+    note: str = ""
+
+
+class Problem(BaseModel):
+    """Something that kept the verifier from judging: a missing or unparsable file, a failed job."""
+
+    where: str
+    message: str
+
+
+class Verdict(BaseModel):
+    """The result of ``esdc verify``; serialised exactly as ``esdc.verdict/1``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: str = Field(default=VERDICT_SCHEMA, alias="schema")
+    run_id: str
+    verdict: Overall
+    #: One sentence for people: the first reason for the verdict.
+    reason: str
+    image: str
+    image_digest: str | None = None
+    site: str
+    suites: list[str] = Field(default_factory=list)
+    min_reps: int
+    transport: list[SuiteTransport] = Field(default_factory=list)
+    metrics: list[MetricVerdict] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass, 1 fail, 2 inconclusive (could not judge)."""
+        return EXIT_CODES[self.verdict]
+
+    def error_findings(self) -> list[tuple[str, Finding]]:
+        """Every transport finding of severity error, as (suite, finding), in report order."""
+        return [
+            (entry.suite, finding)
+            for entry in self.transport
+            for finding in entry.findings
+            if finding.severity == "error"
+        ]
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The contract's JSON object (``schema`` first)."""
+        data = self.model_dump(by_alias=True, mode="json")
+        return {"schema": data.pop("schema"), **data}

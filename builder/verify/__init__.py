@@ -1,0 +1,1 @@
+"""Differential transport check plus performance thresholds: a run directory becomes a Verdict."""

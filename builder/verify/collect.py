@@ -1,0 +1,178 @@
+"""Gather what a verdict needs from a run directory: parsed numbers and transport analyses.
+
+This module is the one place verification calls the other packages: the benchmark parsers
+(:func:`builder.bench.api.parse_text`) for the performance reps and the transport analysis
+(:func:`builder.logs.api.analyze_paths`) for the logging runs, bare metal as the baseline of the
+container. Every file it could not use becomes a :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from builder.errors import EsdcError
+from builder.model.analysis import Analysis, Evidence, Finding
+from builder.model.bench import BenchResult
+from builder.model.run import CampaignManifest, Mode
+from builder.model.verdict import Problem
+from builder.verify.rundir import (
+    DEBUG_REP,
+    MODES,
+    perf_reps,
+    read_manifest,
+    read_record,
+    read_text,
+    relative,
+)
+
+
+class RepOutput(BaseModel):
+    """The parsed numbers of one performance rep."""
+
+    mode: Mode
+    suite: str
+    rep: str
+    source: str
+    results: list[BenchResult] = Field(default_factory=list)
+
+
+class SuiteAnalysis(BaseModel):
+    """A suite's logging runs analysed: bare metal alone, the container against it."""
+
+    suite: str
+    bare: Analysis | None = None
+    container: Analysis | None = None
+
+
+class RunData(BaseModel):
+    """Everything read from a run directory, paths relative to it."""
+
+    manifest: CampaignManifest
+    outputs: list[RepOutput] = Field(default_factory=list)
+    analyses: list[SuiteAnalysis] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+
+    def results(self, mode: str, suite: str) -> list[RepOutput]:
+        """The reps of one mode and suite, in rep order."""
+        return [o for o in self.outputs if o.mode == mode and o.suite == suite]
+
+
+def collect_run(run_dir: Path) -> RunData:
+    """Read, parse and analyse a run directory (reads files; returns data)."""
+    manifest = read_manifest(run_dir)
+    problems: list[Problem] = []
+    if manifest.status != "complete":
+        problems.append(
+            Problem(
+                where="run.json", message=f"campaign status is {manifest.status!r}, not complete"
+            )
+        )
+    outputs: list[RepOutput] = []
+    for mode in MODES:
+        for suite in manifest.suites:
+            for rep in perf_reps(run_dir, mode, suite, manifest.reps):
+                output = _parse_rep(run_dir, mode, suite, rep, problems)
+                if output is not None:
+                    outputs.append(output)
+    analyses = [
+        _analyse_suite(run_dir, suite, manifest.site, problems) for suite in manifest.suites
+    ]
+    return RunData(manifest=manifest, outputs=outputs, analyses=analyses, problems=problems)
+
+
+def _parse_rep(
+    run_dir: Path, mode: Mode, suite: str, rep: str, problems: list[Problem]
+) -> RepOutput | None:
+    from builder.bench.api import parse_text
+
+    rep_dir = run_dir / mode / suite / rep
+    record = read_record(rep_dir, run_dir, problems)
+    if record is None:
+        return None
+    stdout = rep_dir / record.stdout
+    source = relative(stdout, run_dir)
+    if record.returncode != 0:
+        problems.append(
+            Problem(
+                where=relative(rep_dir / "record.json", run_dir),
+                message=f"the job exited with {record.returncode}",
+            )
+        )
+        return None
+    text = read_text(stdout, run_dir, problems)
+    if text is None:
+        return None
+    try:
+        results = parse_text(text, source)
+    except EsdcError as exc:
+        problems.append(Problem(where=source, message=f"unparsable: {exc}"))
+        return None
+    results = [r for r in results if r.suite == suite]
+    if not results:
+        problems.append(Problem(where=source, message=f"no {suite} benchmark output recognised"))
+        return None
+    return RepOutput(mode=mode, suite=suite, rep=rep, source=source, results=results)
+
+
+def debug_log_paths(run_dir: Path, mode: Mode, suite: str, problems: list[Problem]) -> list[Path]:
+    """The logging run's stdout, stderr and extra debug logs; absent ones become problems."""
+    rep_dir = run_dir / mode / suite / DEBUG_REP
+    record = read_record(rep_dir, run_dir, problems)
+    if record is None:
+        return []
+    paths: list[Path] = []
+    for name in [record.stdout, record.stderr, *record.debug_logs]:
+        path = rep_dir / name
+        if path.is_file():
+            paths.append(path)
+        else:
+            problems.append(Problem(where=relative(path, run_dir), message="missing debug log"))
+    return paths
+
+
+def _analyse_suite(run_dir: Path, suite: str, site: str, problems: list[Problem]) -> SuiteAnalysis:
+    from builder.logs.api import analyze_paths
+
+    bare_logs = debug_log_paths(run_dir, "bare", suite, problems)
+    container_logs = debug_log_paths(run_dir, "container", suite, problems)
+    if not bare_logs or not container_logs:
+        return SuiteAnalysis(suite=suite)
+    bare_names = [str(p) for p in bare_logs]
+    try:
+        bare = analyze_paths(bare_names, site=site)
+        container = analyze_paths([str(p) for p in container_logs], baseline=bare_names, site=site)
+    except EsdcError as exc:
+        problems.append(
+            Problem(where=f"{suite} debug logs", message=f"transport analysis failed: {exc}")
+        )
+        return SuiteAnalysis(suite=suite)
+    return SuiteAnalysis(
+        suite=suite,
+        bare=relativize_analysis(bare, run_dir),
+        container=relativize_analysis(container, run_dir),
+    )
+
+
+def relativize_analysis(analysis: Analysis, run_dir: Path) -> Analysis:
+    """The same analysis with input and evidence file names relative to the run directory."""
+
+    def rel(name: str) -> str:
+        path = Path(name)
+        return (
+            relative(path.resolve(), run_dir.resolve())
+            if path.is_absolute() or path.exists()
+            else name
+        )
+
+    def fix(finding: Finding) -> Finding:
+        evidence = [Evidence(file=rel(e.file), line=e.line, text=e.text) for e in finding.evidence]
+        return finding.model_copy(update={"evidence": evidence})
+
+    return analysis.model_copy(
+        update={
+            "inputs": [rel(i) for i in analysis.inputs],
+            "findings": [fix(f) for f in analysis.findings],
+        }
+    )

@@ -1,0 +1,235 @@
+"""From collected run data and thresholds to a :class:`Verdict` (pure: no files, no clock).
+
+Order of reasons, strongest first: a transport finding of severity error (the container took a
+worse path than bare metal) or a metric outside its bounds makes the verdict ``fail``; otherwise
+any missing or unparsable data, too few repetitions, or logs without transport evidence make it
+``inconclusive``; only a complete, in-bounds run with equivalent paths is a ``pass``.
+"""
+
+from __future__ import annotations
+
+from builder.model.analysis import Analysis, Finding
+from builder.model.verdict import (
+    MetricVerdict,
+    ModePaths,
+    Overall,
+    Problem,
+    Spread,
+    SuiteTransport,
+    Verdict,
+)
+from builder.verify.collect import RunData, SuiteAnalysis
+from builder.verify.metrics import benchmark_pattern, metric_value, name_matches, size_label
+from builder.verify.stats import judge, summarize
+from builder.verify.thresholds import Check, SiteThresholds
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def order_findings(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then information; stable within a severity."""
+    return sorted(findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 3))
+
+
+def mode_paths(analysis: Analysis) -> ModePaths:
+    """The part of one mode's analysis that the verdict shows side by side."""
+    return ModePaths(
+        inputs=analysis.inputs,
+        inter_node=analysis.inter_node,
+        intra_node=analysis.intra_node,
+        selected=analysis.selected,
+        libraries=analysis.libraries,
+        paths=analysis.paths,
+        degraded=analysis.degraded,
+    )
+
+
+def judge_transport(entry: SuiteAnalysis) -> SuiteTransport:
+    """Differential transport status of one suite."""
+    if entry.bare is None or entry.container is None:
+        return SuiteTransport(
+            suite=entry.suite, status="inconclusive", note="debug logs missing or not analysable"
+        )
+    findings = order_findings(entry.container.findings)
+    bare, container = mode_paths(entry.bare), mode_paths(entry.container)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors or entry.container.degraded:
+        note = (
+            errors[0].message
+            if errors
+            else "the container's transport path is worse than bare metal's"
+        )
+        return SuiteTransport(
+            suite=entry.suite,
+            status="fail",
+            bare=bare,
+            container=container,
+            findings=findings,
+            note=note,
+        )
+    silent = [
+        m
+        for m, a in (("bare-metal", entry.bare), ("container", entry.container))
+        if a.degraded is None
+    ]
+    if silent:
+        note = f"no transport evidence in the {' and '.join(silent)} debug logs"
+        return SuiteTransport(
+            suite=entry.suite,
+            status="inconclusive",
+            bare=bare,
+            container=container,
+            findings=findings,
+            note=note,
+        )
+    return SuiteTransport(
+        suite=entry.suite, status="pass", bare=bare, container=container, findings=findings
+    )
+
+
+def _values(data: RunData, mode: str, suite: str, benchmark: str, check: Check) -> list[float]:
+    values: list[float] = []
+    for output in data.results(mode, suite):
+        result = next((r for r in output.results if r.benchmark == benchmark), None)
+        value = None if result is None else metric_value(result, check)
+        if value is not None:
+            values.append(value)
+    return values
+
+
+def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[MetricVerdict]:
+    """Apply every check of a suite to the numbers of both modes."""
+    suite = thresholds.suite
+    names = sorted({r.benchmark for o in data.outputs if o.suite == suite for r in o.results})
+    verdicts: list[MetricVerdict] = []
+    for name, check in thresholds.checks.items():
+        pattern = benchmark_pattern(name, check)
+        benchmarks = [b for b in names if name_matches(b, pattern)]
+        if not benchmarks:
+            if not check.optional:
+                verdicts.append(
+                    _missing(suite, name, pattern, check, f"no {pattern} result in either mode")
+                )
+            continue
+        for benchmark in benchmarks:
+            bare = summarize(_values(data, "bare", suite, benchmark, check))
+            container = summarize(_values(data, "container", suite, benchmark, check))
+            if check.optional and bare.n == 0 and container.n == 0:
+                continue  # the benchmark ran, but not at this size: nothing to judge
+            outcome = judge(
+                bare,
+                container,
+                check.bounds(),
+                min_reps=thresholds.min_reps,
+                better=check.direction,
+            )
+            verdicts.append(
+                MetricVerdict(
+                    suite=suite,
+                    check=name,
+                    benchmark=benchmark,
+                    metric=_metric_used(data, suite, benchmark, check),
+                    at_size=size_label(check),
+                    better=check.direction,
+                    bare=bare,
+                    container=container,
+                    ratio=outcome.ratio,
+                    bounds=check.bounds(),
+                    status=outcome.status,
+                    within_spread=outcome.within_spread,
+                    note=outcome.note,
+                )
+            )
+    return verdicts
+
+
+def _metric_used(data: RunData, suite: str, benchmark: str, check: Check) -> str:
+    """The first of the check's metric names that a result actually carries."""
+    for output in data.outputs:
+        for result in output.results:
+            if output.suite == suite and result.benchmark == benchmark:
+                for name in check.metric_names:
+                    if name in result.columns or name in result.summary:
+                        return name
+    return check.metric_names[0]
+
+
+def _missing(suite: str, name: str, pattern: str, check: Check, note: str) -> MetricVerdict:
+    return MetricVerdict(
+        suite=suite,
+        check=name,
+        benchmark=pattern,
+        metric=check.metric_names[0],
+        at_size=size_label(check),
+        better=check.direction,
+        bare=Spread(n=0),
+        container=Spread(n=0),
+        bounds=check.bounds(),
+        status="missing",
+        note=note,
+    )
+
+
+def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Verdict:
+    """The verdict of a run's data against per-suite thresholds (already site-resolved)."""
+    manifest = data.manifest
+    problems = list(data.problems)
+    metrics: list[MetricVerdict] = []
+    min_reps = 0
+    for suite in manifest.suites:
+        suite_thresholds = thresholds.get(suite)
+        if suite_thresholds is None:
+            problems.append(
+                Problem(
+                    where=f"benchmarks/{suite}/thresholds.yaml",
+                    message="no thresholds for this suite",
+                )
+            )
+            continue
+        min_reps = max(min_reps, suite_thresholds.min_reps)
+        metrics.extend(judge_suite_metrics(data, suite_thresholds))
+    transport = [judge_transport(entry) for entry in data.analyses]
+    overall, reason = _overall(transport, metrics, problems)
+    return Verdict(
+        run_id=manifest.id,
+        verdict=overall,
+        reason=reason,
+        image=manifest.image,
+        image_digest=manifest.image_digest,
+        site=manifest.site,
+        suites=manifest.suites,
+        min_reps=min_reps or 3,
+        transport=transport,
+        metrics=metrics,
+        problems=problems,
+    )
+
+
+def _overall(
+    transport: list[SuiteTransport], metrics: list[MetricVerdict], problems: list[Problem]
+) -> tuple[Overall, str]:
+    for entry in transport:
+        errors = [f for f in entry.findings if f.severity == "error"]
+        if errors:
+            return "fail", f"{entry.suite}: transport {errors[0].code}: {errors[0].message}"
+    for entry in transport:
+        if entry.status == "fail":
+            return "fail", f"{entry.suite}: transport: {entry.note}"
+    for metric in metrics:
+        if metric.status == "fail":
+            return "fail", f"{metric.suite}: {metric.check} ({metric.benchmark}): {metric.note}"
+    if problems:
+        return "inconclusive", f"cannot judge: {problems[0].where}: {problems[0].message}"
+    for metric in metrics:
+        if metric.status in ("insufficient", "missing"):
+            return "inconclusive", f"cannot judge {metric.suite}: {metric.check}: {metric.note}"
+    for entry in transport:
+        if entry.status == "inconclusive":
+            return "inconclusive", f"cannot judge {entry.suite} transport: {entry.note}"
+    if not metrics:
+        return "inconclusive", "cannot judge: no metric was checked"
+    return (
+        "pass",
+        f"{len(metrics)} metrics within bounds; "
+        f"transport paths equivalent in {len(transport)} suite(s)",
+    )

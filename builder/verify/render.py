@@ -1,0 +1,112 @@
+"""``esdc verify`` for people: the verdict first, then what it rests on (rich tables)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from builder.model.verdict import MetricVerdict, Spread, Verdict
+from builder.verify.stats import describe_bounds
+
+_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "inconclusive": "bold yellow",
+    "insufficient": "yellow",
+    "missing": "yellow",
+}
+
+
+def format_value(value: float | None) -> str:
+    """A number in 4 significant digits (timers in seconds and bandwidths in MB/s alike)."""
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_spread(spread: Spread) -> str:
+    """``median [min..max] (n)``."""
+    if spread.n == 0:
+        return "-"
+    low, high = format_value(spread.min), format_value(spread.max)
+    return f"{format_value(spread.median)} [{low}..{high}] (n={spread.n})"
+
+
+def _metric_row(metric: MetricVerdict) -> list[str]:
+    size = "" if metric.at_size is None else f" @{metric.at_size}"
+    style = _STYLE.get(metric.status, "")
+    return [
+        escape(f"{metric.suite}/{metric.benchmark}"),
+        escape(f"{metric.metric}{size}"),
+        format_spread(metric.bare),
+        format_spread(metric.container),
+        format_value(metric.ratio),
+        describe_bounds(metric.bounds),
+        f"[{style}]{metric.status}[/]" if style else metric.status,
+        escape(metric.note),
+    ]
+
+
+def print_verdict(verdict: Verdict, console: Console) -> None:
+    """Print the verdict, its first reason, errors with evidence, metrics, paths and problems."""
+    style = _STYLE[verdict.verdict]
+    console.print(f"[{style}]{verdict.verdict.upper()}[/]  {escape(verdict.reason)}")
+    digest = verdict.image_digest or "(no digest)"
+    console.print(
+        f"image {escape(verdict.image)} {escape(digest)}  "
+        f"site {escape(verdict.site)}  run {escape(verdict.run_id)}"
+    )
+    for suite, finding in verdict.error_findings():
+        console.print(
+            f"[bold red]error[/] {escape(suite)}: {escape(finding.code)}: {escape(finding.message)}"
+        )
+        for evidence in finding.evidence:
+            console.print(
+                f"    {escape(evidence.file)}:{evidence.line}: {escape(evidence.text)}",
+                highlight=False,
+            )
+    if verdict.metrics:
+        table = Table(title="container vs bare metal (median [min..max])")
+        for header in (
+            "benchmark",
+            "metric",
+            "bare metal",
+            "container",
+            "ratio",
+            "allowed",
+            "status",
+            "note",
+        ):
+            table.add_column(header)
+        for metric in verdict.metrics:
+            table.add_row(*_metric_row(metric))
+        console.print(table)
+    if verdict.transport:
+        paths = Table(title="transport paths")
+        for header in (
+            "suite",
+            "status",
+            "bare inter/intra",
+            "container inter/intra",
+            "bare pml/mtl",
+            "container pml/mtl",
+            "findings",
+        ):
+            paths.add_column(header)
+        for entry in verdict.transport:
+            bare, cont = entry.bare, entry.container
+            paths.add_row(
+                escape(entry.suite),
+                f"[{_STYLE.get(entry.status, '')}]{entry.status}[/]",
+                f"{bare.inter_node}/{bare.intra_node}" if bare else "-",
+                f"{cont.inter_node}/{cont.intra_node}" if cont else "-",
+                f"{bare.selected.pml}/{bare.selected.mtl}" if bare else "-",
+                f"{cont.selected.pml}/{cont.selected.mtl}" if cont else "-",
+                escape(
+                    ", ".join(f"{f.severity}:{f.code}" for f in entry.findings)
+                    or entry.note
+                    or "none"
+                ),
+            )
+        console.print(paths)
+    for problem in verdict.problems:
+        console.print(f"[yellow]cannot use[/] {escape(problem.where)}: {escape(problem.message)}")
