@@ -1,0 +1,1 @@
+"""Running benchmark campaigns: launchers, schedulers, suites, run directories."""

@@ -1,0 +1,375 @@
+"""``esdc bench``: a paired bare-metal and container campaign, written into a run directory.
+
+For each suite that applies, one logging run per mode (the profile's ``debug_environment``:
+UCX/libfabric/NCCL logs and Open MPI verbosity) and ``reps`` quiet performance runs per mode,
+interleaved (see :mod:`builder.run.plan`). Every rep leaves ``stdout``, ``stderr``,
+``env.json`` (secrets redacted), ``versions.json`` and, last and atomically, ``record.json``.
+``--resume`` skips reps whose record exists. Ctrl-C (or SIGTERM) stops the running job's whole
+process group, marks the campaign ``interrupted`` and leaves it resumable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from builder import __version__
+from builder.errors import EsdcError
+from builder.fsio import atomic_write_json, atomic_write_text
+from builder.model.run import CampaignManifest, Mode, RunRecord
+from builder.model.site import SiteProfile
+from builder.run import rundir
+from builder.run.contracts import RankRuntime
+from builder.run.environment import redact
+from builder.run.jobs import JobSpec
+from builder.run.launchers import HostLayout, Launcher, launcher_for
+from builder.run.plan import PlannedRep, plan_campaign
+from builder.run.probe import Versions, collect_versions, host_tools, image_tools, run_probe
+from builder.run.schedulers.base import Scheduler, utc_now
+from builder.run.singleton import singleton_evidence
+from builder.run.suites import (
+    SuiteRun,
+    missing_tools,
+    resolve_program,
+    select_suites,
+    site_reason_to_skip,
+)
+
+Tools = Mapping[str, Sequence[str] | None]
+
+
+@dataclass(frozen=True)
+class CampaignSetup:
+    """Everything a campaign needs, resolved once: the edges are behind these fields."""
+
+    site: SiteProfile
+    image: str
+    launcher: Launcher
+    scheduler: Scheduler
+    runtime: RankRuntime
+    tools: Mapping[Mode, Tools]
+    versions: Mapping[Mode, Mapping[str, Versions]]
+
+
+def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSpec:
+    """The job of one rep (pure): resolved program, container wrapping, environment."""
+    program = resolve_program(suite.argv(debug=planned.kind == "debug"), setup.tools[planned.mode])
+    environment = dict(setup.site.environment)
+    if planned.mode == "container":
+        environment.update(setup.site.runtime.environment)
+        program = setup.runtime.exec_argv(
+            setup.image,
+            program,
+            binds=tuple(setup.site.runtime.binds),
+            join=setup.site.runtime.join_namespace,
+            gpu=setup.site.gpus is not None,
+        )
+    if planned.kind == "debug":
+        environment.update(setup.site.debug_environment)
+    nodes = suite.nodes
+    if setup.site.scheduler == "local" and len(setup.site.nodes) > 1:
+        nodes = min(len(setup.site.nodes), suite.ranks)
+    return JobSpec(
+        name=f"esdc-{planned.mode}-{planned.suite}-{planned.rep}",
+        program=program,
+        ranks=suite.ranks,
+        nodes=nodes,
+        environment=environment,
+        timeout_s=suite.timeout_s,
+    )
+
+
+def execute_rep(
+    setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun, folder: Path
+) -> RunRecord:
+    """Run one rep into ``folder`` and write its record last; returns the record."""
+    clock = time.perf_counter()
+    rundir.reset_rep(folder)
+    plan = setup.launcher.render(job_for(setup, planned, suite))
+    outcome = setup.scheduler.run(plan, folder)
+    returncode = outcome.returncode
+    problem = _failure(folder, plan.ranks, outcome.timed_out, suite.timeout_s)
+    if problem is not None:
+        atomic_write_text(folder / rundir.FAILURE_NAME, problem + "\n")
+        if returncode == 0:
+            returncode = 1  # a job that "succeeded" as N singletons did not succeed
+    atomic_write_json(folder / rundir.ENV_NAME, redact({**os.environ, **plan.environment}))
+    atomic_write_json(
+        folder / rundir.VERSIONS_NAME,
+        {where: v.model_dump(mode="json") for where, v in setup.versions[planned.mode].items()},
+    )
+    record = RunRecord(
+        mode=planned.mode,
+        suite=planned.suite,
+        rep=planned.rep,
+        kind=planned.kind,
+        command=plan.argv,
+        returncode=returncode,
+        started=outcome.started,
+        ended=outcome.ended,
+        wall_s=round(outcome.wall_s, 6),
+        debug_logs=["stdout", "stderr"] if planned.kind == "debug" else [],
+        toolkit_overhead_s=round(max(0.0, time.perf_counter() - clock - outcome.wall_s), 6),
+    )
+    rundir.write_record(folder, record)
+    return record
+
+
+def _failure(folder: Path, ranks: int, timed_out: bool, timeout_s: float) -> str | None:
+    if timed_out:
+        return f"timed out after {timeout_s:.0f} s; the job's process group was killed"
+    lines: list[str] = []
+    for name in ("stdout", "stderr"):
+        with contextlib.suppress(OSError):
+            lines += (folder / name).read_text(errors="replace").splitlines()
+    return singleton_evidence(lines, ranks)
+
+
+def run_campaign(
+    site: str,
+    image: str,
+    *,
+    suites: Sequence[str] | None,
+    reps: int,
+    resume: Path | None,
+    runs_root: Path,
+    console: Console | None = None,
+    runtime: RankRuntime | None = None,
+) -> Path:
+    """Run (or resume) a campaign and return its run directory.
+
+    Parameters
+    ----------
+    site
+        Site profile name.
+    image
+        The image to benchmark (a Charliecloud image name or an image file).
+    suites
+        Suite names or families; ``None`` for every suite that applies.
+    reps
+        Quiet performance repetitions per mode.
+    resume
+        An existing run directory to continue; its manifest decides suites and reps.
+    runs_root
+        Where new run directories are created.
+    console
+        Where progress goes (standard error by default).
+    runtime
+        The container runtime (default: the site's, from :mod:`builder.build`).
+    """
+    from builder.profiles import load_site
+
+    profile = load_site(site)
+    console = console or Console(stderr=True)
+    rank_runtime = runtime if runtime is not None else _site_runtime(profile)
+    with contextlib.ExitStack() as stack:
+        hosts = _hosts(profile, stack)
+        setup = prepare_setup(
+            profile, image, rank_runtime, hosts=hosts, cache_dir=runs_root / ".cache"
+        )
+        run_dir, manifest = _open_run_dir(setup, suites, reps, resume, runs_root, console)
+        chosen = select_suites(manifest.suites)
+        _run_all(setup, run_dir, manifest, chosen, console)
+    return run_dir
+
+
+def prepare_setup(
+    profile: SiteProfile,
+    image: str,
+    runtime: RankRuntime,
+    *,
+    hosts: HostLayout | None = None,
+    cache_dir: Path,
+) -> CampaignSetup:
+    """Probe the host and the image once and choose launcher and scheduler."""
+    from builder.run.schedulers.select import scheduler_for
+
+    def in_image(argv: list[str]) -> list[str]:
+        return runtime.exec_argv(image, argv)
+
+    def on_host(argv: list[str]) -> list[str]:
+        return argv
+
+    host_versions = collect_versions("host", on_host, run_probe)
+    image_versions = collect_versions("image", in_image, run_probe)
+    return CampaignSetup(
+        site=profile,
+        image=image,
+        launcher=launcher_for(profile, as_root=os.geteuid() == 0, hosts=hosts),
+        scheduler=scheduler_for(profile),
+        runtime=runtime,
+        tools={"bare": host_tools(cache_dir), "container": image_tools(in_image, run_probe)},
+        versions={
+            "bare": {"host": host_versions},
+            "container": {"host": host_versions, "image": image_versions},
+        },
+    )
+
+
+def applicable(
+    setup: CampaignSetup, wanted: Sequence[SuiteRun]
+) -> tuple[list[SuiteRun], dict[str, str]]:
+    """The suites that can run in both modes, and why the others cannot (pure)."""
+    chosen: list[SuiteRun] = []
+    skipped: dict[str, str] = {}
+    for suite in wanted:
+        reason = site_reason_to_skip(suite, setup.site)
+        if reason is None:
+            for mode, where in (("bare", "on the host"), ("container", "in the image")):
+                missing = missing_tools(suite, setup.tools[mode])  # type: ignore[index]
+                if missing:
+                    reason = f"{', '.join(missing)} not found {where}"
+                    break
+        if reason is None:
+            chosen.append(suite)
+        else:
+            skipped[suite.name] = reason
+    return chosen, skipped
+
+
+def _open_run_dir(
+    setup: CampaignSetup,
+    suites: Sequence[str] | None,
+    reps: int,
+    resume: Path | None,
+    runs_root: Path,
+    console: Console,
+) -> tuple[Path, CampaignManifest]:
+    if resume is not None:
+        manifest = rundir.read_manifest(resume)
+        if manifest.site != setup.site.name or manifest.image != setup.image:
+            raise EsdcError(
+                f"run directory is for site {manifest.site} and image {manifest.image}, "
+                f"not {setup.site.name} and {setup.image}",
+                where=resume,
+            )
+        return resume, manifest
+    chosen, skipped = applicable(setup, select_suites(suites))
+    for name, reason in skipped.items():
+        console.print(f"skipping suite {name}: {reason}", highlight=False)
+    if not chosen:
+        raise EsdcError(
+            "no suite applies: " + "; ".join(f"{n}: {r}" for n, r in skipped.items()),
+            where=f"site {setup.site.name}",
+        )
+    run_id = rundir.new_run_id(setup.site.name)
+    run_dir = runs_root / run_id
+    run_dir.mkdir(parents=True)
+    manifest = CampaignManifest(
+        id=run_id,
+        site=setup.site.name,
+        image=setup.image,
+        image_digest=_image_digest(setup.image),
+        suites=[s.name for s in chosen],
+        reps=reps,
+        created=utc_now(),
+        toolkit_version=__version__,
+        host=socket.gethostname(),
+    )
+    atomic_write_json(run_dir / rundir.SKIPPED_NAME, skipped)
+    rundir.write_manifest(run_dir, manifest)
+    return run_dir, manifest
+
+
+def _run_all(
+    setup: CampaignSetup,
+    run_dir: Path,
+    manifest: CampaignManifest,
+    suites: Sequence[SuiteRun],
+    console: Console,
+) -> None:
+    by_name = {s.name: s for s in suites}
+    planned = plan_campaign([s.name for s in suites], manifest.reps)
+    rundir.write_manifest(run_dir, manifest.model_copy(update={"status": "running"}))
+    status = "failed"
+    try:
+        with _sigterm_as_interrupt(), _progress(console) as progress:
+            task = progress.add_task("campaign", total=len(planned))
+            for item in planned:
+                folder = rundir.rep_dir(run_dir, item.mode, item.suite, item.rep)
+                if rundir.is_complete(folder):
+                    progress.advance(task)
+                    continue
+                progress.update(task, description=item.label)
+                record = execute_rep(setup, item, by_name[item.suite], folder)
+                if record.returncode != 0:
+                    console.print(f"{item.label}: exit {record.returncode}", highlight=False)
+                progress.advance(task)
+        status = "complete"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        rundir.write_manifest(run_dir, manifest.model_copy(update={"status": status}))
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while a campaign runs (batch systems stop jobs with it)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _image_digest(image: str) -> str | None:
+    path = Path(image)
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _hosts(profile: SiteProfile, stack: contextlib.ExitStack) -> HostLayout | None:
+    """Network-namespace hosts for a local site that declares more than one node."""
+    if profile.scheduler != "local" or len(profile.nodes) < 2:
+        return None
+    from builder.run.netns import NetnsHosts
+
+    net = stack.enter_context(NetnsHosts(len(profile.nodes), names=[n.name for n in profile.nodes]))
+    return HostLayout(
+        hostfile=str(net.hostfile()),
+        rsh_agent=str(net.rsh_agent),
+        network=str(net.subnet),
+        prefix=tuple(net.exec_argv(net.hosts[0], [])),
+    )
+
+
+def _site_runtime(profile: SiteProfile) -> RankRuntime:
+    from builder.build.runtime import runtime_for
+
+    runtime: RankRuntime = runtime_for(profile)
+    return runtime

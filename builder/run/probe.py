@@ -1,0 +1,155 @@
+"""Looking at the host and the image: which benchmark tools exist, which library versions.
+
+These are the campaign's read-only side effects: each probe is a short subprocess with a
+timeout. What a probe finds is data (:class:`Toolbox`, :class:`Versions`) that the pure parts
+of the campaign consume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from builder.errors import EsdcError
+
+#: One probe: an argv, run with a timeout, returning ``(returncode, stdout+stderr)``.
+Runner = Callable[[Sequence[str]], tuple[int, str]]
+
+PROBE_TIMEOUT_S = 60.0
+
+#: Commands that print a library's version, per library (design.md: ompi_info, ucx_info, fi_info).
+VERSION_COMMANDS: dict[str, list[str]] = {
+    "openmpi": ["ompi_info", "--version"],
+    "ucx": ["ucx_info", "-v"],
+    "libfabric": ["fi_info", "--version"],
+    "mpich": ["mpichversion"],
+}
+
+#: Where the toolkit's own programs live inside images built from generated definitions.
+IMAGE_TOOL_CANDIDATES: dict[str, list[str]] = {
+    "pingpong": ["/opt/esdc/bin/pingpong", "pingpong"],
+    "osu_latency": ["osu_latency"],
+    "osu_bw": ["osu_bw"],
+    "all_reduce_perf": ["all_reduce_perf"],
+}
+#: Where the toolkit's NEST script is inside images (copied there by the definition).
+IMAGE_NEST_SCRIPT = "/opt/esdc/benchmarks/nest/brunel.py"
+
+
+class Versions(BaseModel):
+    """The first line each version command printed, or ``None`` where it is missing."""
+
+    where: str
+    libraries: dict[str, str | None] = Field(default_factory=dict)
+
+
+def run_probe(argv: Sequence[str]) -> tuple[int, str]:
+    """Run ``argv`` briefly; a missing program is returncode 127, a hang is 124."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError:
+        return 127, ""
+    except subprocess.TimeoutExpired:
+        return 124, ""
+    except OSError as exc:
+        return 126, str(exc)
+    return done.returncode, done.stdout + done.stderr
+
+
+def collect_versions(
+    where: str, wrap: Callable[[list[str]], list[str]], runner: Runner
+) -> Versions:
+    """Run every version command through ``wrap`` (identity on the host, exec in an image)."""
+    found: dict[str, str | None] = {}
+    for library, argv in VERSION_COMMANDS.items():
+        code, text = runner(wrap(argv))
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        found[library] = lines[0] if code == 0 and lines else None
+    return Versions(where=where, libraries=found)
+
+
+def benchmarks_dir() -> Path:
+    """The repository's ``benchmarks/`` folder (run scripts and sources of the suites)."""
+    return Path(__file__).resolve().parent.parent.parent / "benchmarks"
+
+
+def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[str] | None]:
+    """Resolve every suite placeholder on the host (``None`` where a tool is missing)."""
+    tools: dict[str, list[str] | None] = {}
+    tools["python"] = _host_python("mpi4py", runner)
+    tools["pingpong"] = _host_pingpong(cache_dir)
+    for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
+        path = shutil.which(name)
+        tools[name] = [path] if path else None
+    nest_script = benchmarks_dir() / "nest" / "brunel.py"
+    nest_python = _host_python("nest", runner)
+    tools["nest_script"] = [str(nest_script)] if nest_python and nest_script.is_file() else None
+    return tools
+
+
+def image_tools(
+    wrap: Callable[[list[str]], list[str]], runner: Runner
+) -> dict[str, list[str] | None]:
+    """Resolve every suite placeholder inside an image; ``wrap`` turns an argv into an exec."""
+    tools: dict[str, list[str] | None] = {}
+    code, _ = runner(wrap(["python3", "-c", "import mpi4py"]))
+    tools["python"] = ["python3"] if code == 0 else None
+    for name, candidates in IMAGE_TOOL_CANDIDATES.items():
+        tools[name] = None
+        for candidate in candidates:
+            code, out = runner(wrap(["sh", "-c", f"command -v {candidate}"]))
+            if code == 0 and out.strip():
+                tools[name] = [out.strip().splitlines()[0]]
+                break
+    code, _ = runner(wrap(["python3", "-c", "import nest"]))
+    script_code, _ = runner(wrap(["test", "-f", IMAGE_NEST_SCRIPT]))
+    tools["nest_script"] = [IMAGE_NEST_SCRIPT] if code == 0 and script_code == 0 else None
+    return tools
+
+
+def _host_python(module: str, runner: Runner) -> list[str] | None:
+    # The venv's interpreter first (make setup installs mpi4py and NEST there), then the system's.
+    candidates = [sys.executable, shutil.which("python3"), "/usr/bin/python3"]
+    for candidate in dict.fromkeys(c for c in candidates if c):
+        code, _ = runner([candidate, "-c", f"import {module}"])
+        if code == 0:
+            return [candidate]
+    return None
+
+
+def _host_pingpong(cache_dir: Path) -> list[str] | None:
+    """Compile the C ping-pong with the host's mpicc once per source version (cached)."""
+    source = benchmarks_dir() / "pingpong" / "pingpong.c"
+    mpicc = shutil.which("mpicc")
+    if mpicc is None or not source.is_file():
+        return None
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    binary = cache_dir / f"pingpong-{digest}"
+    if not binary.is_file():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache_dir / f".pingpong-{digest}.{os.getpid()}"
+        done = subprocess.run(
+            [mpicc, "-O2", "-o", str(partial), str(source)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise EsdcError(f"mpicc failed: {done.stderr.strip()[:300]}", where=source)
+        partial.replace(binary)
+    return [str(binary)]

@@ -1,0 +1,1 @@
+"""Schedulers: where a rendered job runs (this machine, Slurm, UNICORE)."""

@@ -1,0 +1,188 @@
+"""Benchmark suites as declarations: what to run, on how many ranks, read by which parser.
+
+In the spirit of ReFrame's hpctestlib, a suite says *what* a benchmark is; the campaign decides
+*how* (launcher, scheduler, container runtime). Programs name the tools they need as
+placeholders in braces (``{python}``, ``{pingpong}``, ``{osu_latency}``...): a placeholder is
+resolved separately on the host and in the image, and a suite applies only where every
+placeholder it uses resolves (OSU is not packaged on Debian, so it is skipped on the local
+site with that reason).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from builder.errors import EsdcError
+from builder.model.site import SiteProfile
+
+#: Which output parser reads a suite's stdout (``esdc parse``); ``pingpong`` is the toolkit's
+#: own C ping-pong, whose output is read for rank lines and transport logs only.
+Parser = Literal["osu", "nccl", "nest", "mpi4py", "pingpong"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+
+class SuiteRun(BaseModel):
+    """One benchmark suite as a declaration.
+
+    Parameters
+    ----------
+    name
+        Directory name in the run directory and the value of ``--suite``.
+    family
+        The parser that reads the output; ``--suite FAMILY`` selects every suite of a family.
+    program
+        The argv of one rank; ``{tool}`` placeholders are resolved per mode.
+    debug_program
+        A shorter argv for the logging run (debug output of a full run is huge); defaults to
+        ``program``.
+    ranks, nodes
+        The job's shape.
+    needs_gpu
+        Only sites with GPUs run it.
+    timeout_s
+        Wall-clock limit of one job.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    family: Parser
+    description: str
+    program: list[str] = Field(min_length=1)
+    debug_program: list[str] | None = None
+    ranks: int = Field(default=2, ge=1)
+    nodes: int = Field(default=1, ge=1)
+    needs_gpu: bool = False
+    timeout_s: float = Field(default=300.0, gt=0)
+
+    def argv(self, *, debug: bool) -> list[str]:
+        """The program of the logging run (``debug``) or of a performance run."""
+        return list(self.debug_program if debug and self.debug_program else self.program)
+
+    def tools(self) -> list[str]:
+        """The placeholders the suite's programs use, in first-use order."""
+        seen: dict[str, None] = {}
+        for word in [*self.program, *(self.debug_program or [])]:
+            for match in _PLACEHOLDER.finditer(word):
+                seen.setdefault(match.group(1), None)
+        return list(seen)
+
+
+SUITES: tuple[SuiteRun, ...] = (
+    SuiteRun(
+        name="pingpong",
+        family="pingpong",
+        description="The toolkit's C ping-pong (8 B to 1 MiB), two ranks.",
+        program=["{pingpong}", "1048576"],
+        debug_program=["{pingpong}", "65536"],
+        timeout_s=120,
+    ),
+    SuiteRun(
+        name="mpi4py",
+        family="mpi4py",
+        description="mpi4py.bench pingpong, two ranks, up to 1 MiB.",
+        program=["{python}", "-m", "mpi4py.bench", "pingpong", "-n", "1048576"],
+        debug_program=["{python}", "-m", "mpi4py.bench", "pingpong", "-n", "1024"],
+        timeout_s=180,
+    ),
+    SuiteRun(
+        name="osu_latency",
+        family="osu",
+        description="OSU point-to-point latency, two ranks.",
+        program=["{osu_latency}"],
+        debug_program=["{osu_latency}", "-m", "1024"],
+    ),
+    SuiteRun(
+        name="osu_bw",
+        family="osu",
+        description="OSU point-to-point bandwidth, two ranks.",
+        program=["{osu_bw}"],
+        debug_program=["{osu_bw}", "-m", "1024"],
+    ),
+    SuiteRun(
+        name="nccl_all_reduce",
+        family="nccl",
+        description="nccl-tests all_reduce_perf, one GPU per rank, 8 B to 128 MiB.",
+        program=["{all_reduce_perf}", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"],
+        debug_program=["{all_reduce_perf}", "-b", "8", "-e", "1M", "-f", "4", "-g", "1"],
+        needs_gpu=True,
+    ),
+    SuiteRun(
+        name="nest",
+        family="nest",
+        description="NEST balanced random network (Brunel), two MPI processes.",
+        program=["{python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
+        debug_program=["{python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        timeout_s=600,
+    ),
+)
+
+
+def select_suites(
+    names: Sequence[str] | None, catalogue: Iterable[SuiteRun] = SUITES
+) -> list[SuiteRun]:
+    """The suites named by ``--suite`` (a suite name or a family), or all of them.
+
+    Raises
+    ------
+    EsdcError
+        For a name that is neither a suite nor a family, listing the known ones.
+    """
+    known = list(catalogue)
+    if not names:
+        return known
+    chosen: list[SuiteRun] = []
+    for name in names:
+        matches = [s for s in known if name in (s.name, s.family)]
+        if not matches:
+            listed = ", ".join(sorted({s.name for s in known} | {s.family for s in known}))
+            raise EsdcError(f"unknown suite {name!r} (known: {listed})", where="--suite")
+        chosen += [s for s in matches if s not in chosen]
+    return chosen
+
+
+def site_reason_to_skip(suite: SuiteRun, site: SiteProfile) -> str | None:
+    """Why ``suite`` does not apply to ``site`` at all, or ``None`` (pure)."""
+    if suite.needs_gpu and site.gpus is None:
+        return f"site {site.name} has no GPUs"
+    if suite.nodes > 1 and site.scheduler == "local" and len(site.nodes) < suite.nodes:
+        return f"site {site.name} declares fewer than {suite.nodes} nodes"
+    return None
+
+
+def missing_tools(suite: SuiteRun, tools: Mapping[str, Sequence[str] | None]) -> list[str]:
+    """The placeholders of ``suite`` that ``tools`` cannot resolve (pure)."""
+    return [name for name in suite.tools() if tools.get(name) is None]
+
+
+def resolve_program(argv: Sequence[str], tools: Mapping[str, Sequence[str] | None]) -> list[str]:
+    """``argv`` with each placeholder word replaced by its tool's argv (pure).
+
+    A word that *is* a placeholder expands to the tool's whole argv (``{python}`` may be
+    ``["/usr/bin/python3"]``); placeholders inside longer words are substituted as text.
+
+    Raises
+    ------
+    EsdcError
+        When a placeholder has no tool.
+    """
+    resolved: list[str] = []
+    for word in argv:
+        whole = _PLACEHOLDER.fullmatch(word)
+        if whole is not None:
+            resolved += list(_tool(tools, whole.group(1)))
+            continue
+        resolved.append(_PLACEHOLDER.sub(lambda m: " ".join(_tool(tools, m.group(1))), word))
+    return resolved
+
+
+def _tool(tools: Mapping[str, Sequence[str] | None], name: str) -> Sequence[str]:
+    found = tools.get(name)
+    if found is None:
+        raise EsdcError(f"no {name} to run", where="suite")
+    return found
