@@ -1,0 +1,456 @@
+"""Open MPI debug-log analyser (``--mca pml_base_verbose 10``, ``btl_/mtl_base_verbose``).
+
+Lines start with ``[host:pid]``. What it reads:
+
+* PML selection, old style (``select: initializing pml component ucx``, ``select: init returned
+  priority 51``, ``selected ucx best priority 51``, ``select: component ucx selected``) and new
+  style (``mca:base:select:(  pml) Selected component [ucx]``, the same for mtl);
+* BTLs that initialised (``select: init of component vader returned success``), the TCP BTL's
+  interfaces (``btl: tcp: Using interface: lo``), the OFI MTL's provider
+  (``mtl:ofi:provider: eth0``, with or without a source-path prefix);
+* versions (``Open MPI v4.1.4``, ``ompi_info``'s ``Open MPI: 4.1.4``, ``mpirun (Open MPI) 4.1.4``),
+  and the errors Open MPI prints (see ``CODES``).
+
+Observations it records (``kind``): ``pml_selected``/``mtl_selected`` (per rank, so that a later
+stage can see ranks that disagree), ``btl_tcp_interface``, ``package`` (``Package: Debian
+OpenMPI``), ``pml_ucx_declined`` (pml ucx found no usable UCX transport: ``support level is none``),
+``ucx_version`` (the UCX version pml ucx reported), ``mpi_abort`` and ``process_signal`` (the
+application aborted; errors of other libraries after it are consequences).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.model.analysis import Evidence, Finding, Severity
+
+LIBRARY = "openmpi"
+
+CODES: list[CodeInfo] = [
+    CodeInfo(
+        code="OMPI_PML_MISMATCH",
+        severity="error",
+        library=LIBRARY,
+        summary="Ranks selected different PMLs ('selected pml ob1, but peer ... selected pml ucx', "
+        "or different pml_selected per rank): the job cannot communicate correctly.",
+    ),
+    CodeInfo(
+        code="OMPI_PML_NOT_SELECTABLE",
+        severity="error",
+        library=LIBRARY,
+        summary="The requested PML could not be selected ('PML ucx cannot be selected').",
+    ),
+    CodeInfo(
+        code="OMPI_NO_COMPONENTS",
+        severity="error",
+        library=LIBRARY,
+        summary="'No components were able to be opened in the <framework> framework': the "
+        "plugins or the libraries they need are missing (often a container lacking them).",
+    ),
+    CodeInfo(
+        code="OMPI_UCX_WORKER_ADDRESS",
+        severity="error",
+        library=LIBRARY,
+        summary="'Failed to receive UCX worker address': pml ucx could not exchange addresses "
+        "through the runtime (PMIx modex), typically a launcher/PMIx mismatch.",
+    ),
+    CodeInfo(
+        code="OMPI_OPAL_ERROR",
+        severity="error",
+        library=LIBRARY,
+        summary="'OPAL ERROR: ...' (e.g. Unreachable): the runtime layer failed, usually while "
+        "talking to the PMIx server of the launcher.",
+    ),
+    CodeInfo(
+        code="VADER_CMA_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="The vader/sm BTL's CMA single copy failed ('Read -1, expected N, errno = 1'): CMA "
+        "is refused between ranks in different user namespaces.",
+    ),
+    CodeInfo(
+        code="VADER_CMA_UNAVAILABLE",
+        severity="warning",
+        library=LIBRARY,
+        summary="The vader/sm BTL reports CMA unavailable (restrictive ptrace settings) and falls "
+        "back to a slower single-copy mechanism.",
+    ),
+    CodeInfo(
+        code="OMPI_PML_UCX_DECLINED",
+        severity="info",
+        library=LIBRARY,
+        summary="pml ucx declined to run ('support level is none'): UCX offers no transport on a "
+        "device Open MPI accepts, so ob1 or cm is used instead.",
+    ),
+    CodeInfo(
+        code="OMPI_RANK_ABORTED",
+        severity="warning",
+        library=LIBRARY,
+        summary="A rank called MPI_ABORT or died on a signal; errors printed after it are likely "
+        "consequences, not causes.",
+    ),
+]
+
+_SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
+
+#: Component names that only exist as PMLs / MTLs, for selection lines that do not name the
+#: framework when no ``initializing <framework> component`` line was seen for that rank.
+KNOWN_PMLS = frozenset({"ob1", "ucx", "cm", "yalla", "monitoring", "v", "crcpw", "bfo"})
+KNOWN_MTLS = frozenset({"ofi", "psm", "psm2", "mxm", "portals4"})
+
+#: Most ranks kept per selected component in observations.
+MAX_RANKS_PER_VALUE = 256
+MAX_OBSERVATIONS_PER_KIND = 64
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
+_INIT_RE = re.compile(r"select: initializing (\w+) component (\w+)")
+_PRIORITY_RE = re.compile(r"select: init returned priority (-?\d+)")
+_BEST_RE = re.compile(r"\bselected (\w+) best priority (-?\d+)")
+_COMPONENT_SELECTED_RE = re.compile(r"select: component (\w+) selected")
+_NEW_SELECTED_RE = re.compile(r"mca:base:select:\(\s*(\w+)\s*\)\s*Selected component \[(\w+)\]")
+_BTL_SUCCESS_RE = re.compile(r"init of component (\w+) returned success")
+_TCP_IFACE_RE = re.compile(r"btl:\s*tcp:\s*Using interface:\s*(\S+)")
+_OFI_PROVIDER_RE = re.compile(r"mtl:ofi:provider:\s*(\S+)")
+_VERSION_RES = (
+    re.compile(r"\bOpen MPI:\s*v?(\d+\.\d+(?:\.\d+)?[\w.+~\-]*)"),
+    re.compile(r"\(Open MPI\)\s*v?(\d+\.\d+(?:\.\d+)?[\w.+~\-]*)"),
+    re.compile(r"\bOpen MPI v(\d+\.\d+(?:\.\d+)?[\w.+~\-]*?)(?:,|\s|$)"),
+)
+_PACKAGE_RE = re.compile(r"\b[Pp]ackage:\s*([^,]*Open\s?MPI[^,]*?)\s*(?:,|$)")
+_UCX_VERSION_RE = re.compile(r"mca_pml_ucx_open: UCX version\s+(\S+)")
+_MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) on (\S+) selected pml (\w+)")
+_NOT_SELECTABLE_RE = re.compile(r"\bPML (\w+) cannot be selected")
+_NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w+) framework")
+_OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
+_VADER_CMA_FAILED_RE = re.compile(r"\b(?:Read|Write) -1, expected \d+, errno = (\d+)")
+_ABORT_RE = re.compile(r"MPI_ABORT was invoked on rank (\d+)")
+_SIGNAL_RE = re.compile(r"\*\*\* Process received signal \*\*\*|exited on signal (\d+)")
+
+
+@dataclass
+class _Tally:
+    """One finding code's running count and first evidence lines."""
+
+    count: int = 0
+    details: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class _RankState:
+    """What one rank's selection lines said so far."""
+
+    framework_of: dict[str, str] = field(default_factory=dict)
+    last_initialized: tuple[str, str] | None = None
+
+
+@dataclass
+class _Choice:
+    """Which ranks selected which component of one framework (pml or mtl)."""
+
+    #: component -> (rank, the line that said so), capped per component.
+    ranks: dict[str, list[tuple[str, Evidence]]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    by_rank: dict[str, str] = field(default_factory=dict)
+
+    def record(self, component: str, rank: str, evidence: Evidence) -> bool:
+        """Note the choice; False when this rank already chose it (a repeated line)."""
+        if self.by_rank.get(rank) == component:
+            return False
+        if len(self.by_rank) < 100_000:
+            self.by_rank[rank] = component
+        self.counts[component] = self.counts.get(component, 0) + 1
+        ranks = self.ranks.setdefault(component, [])
+        if len(ranks) < MAX_RANKS_PER_VALUE:
+            ranks.append((rank, evidence))
+        return True
+
+    def most_common(self) -> str | None:
+        """The component most ranks chose (the first seen on a tie)."""
+        return max(self.counts, key=lambda c: self.counts[c]) if self.counts else None
+
+
+class Analyser(LineAnalyser):
+    """Reads Open MPI's component-selection and error lines; see the module docstring."""
+
+    library: ClassVar[str] = LIBRARY
+    anchors: ClassVar[tuple[bytes, ...]] = (
+        b"select:",
+        b"best priority",
+        b"init of component",
+        b"Using interface",
+        b"mtl:ofi:provider",
+        b"Open MPI",
+        b"OpenMPI",
+        b"mca_pml_ucx_open",
+        b"support level is",
+        b"selected pml",
+        b"cannot be selected",
+        b"No components were able to be opened",
+        b"Failed to receive UCX worker address",
+        b"OPAL ERROR",
+        b"errno = ",
+        b"CMA support",
+        b"MPI_ABORT was invoked",
+        b"Process received signal",
+        b"exited on signal",
+    )
+
+    def __init__(self) -> None:
+        self._ranks: dict[str, _RankState] = {}
+        self._choices: dict[str, _Choice] = {"pml": _Choice(), "mtl": _Choice()}
+        self._btls: dict[str, None] = {}
+        self._providers: dict[str, int] = {}
+        self._versions: dict[str, list[str]] = {}
+        self._version_evidence: list[Evidence] = []
+        self._path_evidence: list[Evidence] = []
+        self._observations: dict[tuple[str, str | None], Observation] = {}
+        self._tallies: dict[str, _Tally] = {}
+
+    def feed(self, text: str, evidence: Evidence) -> None:
+        """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if "\x1b" in text:
+            text = _ANSI_RE.sub("", text)
+        match = _RANK_RE.search(text)
+        rank = f"{match.group(1)}:{int(match.group(2))}" if match else "?"
+        if "select" in text and self._feed_selection(text, rank, evidence):
+            return
+        if self._feed_transport_detail(text, rank, evidence):
+            return
+        if "Open" in text or "ackage" in text:
+            self._feed_version(text, rank, evidence)
+        self._feed_trouble(text, rank, evidence)
+
+    # -- selection -----------------------------------------------------------------------------
+
+    def _state(self, rank: str) -> _RankState:
+        state = self._ranks.get(rank)
+        if state is None:
+            state = _RankState()
+            if len(self._ranks) < 100_000:
+                self._ranks[rank] = state
+        return state
+
+    def _feed_selection(self, text: str, rank: str, evidence: Evidence) -> bool:
+        if match := _INIT_RE.search(text):
+            framework, component = match.group(1), match.group(2)
+            state = self._state(rank)
+            state.framework_of[component] = framework
+            state.last_initialized = (framework, component)
+            return True
+        if match := _NEW_SELECTED_RE.search(text):
+            self._select(match.group(1), match.group(2), rank, evidence)
+            return True
+        if match := _BEST_RE.search(text):
+            self._select("pml", match.group(1), rank, evidence)
+            return True
+        if match := _COMPONENT_SELECTED_RE.search(text):
+            component = match.group(1)
+            framework = self._state(rank).framework_of.get(component)
+            if framework is None:
+                framework = "mtl" if component in KNOWN_MTLS else "pml"
+            self._select(framework, component, rank, evidence)
+            return True
+        if match := _BTL_SUCCESS_RE.search(text):
+            component = match.group(1)
+            framework = self._state(rank).framework_of.get(component, "btl")
+            if framework == "btl":
+                self._btls.setdefault(component, None)
+                add_evidence(self._path_evidence, evidence)
+            return True
+        return bool(_PRIORITY_RE.search(text))
+
+    def _select(self, framework: str, component: str, rank: str, evidence: Evidence) -> None:
+        if framework == "btl":
+            self._btls.setdefault(component, None)
+            add_evidence(self._path_evidence, evidence)
+            return
+        choice = self._choices.get(framework)
+        if choice is None:
+            return  # other frameworks (coll, osc, ...) say nothing about transport
+        if choice.record(component, rank, evidence):
+            add_evidence(self._path_evidence, evidence)
+
+    def _feed_transport_detail(self, text: str, rank: str, evidence: Evidence) -> bool:
+        if match := _OFI_PROVIDER_RE.search(text):
+            provider = match.group(1)
+            self._providers[provider] = self._providers.get(provider, 0) + 1
+            add_evidence(self._path_evidence, evidence)
+            return True
+        if match := _TCP_IFACE_RE.search(text):
+            self._observe("btl_tcp_interface", match.group(1), rank, evidence)
+            add_evidence(self._path_evidence, evidence)
+            return True
+        if match := _UCX_VERSION_RE.search(text):
+            self._observe("ucx_version", match.group(1), rank, evidence)
+            return True
+        if "support level is" in text:
+            level = text.rsplit("support level is", 1)[1].strip().split()
+            value = level[0] if level else None
+            if value == "none":
+                self._observe("pml_ucx_declined", value, rank, evidence)
+                self._tally("OMPI_PML_UCX_DECLINED", evidence, None)
+            return True
+        return False
+
+    def _feed_version(self, text: str, rank: str, evidence: Evidence) -> None:
+        for pattern in _VERSION_RES:
+            if match := pattern.search(text):
+                version = match.group(1).rstrip(".,")
+                ranks = self._versions.setdefault(version, [])
+                if rank not in ranks and len(ranks) < MAX_RANKS_PER_VALUE:
+                    ranks.append(rank)
+                add_evidence(self._version_evidence, evidence)
+                break
+        if match := _PACKAGE_RE.search(text):
+            self._observe("package", match.group(1).strip(), None, evidence)
+
+    # -- trouble -------------------------------------------------------------------------------
+
+    def _feed_trouble(self, text: str, rank: str, evidence: Evidence) -> None:
+        if match := _MISMATCH_RE.search(text):
+            mine, peer, host, theirs = match.groups()
+            self._tally(
+                "OMPI_PML_MISMATCH",
+                evidence,
+                f"{rank} selected pml {mine}, peer {peer} on {host} selected pml {theirs}",
+            )
+        elif match := _NOT_SELECTABLE_RE.search(text):
+            self._tally("OMPI_PML_NOT_SELECTABLE", evidence, f"pml {match.group(1)}")
+        elif match := _NO_COMPONENTS_RE.search(text):
+            self._tally("OMPI_NO_COMPONENTS", evidence, f"framework {match.group(1)}")
+        elif "Failed to receive UCX worker address" in text:
+            self._tally("OMPI_UCX_WORKER_ADDRESS", evidence, None)
+        elif match := _OPAL_ERROR_RE.search(text):
+            self._tally("OMPI_OPAL_ERROR", evidence, " ".join(match.group(1).split())[:120])
+        elif match := _VADER_CMA_FAILED_RE.search(text):
+            self._tally("VADER_CMA_FAILED", evidence, f"errno {match.group(1)}")
+        elif "CMA support" in text and ("not available" in text or "requested" in text):
+            self._tally("VADER_CMA_UNAVAILABLE", evidence, None)
+        elif match := _ABORT_RE.search(text):
+            self._observe("mpi_abort", match.group(1), rank if rank != "?" else None, evidence)
+            self._tally("OMPI_RANK_ABORTED", evidence, f"MPI_ABORT on rank {match.group(1)}")
+        elif match := _SIGNAL_RE.search(text):
+            signal = match.group(1)
+            self._observe("process_signal", signal, rank if rank != "?" else None, evidence)
+            self._tally("OMPI_RANK_ABORTED", evidence, f"signal {signal}" if signal else None)
+
+    def _observe(self, kind: str, value: str | None, rank: str | None, evidence: Evidence) -> None:
+        key = (kind, value)
+        observation = self._observations.get(key)
+        if observation is None:
+            same_kind = sum(1 for k in self._observations if k[0] == kind)
+            if same_kind >= MAX_OBSERVATIONS_PER_KIND:
+                return
+            observation = Observation(kind=kind, value=value, rank=rank)
+            self._observations[key] = observation
+        add_evidence(observation.evidence, evidence)
+
+    def _tally(self, code: str, evidence: Evidence, detail: str | None) -> None:
+        tally = self._tallies.setdefault(code, _Tally())
+        tally.count += 1
+        if detail and detail not in tally.details and len(tally.details) < 3:
+            tally.details.append(detail)
+        add_evidence(tally.evidence, evidence)
+
+    # -- result --------------------------------------------------------------------------------
+
+    def facts(self) -> LibraryFacts:
+        """Selections, versions, per-rank choices and findings learnt so far."""
+        selected: dict[str, object] = {}
+        for framework, choice in self._choices.items():
+            winner = choice.most_common()
+            if winner is not None:
+                selected[framework] = winner
+        if self._btls:
+            selected["btl"] = list(self._btls)
+        if self._providers:
+            selected["ofi_provider"] = max(self._providers, key=lambda p: self._providers[p])
+        observations = self._choice_observations() + list(self._observations.values())
+        findings = [self._finding(code, tally) for code, tally in self._tallies.items()]
+        split = self._split_choice_finding()
+        if split is not None and "OMPI_PML_MISMATCH" not in self._tallies:
+            findings.append(split)
+        return LibraryFacts(
+            library=LIBRARY,
+            versions={k: list(v) for k, v in self._versions.items()},
+            version_evidence=list(self._version_evidence),
+            path_evidence=list(self._path_evidence),
+            selected=selected,
+            observations=observations,
+            findings=findings,
+        )
+
+    def _choice_observations(self) -> list[Observation]:
+        return [
+            Observation(kind=f"{framework}_selected", value=component, rank=rank, evidence=[line])
+            for framework, choice in self._choices.items()
+            for component, ranks in choice.ranks.items()
+            for rank, line in ranks
+        ]
+
+    def _split_choice_finding(self) -> Finding | None:
+        """Ranks that chose different PMLs, seen from the per-rank selection lines."""
+        pml = self._choices["pml"]
+        if len(pml.counts) < 2:
+            return None
+        evidence = [line for ranks in pml.ranks.values() for _, line in ranks[:2]]
+        summary = ", ".join(f"{c} on {n} rank(s)" for c, n in pml.counts.items())
+        return Finding(
+            code="OMPI_PML_MISMATCH",
+            severity=_SEVERITY["OMPI_PML_MISMATCH"],
+            library=LIBRARY,
+            message=f"ranks selected different PMLs: {summary}",
+            evidence=evidence[:8],
+        )
+
+    def _finding(self, code: str, tally: _Tally) -> Finding:
+        return Finding(
+            code=code,
+            severity=_SEVERITY[code],
+            library=LIBRARY,
+            message=_MESSAGES[code](tally),
+            evidence=list(tally.evidence),
+        )
+
+
+def _times(tally: _Tally) -> str:
+    return "once" if tally.count == 1 else f"{tally.count} times"
+
+
+def _detail(tally: _Tally) -> str:
+    return f": {'; '.join(tally.details)}" if tally.details else ""
+
+
+_MESSAGES: dict[str, Callable[[_Tally], str]] = {
+    "OMPI_PML_MISMATCH": lambda t: f"ranks selected different PMLs ({_times(t)}){_detail(t)}",
+    "OMPI_PML_NOT_SELECTABLE": lambda t: (
+        f"the requested PML cannot be selected ({_times(t)}){_detail(t)}"
+    ),
+    "OMPI_NO_COMPONENTS": lambda t: (
+        f"Open MPI could open no component of a framework ({_times(t)}){_detail(t)}"
+    ),
+    "OMPI_UCX_WORKER_ADDRESS": lambda t: (
+        "pml ucx failed to receive a peer's UCX worker address "
+        f"({_times(t)}): the runtime's address exchange (PMIx) failed"
+    ),
+    "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({_times(t)}){_detail(t)}",
+    "VADER_CMA_FAILED": lambda t: (
+        "vader/sm BTL's CMA single copy failed "
+        f"({_times(t)}){_detail(t)}: ranks in different user namespaces cannot use CMA"
+    ),
+    "VADER_CMA_UNAVAILABLE": lambda t: (
+        "vader/sm BTL: CMA not available, falling back to a "
+        f"slower single-copy mechanism ({_times(t)})"
+    ),
+    "OMPI_PML_UCX_DECLINED": lambda t: (
+        "pml ucx declined (support level none): no UCX transport "
+        f"on an accepted device ({_times(t)})"
+    ),
+    "OMPI_RANK_ABORTED": lambda t: f"a rank aborted ({_times(t)}){_detail(t)}",
+}

@@ -1,0 +1,575 @@
+"""UCX debug-log analyser (``UCX_LOG_LEVEL=info``, optionally ``UCX_PROTO_INFO=y``).
+
+What it reads, per rank (``host:pid`` from the ``[host:pid :thread]`` prefix):
+
+* versions: ``UCP version is 1.12 (release 0)`` (up to 1.12), ``Version 1.16.0 (loaded from
+  /path/libucp.so.0)`` (1.13 and later), ``ucx_info -v``'s ``Library version:``/``Library path:``;
+* endpoint configurations, old form ``ep_cfg[N]: tag(sysv/memory cma/memory)`` (scope inferred
+  from the lanes) and new form ``<ctx> <scope> cfg#N tag(...) rma(...) ...`` (scope printed);
+* protocol tables (``UCX_PROTO_INFO=y``): a header row naming the configuration and operation,
+  then rows ``| 0..92 | eager short | sysv/memory |``;
+* ``UCX_* env variable(s):`` settings, and errors/warnings UCX printed.
+
+Observations it records (``kind``): ``ucx_env`` (the settings line), ``cma_blocked`` (a rank whose
+CMA copy was refused), ``no_rdma_device`` (UCX found no RDMA device; informative only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
+
+LIBRARY = "ucx"
+
+CODES: list[CodeInfo] = [
+    CodeInfo(
+        code="CMA_BLOCKED",
+        severity="error",
+        library=LIBRARY,
+        summary="process_vm_readv/writev was refused (Operation not permitted): CMA copies fail "
+        "between ranks in different user namespaces (e.g. one ch-run per rank) or under "
+        "restrictive ptrace settings; large messages abort.",
+    ),
+    CodeInfo(
+        code="UCX_NO_AM_TRANSPORT",
+        severity="error",
+        library=LIBRARY,
+        summary="UCX found no active-message transport to a peer: the peer is unreachable with "
+        "the transports and devices allowed (UCX_TLS, UCX_NET_DEVICES).",
+    ),
+    CodeInfo(
+        code="UCX_UNREACHABLE",
+        severity="error",
+        library=LIBRARY,
+        summary="UCX reported 'Destination is unreachable' while connecting to a peer.",
+    ),
+    CodeInfo(
+        code="UCX_API_INCOMPATIBLE",
+        severity="error",
+        library=LIBRARY,
+        summary="The loaded libucp is older than the API the application (or MPI) was built "
+        "against: a container/host UCX mix-up.",
+    ),
+    CodeInfo(
+        code="UCX_IFACE_OPEN_FAILED",
+        severity="warning",
+        library=LIBRARY,
+        summary="uct_iface_open failed for a transport/device: UCX goes on without it, so the "
+        "paths show whether the fast transport was lost.",
+    ),
+    CodeInfo(
+        code="UCX_RESOURCE_UNAVAILABLE",
+        severity="warning",
+        library=LIBRARY,
+        summary="A transport or network device requested through UCX_TLS/UCX_NET_DEVICES is not "
+        "available on this host.",
+    ),
+    CodeInfo(
+        code="UCX_TLS_RESTRICTED",
+        severity="warning",
+        library=LIBRARY,
+        summary="UCX_TLS excludes shared memory or every RDMA transport, so UCX cannot take the "
+        "fast path (e.g. UCX_TLS=tcp).",
+    ),
+    CodeInfo(
+        code="UCX_ERROR",
+        severity="error",
+        library=LIBRARY,
+        summary="Any other line UCX printed at ERROR level.",
+    ),
+    CodeInfo(
+        code="UCX_WARNING",
+        severity="info",
+        library=LIBRARY,
+        summary="Any other line UCX printed at WARN level (listed for context; not a verdict).",
+    ),
+    CodeInfo(
+        code="UCX_NO_RDMA_DEVICE",
+        severity="info",
+        library=LIBRARY,
+        summary="UCX found no RDMA device (rdma_create_event_channel: No such device); expected on "
+        "hosts without InfiniBand/RoCE, a problem only where the site has one.",
+    ),
+]
+
+_SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
+
+#: Transports that reach only processes on the same node (shared memory, single-copy, GPU IPC).
+SHM_TRANSPORTS = frozenset({"sysv", "posix", "mm", "cma", "xpmem", "knem"})
+GPU_IPC_TRANSPORTS = frozenset({"cuda_ipc", "rocm_ipc", "ze_ipc"})
+#: Memory-type helpers: they copy between host and device memory and say nothing about the peer.
+LOCAL_COPY_TRANSPORTS = frozenset({"cuda_copy", "rocm_copy", "gdr_copy", "ze_copy", "rocm_gdr"})
+LOOPBACK_TRANSPORTS = frozenset({"self"})
+
+#: UCX_TLS words that name shared-memory transports, and those that name RDMA transports.
+_TLS_SHM_WORDS = frozenset({"sm", "shm", "mm", "posix", "sysv", "cma", "xpmem", "knem"})
+_TLS_RDMA_FAMILIES = ("rc", "dc", "ud", "ib", "srd")
+
+#: Most ranks listed per version / load path: enough to show a split, bounded for huge jobs.
+MAX_RANKS_PER_VALUE = 512
+#: Most distinct ``UCX_*`` settings lines kept as observations.
+MAX_ENV_OBSERVATIONS = 32
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: ``[host:pid :thread]``, ``[host:pid:thread]`` and the backtrace form ``[host:pid:thread:tid]``.
+_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):\s*(\d+)\s*:\s*\d+(?::\d+)?\]")
+_LEVEL_RE = re.compile(r"\bUCX\s+(ERROR|WARN|DIAG|INFO|DEBUG|TRACE|PRINT)\b\s*(.*)$")
+_UCP_VERSION_RE = re.compile(r"UCP version is (\d+)\.(\d+)(?:\s*\(release (\d+)\))?")
+_VERSION_RE = re.compile(r"\bVersion\s+v?(\d+\.\d+(?:\.\d+)?(?:[-~+][0-9A-Za-z.]+)?)")
+_LIBRARY_VERSION_RE = re.compile(r"Library version:\s*v?(\d+\.\d+(?:\.\d+)?(?:[-~+][\w.]+)?)")
+_LOADED_FROM_RE = re.compile(r"loaded from\s+([^\s)]+)")
+_LIBRARY_PATH_RE = re.compile(r"Library path:\s*(\S+)")
+_OLD_CFG_RE = re.compile(r"\bep_cfg\[(\d+)\]\s*:?\s*(.*)$")
+_NEW_CFG_RE = re.compile(r"(?:^|\s)(?:(\S+)\s+)?(self|intra-node|inter-node)\s+cfg#(\d+)\s*(.*)$")
+#: ``tag(a/b c/d)``; a cut-off last line may lack the closing parenthesis.
+_GROUP_RE = re.compile(r"\b([a-z][a-z_]*)\(([^()]*)(?:\)|$)")
+_LANE_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*)/([A-Za-z0-9_.:\-]+)")
+#: First cell of a protocol-table row: a size or a size range (``0..92``, ``8K..inf``, ``0``).
+_RANGE_RE = re.compile(r"^(?:\d[\w.]*|inf)(?:\.\.(?:\d[\w.]*|inf))?$")
+_ENV_LINE_RE = re.compile(r"UCX_\*\s+env\s+variables?\s*:\s*(.*)$")
+_ENV_PAIR_RE = re.compile(r"\b(UCX_[A-Z0-9_]+)=(\S*)")
+#: Leading ``[time] [host:pid:thread]  file.c:NN`` of lines UCX prints without a level word.
+_PREFIX_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:[\w.\-]+\.c:\d+\s+)?")
+_SCOPE_WORD_RE = re.compile(r"(?:^|\s)(intra-node|inter-node|self)(?:\s|$)")
+_SCOPES: dict[str, Scope] = {"intra-node": "intra-node", "inter-node": "inter-node", "self": "self"}
+#: A continuation line of very old versions: the message is nothing but lane groups.
+_GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)?[;\s]*)+$")
+
+
+def rank_of(text: str) -> str | None:
+    """The ``host:pid`` of a UCX-prefixed line, or None when the line has no such prefix."""
+    match = _RANK_RE.search(text)
+    if match is None:
+        return None
+    return f"{match.group(1)}:{int(match.group(2))}"
+
+
+def parse_lanes(cell: str) -> list[tuple[str, str]]:
+    """``transport/device`` pairs in a group or table cell, in printed order."""
+    return [(m.group(1), m.group(2)) for m in _LANE_RE.finditer(cell)]
+
+
+def parse_groups(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``tag(a/b c/d) rma(e/f)`` → ``[("tag", [(a, b), (c, d)]), ("rma", [(e, f)])]``."""
+    return [(m.group(1), parse_lanes(m.group(2))) for m in _GROUP_RE.finditer(text)]
+
+
+def scope_from_lanes(transports: set[str]) -> Scope:
+    """The peer a configuration without a printed scope connects to, judged by its transports.
+
+    A loopback lane is only ever chosen for the process itself; shared-memory and GPU-IPC lanes
+    only reach the same node (even when network lanes ride along for rendezvous); network lanes
+    alone mean another node.
+    """
+    if transports & LOOPBACK_TRANSPORTS:
+        return "self"
+    if transports & (SHM_TRANSPORTS | GPU_IPC_TRANSPORTS):
+        return "intra-node"
+    if transports - LOCAL_COPY_TRANSPORTS:
+        return "inter-node"
+    return "unknown"
+
+
+def tls_exclusions(value: str) -> list[str]:
+    """What a ``UCX_TLS`` value shuts out: ``"shared memory"`` and/or ``"RDMA"``; empty if neither.
+
+    ``UCX_TLS`` is a comma list of transports or aliases (``sm``, ``rc``, ``dc_x``, ``ud``,
+    ``tcp``, ``all``); a leading ``^`` turns it into an exclusion list.
+    """
+    words = [w.strip().lower() for w in value.split(",") if w.strip()]
+    if not words:
+        return []
+    negated = words[0].startswith("^")
+    words = [w.lstrip("^\\") for w in words]
+
+    def is_rdma(word: str) -> bool:
+        return any(word == f or word.startswith(f + "_") for f in _TLS_RDMA_FAMILIES)
+
+    excluded: list[str] = []
+    if negated:
+        if any(w in {"sm", "shm", "mm"} for w in words):
+            excluded.append("shared memory")
+        families = {f for f in ("rc", "dc", "ud") for w in words if w == f or w.startswith(f + "_")}
+        if "ib" in words or families == {"rc", "dc", "ud"}:
+            excluded.append("RDMA")
+        return excluded
+    if "all" in words:
+        return []
+    if not any(w in _TLS_SHM_WORDS for w in words):
+        excluded.append("shared memory")
+    if not any(is_rdma(w) for w in words):
+        excluded.append("RDMA")
+    return excluded
+
+
+@dataclass
+class _PendingConfig:
+    """An endpoint configuration whose lanes may still grow (very old UCX: one group a line)."""
+
+    scope: Scope | None
+    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+
+
+@dataclass
+class _TableHeader:
+    """The protocol table a rank is printing: its operation and scope."""
+
+    operation: str
+    scope: Scope
+
+
+@dataclass
+class _Tally:
+    """One finding code's running count and first evidence lines."""
+
+    count: int = 0
+    details: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class Analyser(LineAnalyser):
+    """Reads UCX's info-level log lines; see the module docstring for what it extracts."""
+
+    library: ClassVar[str] = LIBRARY
+    anchors: ClassVar[tuple[bytes, ...]] = (
+        b"ep_cfg[",
+        b"cfg#",
+        b"UCP version",
+        b"loaded from",
+        b"Library version:",
+        b"Library path:",
+        b"UCX_* env variable",
+        b"UCX  ERROR",
+        b"UCX ERROR",
+        b"UCX  WARN",
+        b"UCX WARN",
+        b"process_vm_",
+        b"no active messages transport",
+        b"Destination is unreachable",
+        b"UCP API version",
+        b"uct_iface_open",
+        b"rdma_create_event_channel",
+        # Protocol-table rows and very old continuation lines (``rma(...)`` on its own line).
+        b" | ",
+        b" rma(",
+        b" amo(",
+        b" am(",
+        b" stream(",
+        b" ka(",
+    )
+
+    def __init__(self) -> None:
+        self._versions: dict[str, list[str]] = {}
+        self._loaded_from: dict[str, list[str]] = {}
+        self._version_evidence: list[Evidence] = []
+        self._path_counts: dict[tuple[str, Scope, str, str], int] = {}
+        self._path_evidence: list[Evidence] = []
+        self._pending: dict[str | None, _PendingConfig] = {}
+        self._old_cfg_scope: dict[tuple[str | None, int], Scope] = {}
+        self._tables: dict[str | None, _TableHeader] = {}
+        self._tallies: dict[str, _Tally] = {}
+        self._env: dict[str, Observation] = {}
+        self._cma_blocked: dict[str, Observation] = {}
+        self._no_rdma: Observation | None = None
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def feed(self, text: str, evidence: Evidence) -> None:
+        """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if "\x1b" in text:
+            text = _ANSI_RE.sub("", text)
+        rank = rank_of(text)
+        if "|" in text and self._feed_table_row(text, rank, evidence):
+            return
+        if "ep_cfg[" in text and self._feed_old_config(text, rank, evidence):
+            return
+        if "cfg#" in text and self._feed_new_config(text, rank, evidence):
+            return
+        if "UCX_* env" in text:
+            self._feed_env(text, rank, evidence)
+            return
+        # An error line may also name the library it loaded, so both readers see every line.
+        seen_version = self._feed_version(text, rank, evidence)
+        seen_trouble = self._feed_trouble(text, rank, evidence)
+        if not (seen_version or seen_trouble):
+            self._feed_continuation(text, rank, evidence)
+
+    def _feed_old_config(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        match = _OLD_CFG_RE.search(text)
+        if match is None:
+            return False
+        self._flush_pending(rank)
+        groups = parse_groups(match.group(2))
+        pending = _PendingConfig(scope=None, groups=groups)
+        self._pending[rank] = pending
+        self._old_cfg_scope[(rank, int(match.group(1)))] = scope_from_lanes(
+            {t for _, lanes in groups for t, _ in lanes}
+        )
+        if len(self._old_cfg_scope) > 4096:
+            # Only needed to label old protocol tables; forget rather than grow without bound.
+            self._old_cfg_scope.clear()
+        add_evidence(self._path_evidence, evidence)
+        return True
+
+    def _feed_new_config(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        match = _NEW_CFG_RE.search(text)
+        if match is None or "(" not in match.group(4):
+            return False
+        self._flush_pending(rank)
+        self._pending[rank] = _PendingConfig(
+            scope=_SCOPES[match.group(2)], groups=parse_groups(match.group(4))
+        )
+        add_evidence(self._path_evidence, evidence)
+        return True
+
+    def _feed_continuation(self, text: str, rank: str | None, evidence: Evidence) -> None:
+        """Very old UCX printed ``rma(...)``/``amo(...)`` groups on lines of their own."""
+        pending = self._pending.get(rank)
+        if pending is None:
+            return
+        level = _LEVEL_RE.search(text)
+        message = level.group(2) if level else text
+        if not _GROUPS_ONLY_RE.match(message):
+            return
+        pending.groups.extend(parse_groups(message))
+        add_evidence(self._path_evidence, evidence)
+
+    def _flush_pending(self, rank: str | None) -> None:
+        pending = self._pending.pop(rank, None)
+        if pending is None:
+            return
+        scope = pending.scope
+        if scope is None:
+            scope = scope_from_lanes({t for _, lanes in pending.groups for t, _ in lanes})
+        for layer, lanes in pending.groups:
+            for transport, device in dict.fromkeys(lanes):
+                key = (layer, scope, transport, device)
+                self._path_counts[key] = self._path_counts.get(key, 0) + 1
+
+    def _feed_table_row(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        start = text.find("|")
+        cells = [c.strip() for c in text[start:].split("|")[1:]]
+        if cells and cells[-1] == "":
+            cells.pop()
+        if len(cells) < 2:
+            return False
+        if _RANGE_RE.match(cells[0]):
+            if len(cells) < 3:
+                return False
+            header = self._tables.get(rank)
+            protocol = cells[1].removeprefix("(?)").strip()
+            lanes = parse_lanes(cells[-1])
+            if not lanes:
+                return False
+            operation = header.operation if header else "protocol"
+            scope: Scope = header.scope if header else "unknown"
+            for transport, device in dict.fromkeys(lanes):
+                key = (f"{operation}/{protocol}", scope, transport, device)
+                self._path_counts[key] = self._path_counts.get(key, 0) + 1
+            add_evidence(self._path_evidence, evidence)
+            return True
+        return self._feed_table_header(cells, rank)
+
+    def _feed_table_header(self, cells: list[str], rank: str | None) -> bool:
+        name, description = cells[0], cells[1]
+        if " by " not in description and " from " not in description:
+            return False
+        scope: Scope = "unknown"
+        named = _SCOPE_WORD_RE.search(name)
+        if named:
+            scope = _SCOPES[named.group(1)]
+        old = _OLD_CFG_RE.search(name)
+        if scope == "unknown" and old:
+            scope = self._old_cfg_scope.get((rank, int(old.group(1))), "unknown")
+        operation = description.split(" by ")[0].strip()
+        self._tables[rank] = _TableHeader(operation=operation, scope=scope)
+        return True
+
+    def _feed_version(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        version: str | None = None
+        match = _UCP_VERSION_RE.search(text)
+        if match:
+            version = f"{match.group(1)}.{match.group(2)}.{match.group(3) or 0}"
+        elif "loaded from" in text or "UCX" in text:
+            match = _VERSION_RE.search(text)
+            if match and "API" not in text[: match.start()]:
+                version = match.group(1)
+        if version is None:
+            match = _LIBRARY_VERSION_RE.search(text)
+            if match:
+                version = match.group(1)
+        location = _LOADED_FROM_RE.search(text) or _LIBRARY_PATH_RE.search(text)
+        if version is None and location is None:
+            return False
+        if location is not None and version is None and "UCX" not in text and "Library" not in text:
+            return False  # some other program's "loaded from"
+        who = rank or "?"
+        if version is not None:
+            _add_rank(self._versions, version, who)
+        if location is not None:
+            _add_rank(self._loaded_from, location.group(1), who)
+        add_evidence(self._version_evidence, evidence)
+        return True
+
+    def _feed_env(self, text: str, rank: str | None, evidence: Evidence) -> None:
+        match = _ENV_LINE_RE.search(text)
+        if match is None:
+            return
+        pairs = dict(_ENV_PAIR_RE.findall(match.group(1)))
+        settings = " ".join(f"{k}={v}" for k, v in pairs.items())
+        seen = self._env.get(settings)
+        if seen is None:
+            if len(self._env) >= MAX_ENV_OBSERVATIONS:
+                return
+            seen = Observation(kind="ucx_env", value=settings, rank=rank)
+            self._env[settings] = seen
+        add_evidence(seen.evidence, evidence)
+        tls = pairs.get("UCX_TLS")
+        if tls:
+            excluded = tls_exclusions(tls)
+            if excluded:
+                self._tally(
+                    "UCX_TLS_RESTRICTED",
+                    evidence,
+                    f"UCX_TLS={tls} excludes {' and '.join(excluded)}",
+                )
+
+    def _feed_trouble(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        level_match = _LEVEL_RE.search(text)
+        level = level_match.group(1) if level_match else None
+        message = level_match.group(2).strip() if level_match else _PREFIX_RE.sub("", text)
+        if "process_vm_" in text and ("not permitted" in text or "returned -1" in text):
+            self._tally("CMA_BLOCKED", evidence, _first_words(message))
+            if rank is not None and rank not in self._cma_blocked and len(self._cma_blocked) < 64:
+                self._cma_blocked[rank] = Observation(kind="cma_blocked", value="cma", rank=rank)
+            if rank is not None and rank in self._cma_blocked:
+                add_evidence(self._cma_blocked[rank].evidence, evidence)
+            return True
+        if "rdma_create_event_channel" in text:
+            if self._no_rdma is None:
+                self._no_rdma = Observation(kind="no_rdma_device", value=None, rank=rank)
+            add_evidence(self._no_rdma.evidence, evidence)
+            self._tally("UCX_NO_RDMA_DEVICE", evidence, None)
+            return True
+        if level == "DIAG":
+            return False  # diagnostics UCX recovers from by itself
+        if "no active messages transport" in text:
+            self._tally("UCX_NO_AM_TRANSPORT", evidence, _first_words(message))
+        elif "UCP API version" in text and "incompatible" in text:
+            self._tally("UCX_API_INCOMPATIBLE", evidence, _first_words(message))
+        elif "Destination is unreachable" in text:
+            self._tally("UCX_UNREACHABLE", evidence, _first_words(message))
+        elif "uct_iface_open" in text and "fail" in text:
+            self._tally("UCX_IFACE_OPEN_FAILED", evidence, _first_words(message))
+        elif level in ("WARN", "ERROR") and "is not available" in message:
+            self._tally("UCX_RESOURCE_UNAVAILABLE", evidence, _first_words(message))
+        elif level == "ERROR":
+            self._tally("UCX_ERROR", evidence, _first_words(message))
+        elif level == "WARN":
+            self._tally("UCX_WARNING", evidence, _first_words(message))
+        else:
+            return False
+        return True
+
+    def _tally(self, code: str, evidence: Evidence, detail: str | None) -> None:
+        tally = self._tallies.setdefault(code, _Tally())
+        tally.count += 1
+        if detail and detail not in tally.details and len(tally.details) < 3:
+            tally.details.append(detail)
+        add_evidence(tally.evidence, evidence)
+
+    # -- result --------------------------------------------------------------------------------
+
+    def facts(self) -> LibraryFacts:
+        """Everything learnt so far; pending configurations are counted first."""
+        for rank in list(self._pending):
+            self._flush_pending(rank)
+        paths = [
+            PathUse(
+                library=LIBRARY,
+                layer=layer,
+                scope=scope,
+                transport=transport,
+                device=device,
+                count=count,
+            )
+            for (layer, scope, transport, device), count in self._path_counts.items()
+        ]
+        observations = list(self._env.values()) + list(self._cma_blocked.values())
+        if self._no_rdma is not None:
+            observations.append(self._no_rdma)
+        return LibraryFacts(
+            library=LIBRARY,
+            versions={k: list(v) for k, v in self._versions.items()},
+            loaded_from={k: list(v) for k, v in self._loaded_from.items()},
+            version_evidence=list(self._version_evidence),
+            paths=paths,
+            path_evidence=list(self._path_evidence),
+            observations=observations,
+            findings=[self._finding(code, tally) for code, tally in self._tallies.items()],
+        )
+
+    def _finding(self, code: str, tally: _Tally) -> Finding:
+        return Finding(
+            code=code,
+            severity=_SEVERITY[code],
+            library=LIBRARY,
+            message=_MESSAGES[code](tally),
+            evidence=list(tally.evidence),
+        )
+
+
+def _times(tally: _Tally) -> str:
+    return "once" if tally.count == 1 else f"{tally.count} times"
+
+
+def _detail(tally: _Tally) -> str:
+    return f": {'; '.join(tally.details)}" if tally.details else ""
+
+
+_MESSAGES: dict[str, Callable[[_Tally], str]] = {
+    "CMA_BLOCKED": lambda t: (
+        "UCX's CMA copy (process_vm_readv/writev) was refused "
+        f"({_times(t)}): ranks likely run in separate user namespaces (one container runtime "
+        "instance per rank) or ptrace is restricted; large messages abort. Join one namespace "
+        "(e.g. ch-run --join) or exclude cma (UCX_TLS=^cma)" + _detail(t)
+    ),
+    "UCX_NO_AM_TRANSPORT": lambda t: (
+        f"UCX found no active-message transport to a peer ({_times(t)}){_detail(t)}"
+    ),
+    "UCX_UNREACHABLE": lambda t: f"UCX: destination unreachable ({_times(t)}){_detail(t)}",
+    "UCX_API_INCOMPATIBLE": lambda t: (
+        "the loaded libucp does not match the UCP API the program "
+        f"was built for ({_times(t)}){_detail(t)}"
+    ),
+    "UCX_IFACE_OPEN_FAILED": lambda t: (
+        f"UCX could not open a transport interface ({_times(t)}){_detail(t)}"
+    ),
+    "UCX_RESOURCE_UNAVAILABLE": lambda t: (
+        f"a requested UCX transport or device is not available ({_times(t)}){_detail(t)}"
+    ),
+    "UCX_TLS_RESTRICTED": lambda t: f"UCX transports restricted ({_times(t)}){_detail(t)}",
+    "UCX_ERROR": lambda t: f"UCX printed errors ({_times(t)}){_detail(t)}",
+    "UCX_WARNING": lambda t: f"UCX printed warnings ({_times(t)}){_detail(t)}",
+    "UCX_NO_RDMA_DEVICE": lambda t: (
+        "UCX found no RDMA device on the host "
+        f"({_times(t)}); only shared memory and TCP are possible there"
+    ),
+}
+
+
+def _add_rank(target: dict[str, list[str]], value: str, rank: str) -> None:
+    ranks = target.setdefault(value, [])
+    if rank not in ranks and len(ranks) < MAX_RANKS_PER_VALUE:
+        ranks.append(rank)
+
+
+def _first_words(message: str, limit: int = 160) -> str:
+    """A message trimmed for a finding's text (evidence keeps the whole line)."""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 1] + "…"
