@@ -1,0 +1,67 @@
+"""Suite declarations: selection by name or family, placeholders, site applicability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from builder.errors import EsdcError
+from builder.model.site import SiteProfile
+from builder.run.suites import (
+    SUITES,
+    missing_tools,
+    resolve_program,
+    select_suites,
+    site_reason_to_skip,
+)
+
+
+def _suite(name: str):  # type: ignore[no-untyped-def]
+    return next(s for s in SUITES if s.name == name)
+
+
+def test_select_by_family_gives_every_suite_of_it() -> None:
+    assert [s.name for s in select_suites(["osu"])] == ["osu_latency", "osu_bw"]
+
+
+def test_select_none_gives_all_and_no_duplicates() -> None:
+    assert select_suites(None) == list(SUITES)
+    assert [s.name for s in select_suites(["osu_bw", "osu"])] == ["osu_bw", "osu_latency"]
+
+
+def test_unknown_suite_lists_the_known_ones() -> None:
+    with pytest.raises(EsdcError, match=r"unknown suite 'hpl'.*mpi4py"):
+        select_suites(["hpl"])
+
+
+def test_resolve_program_expands_whole_words_and_substrings() -> None:
+    tools = {"python": ["/usr/bin/python3", "-u"], "nest_script": ["/b/brunel.py"]}
+    argv = resolve_program(["{python}", "{nest_script}", "--x={python}"], tools)
+    assert argv == ["/usr/bin/python3", "-u", "/b/brunel.py", "--x=/usr/bin/python3 -u"]
+
+
+def test_missing_tools_names_the_unresolved_placeholders() -> None:
+    mpi4py = _suite("mpi4py")
+    assert missing_tools(mpi4py, {"python": None}) == ["python"]
+    assert missing_tools(mpi4py, {"python": ["python3"]}) == []
+    with pytest.raises(EsdcError, match="no python"):
+        resolve_program(mpi4py.program, {})
+
+
+def test_gpu_suites_are_skipped_on_sites_without_gpus(local_site: SiteProfile) -> None:
+    assert site_reason_to_skip(_suite("nccl_all_reduce"), local_site) == "site testsite has no GPUs"
+    assert site_reason_to_skip(_suite("mpi4py"), local_site) is None
+
+
+def test_gpu_suites_apply_on_gpu_sites(site_factory: Callable[..., SiteProfile]) -> None:
+    gpus = {"vendor": "nvidia", "model": "A100", "per_node": 4, "driver_floor": "535.104",
+            "cuda_max": "12.2", "cuda_arch": "80"}  # fmt: skip
+    assert site_reason_to_skip(_suite("nccl_all_reduce"), site_factory(gpus=gpus)) is None
+
+
+def test_debug_program_is_shorter_than_the_performance_one() -> None:
+    mpi4py = _suite("mpi4py")
+    assert mpi4py.argv(debug=True)[-1] == "1024"
+    assert mpi4py.argv(debug=False)[-1] == "1048576"
+    assert mpi4py.tools() == ["python"]
