@@ -1,0 +1,1 @@
+"""Build images: container runtimes (Apptainer through spython, Charliecloud), provenance, SBOM."""

@@ -1,0 +1,277 @@
+"""Charliecloud for real: debootstrap base, ``ch-image build``, directory images, ``ch-run``.
+
+design.md traps handled here: ``ch-image`` wants ``/usr/bin`` first on ``PATH`` (Debian's
+python3 carries its ``lark``), ``ch-run`` wants ``USER`` set, and an inherited
+``REQUESTS_CA_BUNDLE`` overrides ``--tls-no-verify``; all three are fixed in :func:`ch_env`.
+Each ``ch-run`` gets its own user namespace, so ranks started by a host ``mpirun`` cannot use
+CMA on each other unless they join one namespace (``--join``; ch-run takes the peer count
+from ``OMPI_COMM_WORLD_LOCAL_SIZE`` or ``SLURM_STEP_TASKS_PER_NODE`` and the group tag from
+``SLURM_STEP_ID`` or its parent's pid, which is right under both mpirun and srun).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from builder.build.cache import cache_root
+from builder.build.debian_base import SUITES, make_base_tarball
+from builder.build.hashing import bytes_sha256, file_sha256, tree_sha256
+from builder.build.models import BuiltImage
+from builder.build.runtime import NO_ENV
+from builder.errors import EsdcError
+from builder.fsio import atomic_write_text
+
+_SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def ch_env(base: Mapping[str, str], storage: Path) -> dict[str, str]:
+    """The environment for ch-image / ch-convert / ch-run, from ``base`` (pure)."""
+    env = {k: v for k, v in base.items() if k != "REQUESTS_CA_BUNDLE"}
+    rest = [p for p in env.get("PATH", "").split(":") if p and p not in _SYSTEM_PATH.split(":")]
+    env["PATH"] = ":".join([_SYSTEM_PATH, *rest])
+    env.setdefault("USER", "root" if os.geteuid() == 0 else str(os.geteuid()))
+    env["CH_IMAGE_STORAGE"] = str(storage)
+    return env
+
+
+def base_images(dockerfile_text: str) -> list[str]:
+    """The images named by the ``FROM`` lines of a Dockerfile, in order (pure)."""
+    return _FROM.findall(dockerfile_text)
+
+
+def build_argv(tag: str, dockerfile: Path, context: Path, *, force: bool = True) -> list[str]:
+    """``ch-image build`` of ``dockerfile`` (pure).
+
+    ``--force`` makes ch-image 0.31 inject its workarounds for package managers (apt-get
+    wants to drop privileges to ``_apt``, which a one-id user namespace cannot do).
+    """
+    return ["ch-image", "build", *(["--force"] if force else []), "-t", tag,
+            "-f", str(dockerfile), str(context)]  # fmt: skip
+
+
+def import_argv(tarball: Path, tag: str) -> list[str]:
+    """``ch-image import`` of a base tarball under ``tag`` (pure)."""
+    return ["ch-image", "import", str(tarball), tag]
+
+
+def convert_argv(tag: str, output: Path) -> list[str]:
+    """``ch-convert`` from ch-image storage to a directory or (``.sqfs``) a SquashFS file (pure)."""
+    fmt = "squash" if output.suffix in (".sqfs", ".squashfs") else "dir"
+    return ["ch-convert", "-i", "ch-image", "-o", fmt, tag, str(output)]
+
+
+def run_argv(
+    image: str,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] = NO_ENV,
+    binds: Sequence[str] = (),
+    join: bool = False,
+) -> list[str]:
+    """``ch-run [--join] [--bind=SRC:DST]... [--set-env=K=V]... IMAGE -- argv``: one rank (pure)."""
+    command = ["ch-run"]
+    if join:
+        command.append("--join")
+    for bind in binds:
+        command.append(f"--bind={bind}")
+    for key, value in env.items():
+        command.append(f"--set-env={key}={value}")
+    return [*command, image, "--", *argv]
+
+
+def tool_version(tool: str, env: Mapping[str, str]) -> str | None:
+    """``TOOL --version``'s last word, or None when the tool is missing."""
+    if shutil.which(tool, path=env.get("PATH")) is None:
+        return None
+    proc = subprocess.run(
+        [tool, "--version"], capture_output=True, text=True, env=dict(env), check=False
+    )
+    words = (proc.stdout or proc.stderr).split()
+    return words[-1] if words else None
+
+
+class CharliecloudRuntime:
+    """Charliecloud 0.31+: builds with ``ch-image`` into a private storage, runs with ``ch-run``.
+
+    Built images are kept under ``CACHE/charliecloud/images/KEY`` where KEY is the sha256 of
+    the Dockerfile and its build context, so rebuilding an unchanged definition is a copy.
+    """
+
+    name = "charliecloud"
+
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = (cache or cache_root()) / "charliecloud"
+        self.storage = self.cache / "storage"
+        self.env = ch_env(os.environ, self.storage)
+
+    # -- interface ------------------------------------------------------------------------------
+
+    def exec_argv(
+        self,
+        image: str,
+        argv: list[str],
+        *,
+        env: Mapping[str, str] = NO_ENV,
+        binds: Sequence[str] = (),
+        join: bool = False,
+        gpu: bool = False,
+    ) -> list[str]:
+        """The argv that runs one rank in ``image`` (a directory image) with ``ch-run``."""
+        if gpu:
+            # Charliecloud has no run-time GPU switch: libraries are injected into the image
+            # beforehand with ch-fromhost --nvidia. Refuse rather than silently run without.
+            raise EsdcError(
+                "charliecloud has no run-time GPU option; inject the driver with "
+                "'ch-fromhost --nvidia IMAGE' and run without gpu",
+                where=image,
+            )
+        return run_argv(image, argv, env=env, binds=binds, join=join)
+
+    def dpkg_query_argv(self, image: str) -> list[str]:
+        """List the image's Debian packages as ``name<TAB>version<TAB>arch<TAB>status``."""
+        query = "${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\n"
+        return run_argv(image, ["dpkg-query", "-W", f"-f={query}"])
+
+    def versions(self) -> dict[str, str]:
+        """Versions of ch-image and ch-run (missing tools are left out)."""
+        found = {tool: tool_version(tool, self.env) for tool in ("ch-image", "ch-run")}
+        return {tool: version for tool, version in found.items() if version}
+
+    def build(
+        self, recipe: Path, tag: str, *, context: Path, output: Path | None = None
+    ) -> BuiltImage:
+        """Build ``recipe`` (a Dockerfile) into a directory image, reusing the cache when possible.
+
+        Parameters
+        ----------
+        recipe
+            Dockerfile; its ``FROM debian:12`` base is made with debootstrap and imported.
+        tag
+            ch-image tag, e.g. ``esd/nest:local``.
+        context
+            Build context directory (files a ``COPY`` may name).
+        output
+            Where the image goes (a directory, or a ``.sqfs`` file); default in the cache.
+        """
+        self._check_tools()
+        text = _read_text(recipe)
+        key = _build_key(text, context)
+        entry = self.cache / "images" / key.removeprefix("sha256:")[:32]
+        cached_image = entry / "image"
+        log = entry / "build.log"
+        bases = base_images(text)
+        if not bases:
+            raise EsdcError("no FROM line", where=recipe)
+        base_digest = None
+        target = output or cached_image
+        if (entry / "digest").is_file() and cached_image.exists():
+            if target != cached_image:
+                _copy_image(cached_image, target)
+            return BuiltImage(
+                tag=tag,
+                path=target,
+                digest=_digest_of(target),
+                runtime=self.name,
+                build_log=log,
+                base_digest=_read_optional(entry / "base-digest"),
+                cached=True,
+            )
+        entry.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(log, f"# esdc charliecloud build {datetime.now(UTC).isoformat()}\n")
+        for base in dict.fromkeys(bases):
+            if base in SUITES:
+                base_digest = self._ensure_base(base, log)
+        self._run(build_argv(tag, recipe, context), log)
+        self._run(convert_argv(tag, cached_image), log)
+        digest = tree_sha256(cached_image)
+        atomic_write_text(entry / "digest", digest + "\n")
+        if base_digest:
+            atomic_write_text(entry / "base-digest", base_digest + "\n")
+        if target != cached_image:
+            _copy_image(cached_image, target)
+        return BuiltImage(
+            tag=tag,
+            path=target,
+            digest=_digest_of(target) if target != cached_image else digest,
+            runtime=self.name,
+            build_log=log,
+            base_digest=base_digest,
+        )
+
+    # -- edges ----------------------------------------------------------------------------------
+
+    def _ensure_base(self, base: str, log: Path) -> str:
+        """Import the debootstrap tarball of ``base`` into storage once; return its digest."""
+        tarball = self.cache / "base" / f"{base.replace(':', '-')}.tgz"
+        make_base_tarball(base, tarball, self.cache / "base" / f"{base.replace(':', '-')}.log")
+        digest = file_sha256(tarball)
+        marker = self.cache / f"imported-{base.replace(':', '-')}"
+        if _read_optional(marker) != digest or not self._has_image(base):
+            self._run(import_argv(tarball, base), log)
+            atomic_write_text(marker, digest + "\n")
+        return digest
+
+    def _has_image(self, tag: str) -> bool:
+        proc = subprocess.run(["ch-image", "list", tag], capture_output=True, text=True,
+                              env=self.env, check=False)  # fmt: skip
+        return proc.returncode == 0
+
+    def _run(self, argv: list[str], log: Path) -> None:
+        with open(log, "a") as sink:
+            sink.write(f"$ {' '.join(argv)}\n")
+            sink.flush()
+            proc = subprocess.run(argv, stdout=sink, stderr=subprocess.STDOUT, env=self.env,
+                                  stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        if proc.returncode != 0:
+            tail = log.read_text(errors="replace").splitlines()[-5:]
+            raise EsdcError(f"{argv[0]} {argv[1]} failed (exit {proc.returncode}); see {log}: "
+                            + " | ".join(tail))  # fmt: skip
+
+    def _check_tools(self) -> None:
+        missing = [t for t in ("ch-image", "ch-convert", "ch-run")
+                   if shutil.which(t, path=self.env["PATH"]) is None]  # fmt: skip
+        if missing:
+            raise EsdcError(f"Charliecloud tools missing: {', '.join(missing)} "
+                            "(run scripts/setup-local.sh)")  # fmt: skip
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise EsdcError(f"cannot read: {exc.strerror or exc}", where=path) from exc
+
+
+def _read_optional(path: Path) -> str | None:
+    return path.read_text().strip() if path.is_file() else None
+
+
+def _build_key(dockerfile_text: str, context: Path) -> str:
+    """Cache key: the Dockerfile's bytes and the context's tree (a COPY may read any of it)."""
+    context_digest = tree_sha256(context, exclude=frozenset({".git"})) if context.is_dir() else ""
+    return bytes_sha256(f"{dockerfile_text}\0{context_digest}".encode())
+
+
+def _digest_of(image: Path) -> str:
+    return tree_sha256(image) if image.is_dir() else file_sha256(image)
+
+
+def _copy_image(source: Path, target: Path) -> None:
+    """Copy a cached image to where the user asked for it, replacing an older copy."""
+    if target.exists():
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True)
+    else:
+        shutil.copy2(source, target)
