@@ -1,0 +1,246 @@
+"""PMIx analyser: errors between a launcher's PMIx server and the ranks' PMIx client.
+
+What it reads:
+
+* ``PMIX ERROR: <CODE> in file <f> at line <n>`` (every PMIx and OpenPMIx release),
+  ``UNPACK-PMIX-VALUE: UNSUPPORTED TYPE <n>``, ``PMIX_ERR_*`` names (``PMIX_ERR_PACK_MISMATCH``),
+  ``OUT-OF-RESOURCE``; ``srun: error:``/``slurmstepd: error:`` lines about the ``mpi/pmix`` plugin;
+* versions: ``pmix_info``'s ``PMIx: 4.2.2``, ``ompi_info``'s ``PMIx: OpenPMIx v4.2.2``, and the
+  Slurm plugin name (``mpi/pmix_v4``) as an observation;
+* aborts (``MPI_ABORT was invoked``, ``MPI_Abort(``, ``*** Process received signal ***``,
+  ``exited on signal``, Slurm's ``task N: Aborted``/``Killed``): PMIx errors printed after an
+  abort in the same file are consequences of the abort, not of PMIx, and are reported as
+  ``PMIX_ERROR_AFTER_ABORT`` (warning) instead of ``PMIX_ERROR`` (error).
+
+Observations it records (``kind``): ``abort`` (the first abort line of each file),
+``slurm_pmix_plugin`` (``pmix_v4``), ``pmix_error`` (one per distinct error code).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.model.analysis import Evidence, Finding, Severity
+
+LIBRARY = "pmix"
+
+CODES: list[CodeInfo] = [
+    CodeInfo(
+        code="PMIX_ERROR",
+        severity="error",
+        library=LIBRARY,
+        summary="PMIx reported an error (PMIX ERROR lines, UNPACK-PMIX-VALUE: UNSUPPORTED TYPE, "
+        "PMIX_ERR_PACK_MISMATCH, OUT-OF-RESOURCE, Slurm mpi/pmix plugin errors) with no abort "
+        "before it: often a PMIx client/server version mismatch between container and host.",
+    ),
+    CodeInfo(
+        code="PMIX_ERROR_AFTER_ABORT",
+        severity="warning",
+        library=LIBRARY,
+        summary="PMIx errors printed after an application abort (MPI_ABORT, a fatal signal) in "
+        "the same log: side effects of the abort, not evidence against PMIx.",
+    ),
+]
+
+_SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
+
+#: Distinct error codes kept as observations.
+MAX_ERROR_KINDS = 32
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
+_PMIX_ERROR_RE = re.compile(
+    r"PMIX ERROR:\s*(.*?)(?:\s+in file\s+(\S+)\s+at line\s+(\d+)|\s*$)", re.IGNORECASE
+)
+_UNSUPPORTED_TYPE_RE = re.compile(r"UNPACK-PMIX-VALUE:\s*UNSUPPORTED TYPE\s*(\d+)?")
+_ERR_NAME_RE = re.compile(r"\b(PMIX_ERR_[A-Z0-9_]+)")
+_SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd): error:\s*.*$")
+_PLUGIN_RE = re.compile(r"\bmpi/(pmix(?:_v\d+)?)\b")
+_VERSION_RE = re.compile(r"\bPMIx:\s*(?:Open\s?PMIx\s+)?v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")
+_OPENPMIX_VERSION_RE = re.compile(r"\bOpenPMIx\s+v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")
+_ABORT_RES = (
+    re.compile(r"MPI_ABORT was invoked"),
+    re.compile(r"\bMPI_Abort\("),
+    re.compile(r"\*\*\* Process received signal \*\*\*"),
+    re.compile(r"exited on signal \d+"),
+    re.compile(r"\btask \d+: (?:Aborted|Killed|Segmentation fault|Bus error)"),
+)
+
+
+@dataclass
+class _Tally:
+    """One finding code's running count and first evidence lines."""
+
+    count: int = 0
+    details: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class Analyser(LineAnalyser):
+    """Reads PMIx errors, versions and the aborts that explain them; see the module docstring."""
+
+    library: ClassVar[str] = LIBRARY
+    anchors: ClassVar[tuple[bytes, ...]] = (
+        b"PMIX ERROR",
+        b"PMIx ERROR",
+        b"UNPACK-PMIX-VALUE",
+        b"PMIX_ERR_",
+        b"OUT-OF-RESOURCE",
+        b"PMIx:",
+        b"OpenPMIx",
+        b"mpi/pmix",
+        b"MPI_ABORT was invoked",
+        b"MPI_Abort(",
+        b"Process received signal",
+        b"exited on signal",
+        b": Aborted",
+        b": Killed",
+        b": Segmentation fault",
+        b": Bus error",
+    )
+
+    def __init__(self) -> None:
+        self._versions: dict[str, list[str]] = {}
+        self._version_evidence: list[Evidence] = []
+        #: First abort line of each file: later PMIx errors there are its consequences.
+        self._aborts: dict[str, Observation] = {}
+        self._plugins: dict[str, Observation] = {}
+        self._error_kinds: dict[str, Observation] = {}
+        self._tallies: dict[str, _Tally] = {}
+
+    def feed(self, text: str, evidence: Evidence) -> None:
+        """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if "\x1b" in text:
+            text = _ANSI_RE.sub("", text)
+        if self._feed_abort(text, evidence):
+            return
+        error = self._error_kind(text, evidence)
+        if error is not None:
+            self._record_error(error, text, evidence)
+            return
+        self._feed_version(text, evidence)
+
+    def _feed_abort(self, text: str, evidence: Evidence) -> bool:
+        if not any(pattern.search(text) for pattern in _ABORT_RES):
+            return False
+        if evidence.file not in self._aborts and len(self._aborts) < 4096:
+            match = _RANK_RE.search(text)
+            rank = f"{match.group(1)}:{int(match.group(2))}" if match else None
+            self._aborts[evidence.file] = Observation(
+                kind="abort", value=" ".join(text.split())[:120], rank=rank, evidence=[evidence]
+            )
+        return True
+
+    def _error_kind(self, text: str, evidence: Evidence) -> str | None:
+        """The PMIx error a line reports (``UNREACHABLE``, ``PMIX_ERR_PACK_MISMATCH``, ...)."""
+        upper = text.upper()
+        if "PMIX ERROR" in upper:
+            match = _PMIX_ERROR_RE.search(text)
+            kind = match.group(1).strip() if match else ""
+            return kind or "PMIX ERROR"
+        if match := _UNSUPPORTED_TYPE_RE.search(text):
+            return f"UNPACK-PMIX-VALUE: UNSUPPORTED TYPE {match.group(1) or '?'}".strip()
+        if "mpi/pmix" in text and (match := _SLURM_ERROR_RE.search(text)):
+            self._note_plugin(text, evidence)
+            return " ".join(match.group(0).split())
+        if match := _ERR_NAME_RE.search(text):
+            return match.group(1)
+        if "OUT-OF-RESOURCE" in text:
+            return "OUT-OF-RESOURCE"
+        return None
+
+    def _record_error(self, kind: str, text: str, evidence: Evidence) -> None:
+        abort = self._aborts.get(evidence.file)
+        after_abort = abort is not None and abort.evidence[0].line < evidence.line
+        code = "PMIX_ERROR_AFTER_ABORT" if after_abort else "PMIX_ERROR"
+        tally = self._tallies.setdefault(code, _Tally())
+        tally.count += 1
+        short_kind = kind if len(kind) <= 100 else kind[:99] + "…"
+        if short_kind not in tally.details and len(tally.details) < 4:
+            tally.details.append(short_kind)
+        add_evidence(tally.evidence, evidence)
+        observation = self._error_kinds.get(short_kind)
+        if observation is None and len(self._error_kinds) < MAX_ERROR_KINDS:
+            match = _RANK_RE.search(text)
+            rank = f"{match.group(1)}:{int(match.group(2))}" if match else None
+            observation = Observation(kind="pmix_error", value=short_kind, rank=rank)
+            self._error_kinds[short_kind] = observation
+        if observation is not None:
+            add_evidence(observation.evidence, evidence)
+
+    def _feed_version(self, text: str, evidence: Evidence) -> None:
+        if "mpi/pmix" in text:
+            self._note_plugin(text, evidence)
+        match = _VERSION_RE.search(text) or _OPENPMIX_VERSION_RE.search(text)
+        if match is None:
+            return
+        rank_match = _RANK_RE.search(text)
+        rank = f"{rank_match.group(1)}:{int(rank_match.group(2))}" if rank_match else "?"
+        ranks = self._versions.setdefault(match.group(1), [])
+        if rank not in ranks and len(ranks) < 512:
+            ranks.append(rank)
+        add_evidence(self._version_evidence, evidence)
+
+    def _note_plugin(self, text: str, evidence: Evidence) -> None:
+        match = _PLUGIN_RE.search(text)
+        if match is None:
+            return
+        plugin = match.group(1)
+        observation = self._plugins.get(plugin)
+        if observation is None and len(self._plugins) < 8:
+            observation = Observation(kind="slurm_pmix_plugin", value=plugin)
+            self._plugins[plugin] = observation
+        if observation is not None:
+            add_evidence(observation.evidence, evidence)
+
+    def facts(self) -> LibraryFacts:
+        """Versions, errors (split by whether an abort came first), aborts and plugins."""
+        observations = (
+            list(self._aborts.values())[:64]
+            + list(self._plugins.values())
+            + list(self._error_kinds.values())
+        )
+        return LibraryFacts(
+            library=LIBRARY,
+            versions={k: list(v) for k, v in self._versions.items()},
+            version_evidence=list(self._version_evidence),
+            observations=observations,
+            findings=[self._finding(code, tally) for code, tally in self._tallies.items()],
+        )
+
+    def _finding(self, code: str, tally: _Tally) -> Finding:
+        return Finding(
+            code=code,
+            severity=_SEVERITY[code],
+            library=LIBRARY,
+            message=_MESSAGES[code](tally),
+            evidence=list(tally.evidence),
+        )
+
+
+def _times(tally: _Tally) -> str:
+    return "once" if tally.count == 1 else f"{tally.count} times"
+
+
+def _hint(tally: _Tally) -> str:
+    """Why a reader should suspect a version mismatch, when the errors look like one."""
+    joined = " ".join(tally.details).upper()
+    if "UNSUPPORTED TYPE" in joined or "PACK_MISMATCH" in joined or "UNPACK" in joined:
+        return (
+            "; unpack/type errors usually mean the PMIx client (in the container) and the "
+            "launcher's PMIx server speak different versions"
+        )
+    return ""
+
+
+_MESSAGES: dict[str, Callable[[_Tally], str]] = {
+    "PMIX_ERROR": lambda t: f"PMIx errors ({_times(t)}): {', '.join(t.details)}{_hint(t)}",
+    "PMIX_ERROR_AFTER_ABORT": lambda t: (
+        f"PMIx errors after an application abort ({_times(t)}): "
+        f"{', '.join(t.details)}; they follow the abort and are not blamed on PMIx"
+    ),
+}
