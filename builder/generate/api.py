@@ -1,0 +1,75 @@
+"""The edges of generation: load files, read the git commit, then call the pure parts.
+
+``generate_definition`` and ``check_compatibility`` are what ``esdc generate`` and ``esdc check``
+call; both raise :class:`EsdcError` for user mistakes (unknown names, bad YAML, stale locks).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from builder import __version__
+from builder.generate.compat import check
+from builder.generate.imagespec import make_image_spec
+from builder.generate.render import render
+from builder.model.image import ImageSpec
+from builder.profiles import load_env, load_site, project_root
+
+
+def source_commit(root: Path) -> str:
+    """``git rev-parse HEAD`` of ``root``; 'unknown' outside git or without git."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else "unknown"
+
+
+def image_spec(
+    env: str, site: str, *, lock: Path | None = None, commit: str | None = None
+) -> ImageSpec:
+    """Load ``env`` and ``site`` and decide the image (see :func:`make_image_spec`)."""
+    root = project_root()
+    environment = load_env(env, lock=lock)
+    profile = load_site(site)
+    return make_image_spec(
+        environment,
+        profile,
+        commit=commit if commit is not None else source_commit(root),
+        generator=__version__,
+        root=root,
+    )
+
+
+def generate_definition(
+    env: str, site: str, *, lock: Path | None, fmt: str, commit: str | None = None
+) -> str:
+    """Render the Apptainer definition (``fmt='apptainer'``) or Dockerfile of ENV at SITE.
+
+    Parameters
+    ----------
+    env
+        Environment name (``spack-envs/ENV``) or folder.
+    site
+        Site profile name (``site-profiles/SITE.yaml``) or path.
+    lock
+        A spack.lock to install instead of the environment's own; its roots must match.
+    fmt
+        'apptainer' or 'dockerfile'.
+    commit
+        Source commit to record; read from git when not given.
+    """
+    return render(image_spec(env, site, lock=lock, commit=commit), fmt)
+
+
+def check_compatibility(env: str, site: str) -> list[str]:
+    """One line per reason ENV cannot run well at SITE; empty when compatible."""
+    return check(load_env(env), load_site(site))

@@ -1,0 +1,64 @@
+"""Which Spack build image and package manager go with a site's base OS.
+
+The build stage must use the same distribution as the final stage: binaries built against a
+newer glibc do not run on an older one.
+"""
+
+from __future__ import annotations
+
+from builder.errors import EsdcError
+from builder.model.image import PackageManager
+
+# os_base -> (package manager, Spack's published build image repository).
+_KNOWN: dict[str, tuple[PackageManager, str | None]] = {
+    "rockylinux:8": ("dnf", "spack/rockylinux8"),
+    "rockylinux:9": ("dnf", "spack/rockylinux9"),
+    "almalinux:8": ("dnf", "spack/almalinux8"),
+    "almalinux:9": ("dnf", "spack/almalinux9"),
+    "ubuntu:20.04": ("apt", "spack/ubuntu-focal"),
+    "ubuntu:22.04": ("apt", "spack/ubuntu-jammy"),
+    "ubuntu:24.04": ("apt", "spack/ubuntu-noble"),
+    # Spack publishes no Debian 12 build image; Debian bases are used for OS-package images.
+    "debian:12": ("apt", None),
+}
+
+
+def known_bases() -> list[str]:
+    """The base OS images the generator knows, sorted."""
+    return sorted(_KNOWN)
+
+
+def package_manager(os_base: str, site: str) -> PackageManager:
+    """apt or dnf for ``os_base``; unknown bases are an error naming the site."""
+    if os_base not in _KNOWN:
+        raise EsdcError(
+            f"site {site}: os_base {os_base!r} is not supported; known: {', '.join(known_bases())}"
+        )
+    return _KNOWN[os_base][0]
+
+
+def spack_build_image(os_base: str, spack_version: str, site: str) -> str:
+    """The ``spack/<distro>:v<version>`` image whose OS matches ``os_base``."""
+    package_manager(os_base, site)
+    repository = _KNOWN[os_base][1]
+    if repository is None:
+        usable = ", ".join(base for base in known_bases() if _KNOWN[base][1] is not None)
+        raise EsdcError(
+            f"site {site}: Spack publishes no build image for {os_base!r}; "
+            f"use one of {usable} as os_base, or software: os_packages"
+        )
+    version = spack_version if spack_version.startswith("v") else f"v{spack_version}"
+    return f"{repository}:{version}"
+
+
+def install_command(manager: PackageManager, packages: list[str]) -> list[str]:
+    """Shell lines that install ``packages`` (already quoted) and clean the package cache."""
+    joined = " ".join(packages)
+    if manager == "apt":
+        return [
+            "apt-get update -q",
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+            + joined,
+            "rm -rf /var/lib/apt/lists/*",
+        ]
+    return [f"dnf install -y -q {joined}", "dnf clean all"]

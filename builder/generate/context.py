@@ -1,0 +1,167 @@
+"""Turn an ImageSpec into template context: every string here is safe to paste into a script.
+
+All quoting and rejection happens here, in one place, so templates only place strings. Values
+from a site profile are shell-quoted (or rejected when they cannot be); the generator's own values
+(paths, ``$PATH``) are written as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from builder.errors import EsdcError
+from builder.generate import baseimages, quoting
+from builder.generate.components import ENV_DIR, INSTALL_TREE, VIEW, VIEWS_DIR
+from builder.model.image import ImageSpec
+
+_IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+HEREDOC = "ESDC_SPACK_YAML"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the templates see; one attribute per template slot, all already safe."""
+
+    env: str
+    site: str
+    notes: list[str]
+    build_image: str | None
+    final_image: str
+    spack_yaml_lines: list[str]
+    heredoc: str
+    lock_source: str | None
+    lock_source_q: str | None
+    lock_sha256: str | None
+    buildcache_lines: list[str]
+    final_install: list[str]
+    env_exports: list[str]
+    docker_env: list[str]
+    test_lines: list[str]
+    runscript_lines: list[str]
+    label_lines: list[str]
+    docker_labels: list[str]
+    help_lines: list[str]
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def _image(ref: str, what: str) -> str:
+    if not _IMAGE_REF.match(ref):
+        raise EsdcError(f"{what}: {ref!r} is not a valid image reference")
+    return ref
+
+
+def _section_lines(text: str, what: str) -> list[str]:
+    """Lines of a free-text section; a line starting with '%' would open a new section."""
+    lines = text.strip("\n").splitlines()
+    for line in lines:
+        if line.lstrip().startswith("%") or "bootstrap:" in line.lower():
+            raise EsdcError(f"{what}: a line may not start with '%' or name a bootstrap: {line!r}")
+    return lines
+
+
+def _comment(text: str) -> str:
+    return "# " + " ".join(text.split())
+
+
+def _test_lines(spec: ImageSpec) -> list[str]:
+    lines = ["set -e"]
+    for probe in spec.probes:
+        program = probe.program
+        lines.append(
+            f"command -v {program} >/dev/null 2>&1 || "
+            f'{{ echo "esdc test: {probe.library} missing ({program} not found)" >&2; exit 1; }}'
+        )
+        arguments = f" {probe.arguments}" if probe.arguments else ""
+        lines.append(f'echo "{probe.library}: $({program}{arguments} 2>&1 | head -n 1)"')
+    if spec.check_nccl:
+        lines.append(
+            f"ls {VIEW}/lib/libnccl.so* >/dev/null 2>&1 || "
+            '{ echo "esdc test: NCCL missing (no libnccl.so in the view)" >&2; exit 1; }'
+        )
+        lines.append(f'echo "NCCL: $(ls {VIEW}/lib/libnccl.so.* | head -n 1)"')
+    for test in spec.extra_tests:
+        lines += _section_lines(test, f"environment {spec.env}: esdc.yaml tests")
+    return lines
+
+
+def _buildcache_lines(spec: ImageSpec) -> list[str]:
+    if spec.buildcache is None:
+        return []
+    name = quoting.sh(spec.buildcache.name, "buildcache.name")
+    url = quoting.sh(spec.buildcache.url, "buildcache.url")
+    # Keys come from the mirror and are trusted explicitly; signatures stay checked on install.
+    return [
+        f"spack mirror add --scope site {name} {url}",
+        "spack buildcache keys --install --trust",
+    ]
+
+
+def build_context(spec: ImageSpec) -> Context:
+    """Quote, check and split everything in ``spec`` for the templates."""
+    packages = [
+        quoting.sh(quoting.package_name(name, "os package"), "os package")
+        for name in spec.final_os_packages
+    ]
+    final_install = baseimages.install_command(spec.package_manager, packages) if packages else []
+    exports: list[str] = []
+    docker_env: list[str] = []
+    for variable in spec.environment:
+        name = quoting.env_name(variable.name, variable.origin)
+        if variable.origin == "generator":
+            exports.append(f"export {name}={variable.value}")
+            docker_env.append(f"ENV {name}={variable.value}")
+        else:
+            exports.append(f"export {name}={quoting.sh(variable.value, variable.origin)}")
+            docker_env.append(f"ENV {name}={quoting.docker_env(variable.value, variable.origin)}")
+    yaml_lines = (
+        _section_lines(spec.spack_yaml, f"environment {spec.env}: spack.yaml")
+        if spec.spack_yaml
+        else []
+    )
+    if any(line.strip() == HEREDOC for line in yaml_lines):
+        raise EsdcError(f"environment {spec.env}: spack.yaml contains the line {HEREDOC}")
+    lock_source = lock_q = lock_sha = None
+    if spec.lock is not None:
+        lock_source = quoting.check_line(spec.lock.source, "lock path")
+        if any(ch.isspace() for ch in lock_source):
+            raise EsdcError(f"lock path may not contain spaces: {lock_source!r}")
+        lock_q = quoting.sh(lock_source, "lock path")
+        if not _SHA256.match(spec.lock.sha256):
+            raise EsdcError(f"lock sha256 is not 64 hex digits: {spec.lock.sha256!r}")
+        lock_sha = spec.lock.sha256
+    labels = [
+        (quoting.label_key(label.key, "label"), quoting.label_value(label.value, label.key))
+        for label in spec.labels
+    ]
+    return Context(
+        env=spec.env,
+        site=spec.site,
+        notes=[_comment(note) for note in spec.notes],
+        build_image=_image(spec.build_image, "build image") if spec.build_image else None,
+        final_image=_image(spec.final_image, f"site {spec.site}: os_base"),
+        spack_yaml_lines=yaml_lines,
+        heredoc=HEREDOC,
+        lock_source=lock_source,
+        lock_source_q=lock_q,
+        lock_sha256=lock_sha,
+        buildcache_lines=_buildcache_lines(spec),
+        final_install=final_install,
+        env_exports=exports,
+        docker_env=docker_env,
+        test_lines=_test_lines(spec),
+        runscript_lines=_section_lines(spec.runscript, f"environment {spec.env}: runscript"),
+        # Apptainer keeps the rest of a %labels line verbatim (quotes included): write it raw.
+        label_lines=[
+            f"{label.key} {quoting.check_line(label.value, label.key)}" for label in spec.labels
+        ],
+        docker_labels=[f"LABEL {key}={value}" for key, value in labels],
+        help_lines=_section_lines(spec.help, f"environment {spec.env}: help"),
+        paths={
+            "install_tree": INSTALL_TREE,
+            "views": VIEWS_DIR,
+            "view": VIEW,
+            "env_dir": ENV_DIR,
+        },
+    )
