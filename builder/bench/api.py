@@ -1,0 +1,77 @@
+"""Entry points of ``esdc parse``: benchmark outputs (files or text) to ``esdc.bench/1``.
+
+Reading is the only side effect here; every parser below is a pure function of the text.
+"""
+
+from __future__ import annotations
+
+from builder.bench.detect import PARSERS, detect_suites
+from builder.bench.text import split_lines
+from builder.errors import EsdcError
+from builder.fsio import open_binary_input
+from builder.model.bench import BenchReport, BenchResult
+
+#: The name results read from standard input carry in ``source.file``.
+STDIN_NAME = "<stdin>"
+
+
+def parse_text(text: str, source: str) -> list[BenchResult]:
+    """Every benchmark result in ``text``, in the order they appear.
+
+    The suite is detected from the text itself; a file may hold several benchmarks and
+    several suites, with debug lines, UCX log lines and launcher noise interleaved.
+
+    Parameters
+    ----------
+    text
+        The whole output, as decoded text.
+    source
+        The name to report in ``source.file`` and in errors (a path, or ``<stdin>``).
+
+    Raises
+    ------
+    EsdcError
+        Nothing recognisable (``no benchmark output recognised``) or a table that is cut
+        (``truncated table at line N``); the message names ``source``.
+    """
+    lines = split_lines(text)
+    results: list[BenchResult] = []
+    for suite in detect_suites(lines):
+        results.extend(PARSERS[suite](lines, source))
+    if not results:
+        raise EsdcError(
+            "no benchmark output recognised (OSU, nccl-tests, NEST, mpi4py.bench)", where=source
+        )
+    return sorted(results, key=lambda result: result.source.line)
+
+
+def read_text(name: str) -> str:
+    """The decoded text of a file (``-`` is standard input, ``.gz`` is decompressed).
+
+    Invalid UTF-8 (a crashed rank's bytes) is replaced rather than refused.
+    """
+    with open_binary_input(name) as handle:
+        data = handle.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def parse_paths(files: list[str]) -> BenchReport:
+    """Parse benchmark outputs into one ``esdc.bench/1`` report.
+
+    Parameters
+    ----------
+    files
+        Paths of outputs; ``-`` reads standard input, ``*.gz`` files are decompressed.
+
+    Raises
+    ------
+    EsdcError
+        A file cannot be read, holds no recognisable output, or holds a truncated table.
+    """
+    if not files:
+        raise EsdcError("no input files given")
+    results: list[BenchResult] = []
+    for name in files:
+        source = STDIN_NAME if name == "-" else name
+        results.extend(parse_text(read_text(name), source))
+    return BenchReport(results=results)

@@ -1,0 +1,430 @@
+"""OSU micro-benchmarks 5.x-7.x output: title, optional preamble, header, rows.
+
+What the tests print (``osu_util.c`` / ``osu_util_mpi.c``)::
+
+    # OSU MPI-CUDA Latency Test v7.2          <- title: API, variant, name, version
+    # Send Buffer on DEVICE (D) and Receive Buffer on DEVICE (D)     <- GPU runs
+    # Datatype: MPI_CHAR.                     <- 7.4+ (before the header)
+    # Size          Latency (us)              <- header: "%-10s" then "%18s" per column
+    # Datatype: MPI_CHAR.                     <- 7.1-7.3 (after the header)
+    1                       2.46              <- rows: "%-10d" then "%18.2f"
+
+Collectives name the main column ``Avg Latency(us)`` and add ``Min``/``Max``/``Iterations``
+with ``-f``; ``-c`` adds ``Validation`` (``Pass``/``Fail``), ``-z`` adds ``P50 Tail Lat(us)``
+columns; ``osu_barrier`` prints no size column, ``osu_mbw_mr`` prints ``MB/s`` and
+``Messages/s``, non-blocking collectives print ``Overall``/``Compute``/``Pure Comm.``/``Overlap``.
+
+Choices where the format leaves room:
+
+* ``columns`` are snake_case with units: ``size`` first, then the printed columns in order
+  (``latency_us``, ``bandwidth_MBps``, ``messages_per_s``, ``min_latency_us``, ``iterations``,
+  ``validation``, ``p50_latency_us``, ...). Tests without a size column (``osu_barrier``,
+  ``osu_ibarrier``) get ``size`` 0, so "the first column is the size" holds for every OSU result.
+* ``-T all`` (several datatypes) yields one result per datatype; ``summary["datatype"]`` names
+  it. Preamble lines (``# [ pairs: 2 ] [ window size: 64 ]``, ``# Number of Sender threads: 1``,
+  GPU buffer placement) go into ``summary`` too.
+* ``source.line`` is the title line (for the second and later datatype tables of one title,
+  their ``# Datatype`` line). A header without any title is parsed as ``osu_unknown``.
+* A row that starts with a number but has the wrong number of cells, or a header followed by no
+  rows, is a truncated table: :class:`EsdcError` naming the line. Lines that are not rows (UCX
+  log lines, mpirun warnings) are skipped wherever they appear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from builder.bench.text import Line, is_missing, is_number, snake_case, to_cell
+from builder.errors import EsdcError
+from builder.model.bench import BenchResult, Cell, SourceRef
+
+SUITE = "osu"
+
+#: ``# OSU MPI[-CUDA] <Name> Test v<version>``; one-sided tests read ``OSU MPI_Put Latency Test``.
+TITLE = re.compile(
+    r"^#\s*OSU\s+(?P<api>MPI|OpenSHMEM|UPC\+\+|UPC|NCCL|RCCL|XCCL)"
+    r"(?:-(?P<variant>[A-Za-z0-9+]+))?(?:_(?P<rma>\S+))?\s+(?P<name>.*?)\s*Test"
+    r"(?:\s+v?(?P<version>\d\S*))?\s*$",
+    re.IGNORECASE,
+)
+#: A sized header (``# Size  Latency (us)``); not mpi4py's ``# Size [B]``, not nccl's ``# size``.
+SIZED_HEADER = re.compile(r"^#\s*Size\s{2,}(?!\[)")
+#: Headers of the tests that print no size column (barrier, ibarrier).
+SIZELESS_HEADER = re.compile(r"^#\s*(?:Avg Latency|Overall)\s*\(", re.IGNORECASE)
+DATATYPE = re.compile(r"^#\s*Datatype:\s*(?P<name>[^\s.]+)\.?\s*$")
+BUFFERS = re.compile(
+    r"^#\s*Send Buffer on (?P<send>[A-Z]+)(?:\s*\(\w+\))? and Receive Buffer on (?P<recv>[A-Z]+)",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"\[\s*([A-Za-z][\w ]*?)\s*:\s*([^\]]+?)\s*\]")
+_KEY_VALUE = re.compile(r"^#\s*([A-Za-z][\w ./-]*?)\s*:\s*(\S.*?)\s*\.?$")
+
+#: Program names of the tests whose title does not follow "<Collective> Latency".
+_PROGRAMS = {
+    "latency": "osu_latency",
+    "bandwidth": "osu_bw",
+    "bi-directional bandwidth": "osu_bibw",
+    "multiple bandwidth / message rate": "osu_mbw_mr",
+    "multi-threaded latency": "osu_latency_mt",
+    "latency multi-threaded": "osu_latency_mt",
+    "multi-process latency": "osu_latency_mp",
+    "multi latency": "osu_multi_lat",
+    "multi-pair latency": "osu_multi_lat",
+    "persistent latency": "osu_latency_persistent",
+    "partitioned latency": "osu_partitioned_latency",
+    "congestion bandwidth": "osu_bw_cong",
+}
+#: Collective names as 5.x printed them.
+_COLLECTIVES = {
+    "all-to-all personalized exchange": "alltoall",
+    "all-to-allv personalized exchange": "alltoallv",
+    "all-to-allw personalized exchange": "alltoallw",
+    "all-to-all": "alltoall",
+    "all-to-allv": "alltoallv",
+    "all-to-allw": "alltoallw",
+    "broadcast": "bcast",
+}
+#: One-sided operations and kinds: ``MPI_Get_accumulate latency`` -> ``osu_get_acc_latency``.
+_RMA_OPS = {
+    "put": "put",
+    "get": "get",
+    "accumulate": "acc",
+    "get_accumulate": "get_acc",
+    "fetch_and_op": "fop",
+    "compare_and_swap": "cas",
+}
+_RMA_KINDS = {"latency": "latency", "bandwidth": "bw", "bi-directional bandwidth": "bibw"}
+
+#: Header labels, lower-cased without spaces, and their column names.
+_LABELS = {
+    "size": "size",
+    "latency(us)": "latency_us",
+    "avglatency(us)": "latency_us",
+    "minlatency(us)": "min_latency_us",
+    "maxlatency(us)": "max_latency_us",
+    "iterations": "iterations",
+    "validation": "validation",
+    "bandwidth(mb/s)": "bandwidth_MBps",
+    "mb/s": "bandwidth_MBps",
+    "messages/s": "messages_per_s",
+    "overall(us)": "overall_us",
+    "compute(us)": "compute_us",
+    "purecomm.(us)": "pure_comm_us",
+    "overlap(%)": "overlap_percent",
+    "mincomm.(us)": "min_comm_us",
+    "maxcomm.(us)": "max_comm_us",
+    "transmitsize": "transmit_size",
+}
+_TAIL = re.compile(r"p(?P<pct>\d+)tail(?P<kind>lat|bw)\((?:us|mb/s)\)")
+#: Known labels, longest first, so that a header printed with single spaces still splits right.
+_LABEL_PATTERN = re.compile(
+    r"P\d+ Tail (?:Lat|BW)\s*\((?:us|MB/s)\)|Avg Latency\s*\(us\)|Min Latency\s*\(us\)"
+    r"|Max Latency\s*\(us\)|Latency\s*\(us\)|Bandwidth\s*\(MB/s\)|Messages/s|MB/s|Iterations"
+    r"|Validation|Overall\s*\(us\)|Compute\s*\(us\)|Pure Comm\.\s*\(us\)|Overlap\s*\(%\)"
+    r"|Min Comm\.\s*\(us\)|Max Comm\.\s*\(us\)|Transmit Size|Size",
+    re.IGNORECASE,
+)
+_UNITS = {"us": "us", "ms": "ms", "s": "s", "mb/s": "MBps", "gb/s": "GBps", "%": "percent"}
+
+
+def program_name(name: str, rma: str | None) -> str:
+    """The OSU program behind a title's test name (``Allreduce Latency`` -> ``osu_allreduce``).
+
+    Unknown names become ``osu_`` + the snake_case name, so a new test still gets a stable id.
+    """
+    lowered = " ".join(name.lower().split())
+    if rma:
+        op = _RMA_OPS.get(rma.lower(), snake_case(rma))
+        kind = _RMA_KINDS.get(lowered, snake_case(lowered))
+        return f"osu_{op}_{kind}"
+    if lowered in _PROGRAMS:
+        return _PROGRAMS[lowered]
+    base = lowered.removesuffix(" latency")
+    prefix = suffix = ""
+    if base.startswith("non-blocking "):
+        prefix, base = "i", base.removeprefix("non-blocking ")
+    if base.startswith("persistent "):
+        suffix, base = "_persistent", base.removeprefix("persistent ")
+    for neighbourhood in ("neighborhood ", "neighbourhood ", "neighbor "):
+        if base.startswith(neighbourhood):
+            prefix, base = prefix + "neighbor_", base.removeprefix(neighbourhood)
+    base = _COLLECTIVES.get(base, base)
+    return f"osu_{prefix}{snake_case(base)}{suffix}"
+
+
+def column_name(label: str) -> str:
+    """Column name with unit for a header label (``Avg Latency(us)`` -> ``latency_us``)."""
+    key = "".join(label.lower().split())
+    if key in _LABELS:
+        return _LABELS[key]
+    tail = _TAIL.fullmatch(key)
+    if tail:
+        figure = "latency_us" if tail["kind"] == "lat" else "bandwidth_MBps"
+        return f"p{tail['pct']}_{figure}"
+    unit = re.search(r"\(([^)]*)\)\s*$", label)
+    if unit:
+        suffix = _UNITS.get(unit[1].strip().lower(), snake_case(unit[1]))
+        return f"{snake_case(label[: unit.start()])}_{suffix}"
+    return snake_case(label)
+
+
+def header_labels(header: str) -> list[str]:
+    """The column labels of a header line (without the leading ``#``).
+
+    Known labels are matched first (they may contain single spaces); anything else is split on
+    runs of two or more spaces, the padding OSU's ``%*s`` fields leave between columns.
+    """
+    labels: list[str] = []
+    rest = header.strip()
+    while rest:
+        known = _LABEL_PATTERN.match(rest)
+        if known:
+            labels.append(known.group(0))
+            rest = rest[known.end() :].lstrip()
+            continue
+        parts = re.split(r"\s{2,}", rest, maxsplit=1)
+        labels.append(parts[0])
+        rest = parts[1] if len(parts) > 1 else ""
+    return labels
+
+
+@dataclass
+class _Title:
+    """What a title line and the preamble after it say about the tables that follow."""
+
+    benchmark: str
+    version: str | None
+    variant: str | None
+    line: int
+    summary: dict[str, object] = field(default_factory=dict)
+    #: Tables already emitted under this title (``-T all`` prints one per datatype).
+    tables: int = 0
+
+
+@dataclass
+class _Table:
+    """A table being collected."""
+
+    title: _Title
+    columns: list[str]
+    sized: bool
+    line: int
+    header_line: int | None
+    datatype: str | None = None
+    rows: list[list[Cell]] = field(default_factory=list)
+    #: Opened by a ``# Datatype`` line after a full table: the header may still follow.
+    awaiting_header: bool = False
+
+
+def _title_from(match: re.Match[str], line: int) -> _Title:
+    api = match["api"].upper()
+    variant = match["variant"].upper() if match["variant"] else None
+    if variant is None and api not in ("MPI",):
+        variant = api
+    return _Title(
+        benchmark=program_name(match["name"], match["rma"]),
+        version=match["version"],
+        variant=variant,
+        line=line,
+    )
+
+
+def _preamble_value(text: str) -> object:
+    cell = to_cell(text.strip())
+    return cell if cell is not None else text.strip()
+
+
+def _read_preamble(text: str, title: _Title) -> None:
+    """Keep ``# key: value`` facts printed between a title and its rows."""
+    buffers = BUFFERS.match(text)
+    if buffers:
+        title.summary["send_buffer"] = buffers["send"].upper()
+        title.summary["receive_buffer"] = buffers["recv"].upper()
+        return
+    bracketed = _BRACKETED.findall(text)
+    if bracketed:
+        for key, value in bracketed:
+            title.summary[snake_case(key)] = _preamble_value(value)
+        return
+    pair = _KEY_VALUE.match(text)
+    if pair:
+        title.summary[snake_case(pair[1])] = _preamble_value(pair[2])
+
+
+def _row_tokens(text: str) -> list[str] | None:
+    """The cells of a candidate data row, or ``None`` when the line is not a row at all."""
+    if "#" in text or "|" in text:
+        return None
+    tokens = text.split()
+    if not tokens or not is_number(tokens[0]):
+        return None
+    for token in tokens[1:]:
+        if not (is_number(token) or is_missing(token) or token.lower() in ("pass", "fail")):
+            return None
+    return tokens
+
+
+class _Parser:
+    """A line-by-line state machine over one file's lines."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.results: list[BenchResult] = []
+        self.title: _Title | None = None
+        self.table: _Table | None = None
+        #: A ``# Datatype`` line seen before its header (7.4+ order): name and line number.
+        self.pending_datatype: tuple[str, int] | None = None
+
+    def truncated(self, line: int, why: str) -> EsdcError:
+        return EsdcError(f"truncated table at line {line}: {why}", where=self.source, line=line)
+
+    def close(self) -> None:
+        table, self.table = self.table, None
+        if table is None:
+            return
+        if not table.rows:
+            if table.awaiting_header:
+                return
+            line = table.header_line or table.line
+            raise self.truncated(line, f"OSU {table.title.benchmark} header without rows")
+        summary = dict(table.title.summary)
+        if table.datatype:
+            summary["datatype"] = table.datatype
+        table.title.tables += 1
+        self.results.append(
+            BenchResult(
+                suite=SUITE,
+                benchmark=table.title.benchmark,
+                version=table.title.version,
+                variant=table.title.variant,
+                columns=table.columns,
+                rows=table.rows,
+                summary=summary,
+                source=SourceRef(file=self.source, line=table.line),
+            )
+        )
+
+    def on_title(self, match: re.Match[str], line: Line) -> None:
+        self.close()
+        self.pending_datatype = None
+        self.title = _title_from(match, line.number)
+
+    def on_header(self, line: Line, sized: bool) -> None:
+        labels = header_labels(line.text.lstrip().removeprefix("#"))
+        columns = [column_name(label) for label in labels]
+        if not sized:
+            columns = ["size", *columns]
+        table = self.table
+        if table is not None and not table.rows:
+            if not table.awaiting_header and table.header_line is not None:
+                why = f"OSU {table.title.benchmark} header without rows"
+                raise self.truncated(table.header_line, why)
+            # The header printed again after a "# Datatype" line (-T all).
+            table.columns, table.sized, table.header_line = columns, sized, line.number
+            table.awaiting_header = False
+            return
+        self.close()
+        if self.title is None:
+            self.title = _Title("osu_unknown", None, None, line.number)
+        datatype, start = None, line.number
+        if self.pending_datatype is not None:
+            datatype, start = self.pending_datatype
+            self.pending_datatype = None
+        self.table = _Table(
+            title=self.title,
+            columns=columns,
+            sized=sized,
+            line=self.title.line if self.title.tables == 0 else start,
+            header_line=line.number,
+            datatype=datatype,
+        )
+
+    def on_datatype(self, name: str, line: Line) -> None:
+        table = self.table
+        if table is None:
+            self.pending_datatype = (name, line.number)
+        elif not table.rows:
+            table.datatype = name  # 7.1-7.3 print the datatype after the header
+        else:
+            # -T all: the next datatype's rows follow, usually after the header is printed again.
+            self.close()
+            self.table = _Table(
+                title=table.title,
+                columns=table.columns,
+                sized=table.sized,
+                line=line.number,
+                header_line=None,
+                datatype=name,
+                awaiting_header=True,
+            )
+
+    def on_row(self, tokens: list[str], line: Line) -> None:
+        table = self.table
+        if table is None:
+            return  # numbers outside any OSU table belong to something else
+        expected = len(table.columns) - (0 if table.sized else 1)
+        if len(tokens) != expected:
+            raise self.truncated(
+                line.number,
+                f"OSU {table.title.benchmark} row has {len(tokens)} of {expected} cells "
+                f"({', '.join(table.columns)})",
+            )
+        cells: list[Cell] = [to_cell(token) for token in tokens]
+        if not table.sized:
+            cells.insert(0, 0)
+        if not isinstance(cells[0], int):
+            raise self.truncated(line.number, f"OSU size {tokens[0]!r} is not an integer")
+        table.awaiting_header = False
+        table.rows.append(cells)
+
+    def feed(self, line: Line) -> None:
+        text = line.text.strip()
+        if not text:
+            return
+        if text.startswith("#"):
+            self.on_comment(text, line)
+            return
+        tokens = _row_tokens(text)
+        if tokens is not None:
+            self.on_row(tokens, line)
+
+    def on_comment(self, text: str, line: Line) -> None:
+        title = TITLE.match(text)
+        if title:
+            self.on_title(title, line)
+            return
+        if SIZED_HEADER.match(text) and "count" not in text.lower():
+            self.on_header(line, sized=True)
+            return
+        if self.title is not None and SIZELESS_HEADER.match(text):
+            self.on_header(line, sized=False)
+            return
+        datatype = DATATYPE.match(text)
+        if datatype:
+            if self.title is not None:
+                self.on_datatype(datatype["name"], line)
+            return
+        if self.table is not None and self.table.rows:
+            # Any other comment after rows belongs to another tool: the table is over.
+            self.close()
+            self.title = None
+            return
+        if self.title is not None:
+            _read_preamble(text, self.title)
+
+
+def parse_osu(lines: Sequence[Line], source: str) -> list[BenchResult]:
+    """All OSU tables in ``lines``, in file order.
+
+    Raises
+    ------
+    EsdcError
+        A table is cut: a header without rows, or a row with the wrong number of cells.
+    """
+    parser = _Parser(source)
+    for line in lines:
+        parser.feed(line)
+    parser.close()
+    return parser.results
