@@ -117,13 +117,26 @@ def unicore(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUnicore]:
             job = f"{base}/jobs/J1"
             storage = f"{base}/storages/J1-uspace"
             if path == "/SITE/rest/core":
-                self._json({"client": {"role": {"selected": "user"}}, "server": {"version": "10.1.0"},
-                            "_links": {"jobs": {"href": f"{base}/jobs"}}})  # fmt: skip
+                self._json(
+                    {
+                        "client": {"role": {"selected": "user"}},
+                        "server": {"version": "10.1.0"},
+                        "_links": {"jobs": {"href": f"{base}/jobs"}},
+                    }
+                )
             elif path == "/SITE/rest/core/jobs/J1":
-                self._json({"status": state.status, "exitCode": "0", "submissionTime": "now",
-                            "_links": {"workingDirectory": {"href": storage},
-                                       "action:start": {"href": f"{job}/actions/start"},
-                                       "action:abort": {"href": f"{job}/actions/abort"}}})  # fmt: skip
+                self._json(
+                    {
+                        "status": state.status,
+                        "exitCode": "0",
+                        "submissionTime": "now",
+                        "_links": {
+                            "workingDirectory": {"href": storage},
+                            "action:start": {"href": f"{job}/actions/start"},
+                            "action:abort": {"href": f"{job}/actions/abort"},
+                        },
+                    }
+                )
             elif path == "/SITE/rest/core/storages/J1-uspace":
                 self._json({"resourceStatus": "READY"})
             elif path.startswith("/SITE/rest/core/storages/J1-uspace/files/"):
