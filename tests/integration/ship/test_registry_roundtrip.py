@@ -1,0 +1,88 @@
+"""Push and pull through a real OCI registry (Debian's docker-registry) with ORAS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from builder.errors import EsdcError
+from builder.ship import registry
+from builder.ship.digest import file_sha256
+
+pytestmark = pytest.mark.integration
+
+
+def test_push_then_pull_gives_back_the_same_bytes(local_registry: str, tmp_path: Path) -> None:
+    image = tmp_path / "mpi-base.sif"
+    image.write_bytes(b"SIF" + bytes(range(256)) * 4096)
+    ref = f"{local_registry}/esd/mpi-base:test"
+
+    pushed = registry.push(image, ref, annotations={"org.ebrains.esd.site": "local"})
+    assert pushed.verified and pushed.digest == file_sha256(image)
+    assert pushed.manifest_digest and pushed.manifest_digest.startswith("sha256:")
+
+    pulled = registry.pull(ref, tmp_path / "out" / "pulled.sif")
+    assert pulled.digest == pushed.digest
+    assert (tmp_path / "out" / "pulled.sif").read_bytes() == image.read_bytes()
+    assert not list((tmp_path / "out").glob(".esdc-pull-*")), "no partial download left behind"
+
+
+def test_manifest_carries_apptainer_media_type_and_annotations(
+    local_registry: str, tmp_path: Path
+) -> None:
+    image = tmp_path / "nest.sif"
+    image.write_bytes(b"not really a SIF")
+    registry.push(
+        image, f"{local_registry}/esd/nest:1", annotations={"org.ebrains.esd.env": "nest"}
+    )
+    request = urllib.request.Request(
+        f"http://{local_registry}/v2/esd/nest/manifests/1",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        manifest = json.load(response)
+    assert manifest["layers"][0]["mediaType"] == registry.SIF_MEDIA_TYPE
+    assert manifest["annotations"]["org.ebrains.esd.env"] == "nest"
+
+
+def test_pull_of_a_missing_tag_is_one_clear_error(local_registry: str, tmp_path: Path) -> None:
+    with pytest.raises(EsdcError) as excinfo:
+        registry.pull(f"{local_registry}/esd/absent:none", tmp_path / "x")
+    assert local_registry in str(excinfo.value) or "absent" in str(excinfo.value)
+    assert not (tmp_path / "x").exists()
+
+
+def test_esdc_push_and_pull_commands(local_registry: str, tmp_path: Path) -> None:
+    image = tmp_path / "cli.sif"
+    image.write_bytes(b"payload")
+    ref = f"{local_registry}/esd/cli:1"
+    esdc = [sys.executable, "-m", "builder.cli"]
+    pushed = subprocess.run(
+        [*esdc, "push", str(image), ref, "--json"], capture_output=True, text=True
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["verified"] is True
+    out = tmp_path / "back.sif"
+    pulled = subprocess.run(
+        [*esdc, "pull", ref, "-o", str(out), "--json"], capture_output=True, text=True
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert out.read_bytes() == b"payload"
+
+
+def test_unreachable_registry_is_one_line_naming_the_host(tmp_path: Path) -> None:
+    image = tmp_path / "i.sif"
+    image.write_bytes(b"x")
+    done = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "push", str(image), "127.0.0.1:9/esd/x:1"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "127.0.0.1:9" in done.stderr
+    assert "Traceback" not in done.stderr
