@@ -2,6 +2,7 @@
 
 libfabric changed its log prefix twice; all three shapes are read:
 
+* before 1.7 or so the pid is missing: ``libfabric:<prov>:<subsys>:<func>():<line><<level>> msg``
 * up to 1.13: ``libfabric:<pid>:<prov>:<subsys>:<func>():<line><<level>> msg``
 * 1.14: ``libfabric:<pid>:<unix time>:<prov>:<subsys>:<func>():<line><<level>> msg``
 * 1.15 and 2.x: ``libfabric:<pid>:<unix time>:<layer>:<prov>:<subsys>:<func>():<line><<level>> msg``
@@ -27,6 +28,8 @@ Observation kinds (``Observation.kind``):
     a provider that ``fi_info`` listed as usable (value: name, ``/domain`` when printed).
 ``provider_requested``
     a provider a layered provider was asked for (``Requesting provider tcp, skipping verbs``).
+``provider_skipped`` / ``provider_preferred``
+    ``Since <preferred> can be used, <skipped> has been skipped`` (libfabric's own preference).
 ``fabric_opened``
     ``Opened fabric: <name>`` (a consumer opened a fabric: something worked).
 ``consumer_selected``
@@ -171,7 +174,7 @@ def record_version(
 # The three prefixes in one pattern: the time and the layer field are optional; the function
 # name must be followed by "()" so that the optional fields cannot swallow the wrong columns.
 _PREFIX = re.compile(
-    r"libfabric:(?P<pid>\d+):"
+    r"libfabric:(?:(?P<pid>\d+):)?"
     r"(?:(?P<time>\d+):(?:(?P<layer>[^:\s]*):)?)?"
     r"(?P<prov>[^:\s]*):(?P<subsys>[^:\s]*):(?P<func>[^:\s()]*)\(\):(?P<line>\d+)"
     r"<(?P<level>[a-z]+)>\s?(?P<msg>.*)$"
@@ -181,6 +184,7 @@ _FILTERED = re.compile(r"\"(?P<name>[^\"]+)\" filtered by provider include/exclu
 _GETINFO_FAIL = re.compile(
     r"fi_getinfo: provider (?P<name>\S+) returned (?P<code>-?\d+)(?: \((?P<text>[^)]*)\))?"
 )
+_SKIPPED = re.compile(r"Since (?P<used>\S+) can be used, (?P<skipped>\S+) has been skipped")
 _OPENED = re.compile(r"Opened fabric: (?P<name>.+?)\s*$")
 _REQUESTING = re.compile(r"Requesting provider (?P<name>[^\s,]+), skipping (?P<skipped>\S+)")
 # fi_info output: "provider: tcp;ofi_rxm" alone on its line (consumers add more after it).
@@ -268,7 +272,7 @@ class Analyser(LineAnalyser):
 
     def _log_line(self, match: re.Match[str], evidence: Evidence) -> None:
         msg = match["msg"]
-        pid = match["pid"]
+        pid = match["pid"] or "unknown"
         if "registering provider" in msg:
             reg = _REGISTER.search(msg)
             if reg is not None:
@@ -298,6 +302,12 @@ class Analyser(LineAnalyser):
             if opened is not None:
                 self._opened = True
                 self._obs.add("fabric_opened", opened["name"], evidence)
+            return
+        if "has been skipped" in msg:
+            skipped = _SKIPPED.search(msg)
+            if skipped is not None:
+                self._obs.add("provider_skipped", skipped["skipped"], evidence)
+                self._obs.add("provider_preferred", skipped["used"], evidence)
             return
         if "Requesting provider" in msg:
             req = _REQUESTING.search(msg)

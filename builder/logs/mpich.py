@@ -1,0 +1,215 @@
+"""MPICH log analyser (debug summary, ``mpichversion``, ``MPI_Get_library_version``).
+
+``MPIR_CVAR_DEBUG_SUMMARY=1`` turns the debug summary on.
+
+What MPICH prints, by device:
+
+* CH4/OFI with ``MPIR_CVAR_DEBUG_SUMMARY=1`` (rank 0 only): ``Required minimum FI_VERSION: <hex>,
+  current version: <hex>``, one ``provider: <name>, score = <n>, pref = <n>, <address>`` line
+  per candidate, then a ``==== Capability set configuration ====`` block opening with
+  ``libfabric provider: <name> - <fabric>`` (older releases print the name alone) and
+  ``MPIDI_OFI_ENABLE_<CAP>: <0|1>`` lines, ``==== Provider global thresholds ====``,
+  ``==== Various sizes and limits ====`` and ``==== OFI dynamic settings ====`` (``num_nics``).
+* CH4/UCX: ``==== UCX netmod Capability ====`` with ``MPIDI_UCX_*`` lines; UCX's own lines are
+  the UCX analyser's business.
+* every device: ``MPICH Version: 4.0.2``, ``MPICH Device: ch4:ofi`` (tab separated in
+  ``MPI_Get_library_version``, padded in ``mpichversion``); Cray MPICH prints
+  ``CRAY MPICH version 8.1.25.17 (ANL base 3.4a2)``.
+
+The provider MPICH opened is ``selected.ofi_provider``; it is also reported as a path of layer
+``ofi`` and scope ``inter-node`` (MPICH's netmod carries the inter-node traffic; CH4's shm
+module, when built, carries the intra-node traffic and prints nothing here), with the fabric
+name as the device.
+
+Observation kinds: ``device`` (``ch4:ofi``), ``netmod`` (``ofi`` or ``ucx``, from the summary
+blocks), ``fabric`` (the fabric name MPICH opened), ``provider_candidate`` (``<name> score=<n>
+pref=<n>``), ``capability`` (``ENABLE_TAGGED=1``), ``libfabric_api`` (``1.14`` from the current
+FI_VERSION), ``num_nics``, ``flavour`` (``cray``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import ClassVar
+
+from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
+from builder.logs.libfabric import ObservationBook, record_version
+from builder.model.analysis import Evidence, Finding, PathUse
+
+LIBRARY = "mpich"
+
+CODES: list[CodeInfo] = [
+    CodeInfo(
+        code="MPICH_OFI_INIT_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="MPICH's OFI netmod could not initialise (getinfo/addrinfo failed: no usable "
+        "libfabric provider).",
+    ),
+]
+
+_SECTION = re.compile(r"^=+ (?P<name>.+?) =+\s*$")
+_PROVIDER = re.compile(
+    r"^\s*libfabric provider:\s*(?P<prov>[^\s,]+)(?:\s+-\s+(?P<fabric>.+?))?\s*$"
+)
+_CANDIDATE = re.compile(
+    r"^\s*provider: (?P<prov>[^\s,]+), score = (?P<score>-?\d+), pref = (?P<pref>-?\d+)"
+)
+_CAPABILITY = re.compile(r"^\s*MPIDI_OFI_(?P<cap>ENABLE_\w+): (?P<value>-?\d+)")
+_FI_VERSION = re.compile(
+    r"Required minimum FI_VERSION: \w+, current version: (?P<cur>[0-9a-fA-F]+)"
+)
+_VERSION = re.compile(
+    r"(?:^\s*MPICH Version:\s*|\bMPICH [Vv]ersion\s+)(?P<ver>\d+\.\d+(?:\.\d+)?[\w.]*)"
+)
+_CRAY = re.compile(r"CRAY MPICH version (?P<ver>\d+\.\d+(?:\.\d+)*)")
+_DEVICE = re.compile(r"^\s*MPICH Device:\s*(?P<dev>\S+)")
+_NUM_NICS = re.compile(r"^\s*num_nics: (?P<n>\d+)")
+_INIT_FAILED = re.compile(r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed")
+# Intel MPI prints "[0] MPI startup(): libfabric provider: ..."; that line is the impi analyser's.
+_IMPI_PREFIX = re.compile(r"^\s*\[-?\d+[^\]]*\]|MPI startup\(\)")
+
+
+class Analyser(LineAnalyser):
+    """Reads MPICH's debug summary and version lines."""
+
+    library: ClassVar[str] = LIBRARY
+    anchors: ClassVar[tuple[bytes, ...]] = (
+        b"MPICH",
+        b"libfabric provider:",
+        b"====",
+        b"MPIDI_OFI_ENABLE_",
+        b"FI_VERSION",
+        b", score = ",
+        b"num_nics: ",
+        b"info() failed",
+        b"OFI call ",
+    )
+
+    def __init__(self) -> None:
+        self._obs = ObservationBook()
+        self._versions: dict[str, list[str]] = {}
+        self._version_evidence: list[Evidence] = []
+        self._providers: Counter[str] = Counter()
+        self._paths: dict[tuple[str, str | None], int] = {}
+        self._path_evidence: list[Evidence] = []
+        self._init_failed: list[Evidence] = []
+
+    def feed(self, text: str, evidence: Evidence) -> None:
+        """Consume one cleaned line; lines that match no known shape are ignored."""
+        try:
+            self._feed(text, evidence)
+        except Exception:  # an odd line must never stop the analysis
+            return
+
+    def _feed(self, text: str, evidence: Evidence) -> None:
+        if "libfabric provider:" in text:
+            if _IMPI_PREFIX.search(text) is None:
+                provider = _PROVIDER.match(text)
+                if provider is not None:
+                    self._provider(provider["prov"], provider["fabric"], evidence)
+            return
+        if text.lstrip().startswith("="):
+            section = _SECTION.match(text.strip())
+            if section is not None:
+                name = section["name"].lower()
+                if "ucx netmod" in name:
+                    self._obs.add("netmod", "ucx", evidence)
+                elif "capability set" in name or "ofi dynamic" in name:
+                    self._obs.add("netmod", "ofi", evidence)
+            return
+        if "MPIDI_OFI_ENABLE_" in text:
+            cap = _CAPABILITY.match(text)
+            if cap is not None:
+                self._obs.add("capability", f"{cap['cap']}={cap['value']}", evidence)
+            return
+        if ", score = " in text:
+            cand = _CANDIDATE.match(text)
+            if cand is not None:
+                value = f"{cand['prov']} score={cand['score']} pref={cand['pref']}"
+                self._obs.add("provider_candidate", value, evidence)
+            return
+        if "FI_VERSION" in text:
+            fi = _FI_VERSION.search(text)
+            if fi is not None:
+                number = int(fi["cur"], 16)
+                self._obs.add("libfabric_api", f"{number >> 16}.{number & 0xFFFF}", evidence)
+            return
+        if "MPICH" in text:
+            self._mpich_line(text, evidence)
+            return
+        if "num_nics" in text:
+            nics = _NUM_NICS.match(text)
+            if nics is not None:
+                self._obs.add("num_nics", nics["n"], evidence)
+            return
+        if _INIT_FAILED.search(text) is not None:
+            add_evidence(self._init_failed, evidence)
+
+    def _mpich_line(self, text: str, evidence: Evidence) -> None:
+        cray = _CRAY.search(text)
+        if cray is not None:
+            record_version(self._versions, cray["ver"], "unknown")
+            add_evidence(self._version_evidence, evidence)
+            self._obs.add("flavour", "cray", evidence)
+            return
+        version = _VERSION.search(text)
+        if version is not None:
+            record_version(self._versions, version["ver"], "unknown")
+            add_evidence(self._version_evidence, evidence)
+            return
+        device = _DEVICE.match(text)
+        if device is not None:
+            self._obs.add("device", device["dev"], evidence)
+            return
+        if _INIT_FAILED.search(text) is not None:
+            add_evidence(self._init_failed, evidence)
+
+    def _provider(self, provider: str, fabric: str | None, evidence: Evidence) -> None:
+        self._providers[provider] += 1
+        if fabric:
+            self._obs.add("fabric", fabric, evidence)
+        key = (provider, fabric or None)
+        if key not in self._paths:
+            add_evidence(self._path_evidence, evidence)
+        self._paths[key] = self._paths.get(key, 0) + 1
+        self._obs.add("netmod", "ofi", evidence)
+
+    def facts(self) -> LibraryFacts:
+        """Version, the OFI provider MPICH opened, observations and findings."""
+        selected: dict[str, object] = {}
+        if self._providers:
+            selected["ofi_provider"] = self._providers.most_common(1)[0][0]
+        paths = [
+            PathUse(
+                library=LIBRARY,
+                layer="ofi",
+                scope="inter-node",
+                transport=provider,
+                device=fabric,
+                count=count,
+            )
+            for (provider, fabric), count in self._paths.items()
+        ]
+        findings: list[Finding] = []
+        if self._init_failed:
+            findings.append(
+                Finding(
+                    code="MPICH_OFI_INIT_FAILED",
+                    severity="error",
+                    library=LIBRARY,
+                    message="MPICH's OFI netmod failed to find a usable libfabric provider",
+                    evidence=list(self._init_failed),
+                )
+            )
+        return LibraryFacts(
+            library=LIBRARY,
+            versions={k: list(v) for k, v in self._versions.items()},
+            version_evidence=list(self._version_evidence),
+            paths=paths,
+            path_evidence=list(self._path_evidence),
+            selected=selected,
+            observations=self._obs.all(),
+            findings=findings,
+        )
