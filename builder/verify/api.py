@@ -12,7 +12,7 @@ from pathlib import Path
 from builder.fsio import atomic_write_json
 from builder.model.bench import BenchReport
 from builder.model.verdict import Verdict
-from builder.verify.collect import RunData, collect_run
+from builder.verify.collect import PARSED_FAMILIES, RunData, collect_run, suite_family
 from builder.verify.judge import judge_run
 from builder.verify.rundir import MODES
 from builder.verify.thresholds import SiteThresholds, load_thresholds, resolve_for_site
@@ -28,9 +28,11 @@ def evaluate_run_dir(
     """Read and judge a run directory without writing anything."""
     data = collect_run(run_dir)
     thresholds: dict[str, SiteThresholds | None] = {}
-    for suite in data.manifest.suites:
-        loaded = load_thresholds(suite, thresholds_dir)
-        thresholds[suite] = None if loaded is None else resolve_for_site(loaded, data.manifest.site)
+    for family in dict.fromkeys(suite_family(s) for s in data.manifest.suites):
+        loaded = load_thresholds(family, thresholds_dir) if family in PARSED_FAMILIES else None
+        thresholds[family] = (
+            None if loaded is None else resolve_for_site(loaded, data.manifest.site)
+        )
     return data, judge_run(data, thresholds)
 
 

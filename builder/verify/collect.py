@@ -9,12 +9,13 @@ container. Every file it could not use becomes a :class:`Problem`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 from pydantic import BaseModel, Field
 
 from builder.errors import EsdcError
 from builder.model.analysis import Analysis, Evidence, Finding
-from builder.model.bench import BenchResult
+from builder.model.bench import BenchResult, Suite
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
 from builder.verify.rundir import (
@@ -26,6 +27,17 @@ from builder.verify.rundir import (
     read_text,
     relative,
 )
+
+#: Suite families whose output :mod:`builder.bench` turns into numbers. Others (the toolkit's C
+#: ping-pong) are run for their transport logs only.
+PARSED_FAMILIES: tuple[str, ...] = get_args(Suite)
+
+
+def suite_family(suite: str) -> str:
+    """The parser family of a run-directory suite (``osu_latency`` -> ``osu``)."""
+    from builder.run.suites import SUITES
+
+    return next((s.family for s in SUITES if s.name == suite), suite)
 
 
 class RepOutput(BaseModel):
@@ -72,6 +84,8 @@ def collect_run(run_dir: Path) -> RunData:
     outputs: list[RepOutput] = []
     for mode in MODES:
         for suite in manifest.suites:
+            if suite_family(suite) not in PARSED_FAMILIES:
+                continue
             for rep in perf_reps(run_dir, mode, suite, manifest.reps):
                 output = _parse_rep(run_dir, mode, suite, rep, problems)
                 if output is not None:
@@ -109,9 +123,10 @@ def _parse_rep(
     except EsdcError as exc:
         problems.append(Problem(where=source, message=f"unparsable: {exc}"))
         return None
-    results = [r for r in results if r.suite == suite]
+    family = suite_family(suite)
+    results = [r for r in results if r.suite == family]
     if not results:
-        problems.append(Problem(where=source, message=f"no {suite} benchmark output recognised"))
+        problems.append(Problem(where=source, message=f"no {family} benchmark output recognised"))
         return None
     return RepOutput(mode=mode, suite=suite, rep=rep, source=source, results=results)
 
@@ -123,7 +138,8 @@ def debug_log_paths(run_dir: Path, mode: Mode, suite: str, problems: list[Proble
     if record is None:
         return []
     paths: list[Path] = []
-    for name in [record.stdout, record.stderr, *record.debug_logs]:
+    # The campaign lists stdout and stderr among debug_logs too: read each file once.
+    for name in dict.fromkeys([record.stdout, record.stderr, *record.debug_logs]):
         path = rep_dir / name
         if path.is_file():
             paths.append(path)

@@ -18,7 +18,7 @@ from builder.model.verdict import (
     SuiteTransport,
     Verdict,
 )
-from builder.verify.collect import RunData, SuiteAnalysis
+from builder.verify.collect import PARSED_FAMILIES, RunData, SuiteAnalysis, suite_family
 from builder.verify.metrics import benchmark_pattern, metric_value, name_matches, size_label
 from builder.verify.stats import judge, summarize
 from builder.verify.thresholds import Check, SiteThresholds
@@ -44,8 +44,12 @@ def mode_paths(analysis: Analysis) -> ModePaths:
     )
 
 
-def judge_transport(entry: SuiteAnalysis) -> SuiteTransport:
-    """Differential transport status of one suite."""
+def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTransport:
+    """Differential transport status of one suite.
+
+    ``required=False`` (thresholds ``transport: optional``) lets a suite whose logs show no
+    transport at all in either mode pass that part; any evidence is still judged.
+    """
     if entry.bare is None or entry.container is None:
         return SuiteTransport(
             suite=entry.suite, status="inconclusive", note="debug logs missing or not analysable"
@@ -72,6 +76,16 @@ def judge_transport(entry: SuiteAnalysis) -> SuiteTransport:
         for m, a in (("bare-metal", entry.bare), ("container", entry.container))
         if a.degraded is None
     ]
+    if len(silent) == 2 and not required:
+        note = "no transport evidence in either mode; not required for this suite here"
+        return SuiteTransport(
+            suite=entry.suite,
+            status="pass",
+            bare=bare,
+            container=container,
+            findings=findings,
+            note=note,
+        )
     if silent:
         note = f"no transport evidence in the {' and '.join(silent)} debug logs"
         return SuiteTransport(
@@ -87,10 +101,12 @@ def judge_transport(entry: SuiteAnalysis) -> SuiteTransport:
     )
 
 
-def _values(data: RunData, mode: str, suite: str, benchmark: str, check: Check) -> list[float]:
+def _values(data: RunData, mode: str, family: str, benchmark: str, check: Check) -> list[float]:
+    """One value per rep that holds the benchmark, over every suite of the family."""
     values: list[float] = []
-    for output in data.results(mode, suite):
-        result = next((r for r in output.results if r.benchmark == benchmark), None)
+    for output in (o for o in data.outputs if o.mode == mode):
+        found = (r for r in output.results if r.suite == family and r.benchmark == benchmark)
+        result = next(found, None)
         value = None if result is None else metric_value(result, check)
         if value is not None:
             values.append(value)
@@ -100,7 +116,7 @@ def _values(data: RunData, mode: str, suite: str, benchmark: str, check: Check) 
 def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[MetricVerdict]:
     """Apply every check of a suite to the numbers of both modes."""
     suite = thresholds.suite
-    names = sorted({r.benchmark for o in data.outputs if o.suite == suite for r in o.results})
+    names = sorted({r.benchmark for o in data.outputs for r in o.results if r.suite == suite})
     verdicts: list[MetricVerdict] = []
     for name, check in thresholds.checks.items():
         pattern = benchmark_pattern(name, check)
@@ -147,7 +163,7 @@ def _metric_used(data: RunData, suite: str, benchmark: str, check: Check) -> str
     """The first of the check's metric names that a result actually carries."""
     for output in data.outputs:
         for result in output.results:
-            if output.suite == suite and result.benchmark == benchmark:
+            if result.suite == suite and result.benchmark == benchmark:
                 for name in check.metric_names:
                     if name in result.columns or name in result.summary:
                         return name
@@ -176,19 +192,21 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
     problems = list(data.problems)
     metrics: list[MetricVerdict] = []
     min_reps = 0
-    for suite in manifest.suites:
-        suite_thresholds = thresholds.get(suite)
-        if suite_thresholds is None:
-            problems.append(
-                Problem(
-                    where=f"benchmarks/{suite}/thresholds.yaml",
-                    message="no thresholds for this suite",
-                )
-            )
+    for family in dict.fromkeys(suite_family(s) for s in manifest.suites):
+        if family not in PARSED_FAMILIES:
+            continue  # run for its transport logs only
+        family_thresholds = thresholds.get(family)
+        if family_thresholds is None:
+            where = f"benchmarks/{family}/thresholds.yaml"
+            problems.append(Problem(where=where, message="no thresholds for this suite"))
             continue
-        min_reps = max(min_reps, suite_thresholds.min_reps)
-        metrics.extend(judge_suite_metrics(data, suite_thresholds))
-    transport = [judge_transport(entry) for entry in data.analyses]
+        min_reps = max(min_reps, family_thresholds.min_reps)
+        metrics.extend(judge_suite_metrics(data, family_thresholds))
+    transport = []
+    for entry in data.analyses:
+        family_thresholds = thresholds.get(suite_family(entry.suite))
+        required = family_thresholds is None or family_thresholds.transport == "required"
+        transport.append(judge_transport(entry, required=required))
     overall, reason = _overall(transport, metrics, problems)
     return Verdict(
         run_id=manifest.id,

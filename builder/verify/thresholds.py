@@ -93,10 +93,14 @@ class CheckOverride(_Strict):
     optional: bool | None = None
 
 
+TransportNeed = Literal["required", "optional"]
+
+
 class SiteOverride(_Strict):
-    """A site's changes: its own minimum of repetitions and per-check bounds."""
+    """A site's changes: its own minimum of repetitions, transport need and per-check bounds."""
 
     min_reps: int | None = Field(default=None, ge=1)
+    transport: TransportNeed | None = None
     checks: dict[str, CheckOverride] = Field(default_factory=dict)
 
 
@@ -105,6 +109,9 @@ class ThresholdFile(_Strict):
 
     suite: str
     min_reps: int = Field(default=3, ge=1)
+    #: ``optional``: logs without any transport evidence in both modes are not a reason to doubt
+    #: (a suite built without MPI); a difference found in the logs still counts.
+    transport: TransportNeed = "required"
     checks: dict[str, Check]
     sites: dict[str, SiteOverride] = Field(default_factory=dict)
 
@@ -122,6 +129,7 @@ class SiteThresholds(BaseModel):
 
     suite: str
     min_reps: int
+    transport: TransportNeed = "required"
     checks: dict[str, Check]
 
 
@@ -138,7 +146,10 @@ def resolve_for_site(thresholds: ThresholdFile, site: str) -> SiteThresholds:
         updates = {field: getattr(change, field) for field in change.model_fields_set}
         checks[name] = Check.model_validate(check.model_dump() | updates)
     min_reps = override.min_reps if override.min_reps is not None else thresholds.min_reps
-    return SiteThresholds(suite=thresholds.suite, min_reps=min_reps, checks=checks)
+    transport = override.transport or thresholds.transport
+    return SiteThresholds(
+        suite=thresholds.suite, min_reps=min_reps, transport=transport, checks=checks
+    )
 
 
 def parse_thresholds(text: str, source: Path) -> ThresholdFile:

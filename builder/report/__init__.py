@@ -1,0 +1,1 @@
+"""Human reports of a run directory: one self-contained HTML page with inline SVG plots, and CSV."""
