@@ -52,8 +52,16 @@ def build_argv(tag: str, dockerfile: Path, context: Path, *, force: bool = True)
     ``--force`` makes ch-image 0.31 inject its workarounds for package managers (apt-get
     wants to drop privileges to ``_apt``, which a one-id user namespace cannot do).
     """
-    return ["ch-image", "build", *(["--force"] if force else []), "-t", tag,
-            "-f", str(dockerfile), str(context)]  # fmt: skip
+    return [
+        "ch-image",
+        "build",
+        *(["--force"] if force else []),
+        "-t",
+        tag,
+        "-f",
+        str(dockerfile),
+        str(context),
+    ]
 
 
 def import_argv(tarball: Path, tag: str) -> list[str]:
@@ -219,27 +227,40 @@ class CharliecloudRuntime:
         return digest
 
     def _has_image(self, tag: str) -> bool:
-        proc = subprocess.run(["ch-image", "list", tag], capture_output=True, text=True,
-                              env=self.env, check=False)  # fmt: skip
+        proc = subprocess.run(
+            ["ch-image", "list", tag], capture_output=True, text=True, env=self.env, check=False
+        )
         return proc.returncode == 0
 
     def _run(self, argv: list[str], log: Path) -> None:
         with open(log, "a") as sink:
             sink.write(f"$ {' '.join(argv)}\n")
             sink.flush()
-            proc = subprocess.run(argv, stdout=sink, stderr=subprocess.STDOUT, env=self.env,
-                                  stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+            proc = subprocess.run(
+                argv,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
         if proc.returncode != 0:
             tail = log.read_text(errors="replace").splitlines()[-5:]
-            raise EsdcError(f"{argv[0]} {argv[1]} failed (exit {proc.returncode}); see {log}: "
-                            + " | ".join(tail))  # fmt: skip
+            raise EsdcError(
+                f"{argv[0]} {argv[1]} failed (exit {proc.returncode}); see {log}: "
+                + " | ".join(tail)
+            )
 
     def _check_tools(self) -> None:
-        missing = [t for t in ("ch-image", "ch-convert", "ch-run")
-                   if shutil.which(t, path=self.env["PATH"]) is None]  # fmt: skip
+        missing = [
+            t
+            for t in ("ch-image", "ch-convert", "ch-run")
+            if shutil.which(t, path=self.env["PATH"]) is None
+        ]
         if missing:
-            raise EsdcError(f"Charliecloud tools missing: {', '.join(missing)} "
-                            "(run scripts/setup-local.sh)")  # fmt: skip
+            raise EsdcError(
+                f"Charliecloud tools missing: {', '.join(missing)} (run scripts/setup-local.sh)"
+            )
 
 
 def _read_text(path: Path) -> str:

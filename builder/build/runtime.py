@@ -28,8 +28,11 @@ class ContainerRuntime(Protocol):
         """Runtime name as used in site profiles (``apptainer``, ``charliecloud``)."""
         ...
 
-    def build(self, recipe: Path, tag: str, *, context: Path) -> BuiltImage:
-        """Build ``recipe`` (definition or Dockerfile) into an image named ``tag``."""
+    def build(
+        self, recipe: Path, tag: str, *, context: Path, output: Path | None = None
+    ) -> BuiltImage:
+        """Build ``recipe`` (definition or Dockerfile) into an image named ``tag``, at ``output``
+        when given (else where the runtime keeps its images)."""
         ...
 
     def exec_argv(

@@ -1,0 +1,175 @@
+"""``esdc build``: build a definition with the site's (or the local) runtime, then write the
+provenance record and the SBOM beside the image and sign it when a key is configured."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from builder import __version__
+from builder.build.definition import DefinitionFacts, read_facts
+from builder.build.hashing import bytes_sha256, file_sha256
+from builder.build.models import BuildResult, BuiltImage
+from builder.build.provenance import git_state, make_provenance
+from builder.build.runtime import ContainerRuntime, runtime_for
+from builder.build.sbom import Component, components_from_spack_lock, make_sbom, parse_dpkg_query
+from builder.build.signing import sign_image, signing_key
+from builder.errors import EsdcError
+from builder.fsio import atomic_write_json, atomic_write_text
+
+DEFAULT_IMAGES_DIR = Path("images")
+
+
+def sidecar_paths(image: Path) -> tuple[Path, Path]:
+    """Where the provenance and the SBOM of ``image`` go: ``IMAGE.provenance.json`` and
+    ``IMAGE.sbom.cdx.json`` beside it (one pair per image, even with several in a folder)."""
+    return (
+        image.with_name(image.name + ".provenance.json"),
+        image.with_name(image.name + ".sbom.cdx.json"),
+    )
+
+
+def image_tag(facts: DefinitionFacts, definition: Path) -> str:
+    """A runtime tag from the environment and site the definition names, else its file name."""
+    raw = (
+        f"esdc/{facts.env}:{facts.site}" if facts.env and facts.site else f"esdc/{definition.stem}"
+    )
+    name, _, version = raw.partition(":")
+    name = re.sub(r"[^a-z0-9._/-]+", "-", name.lower()).strip("-") or "esdc/image"
+    version = re.sub(r"[^A-Za-z0-9._-]+", "-", version)[:128]
+    return f"{name}:{version}" if version else name
+
+
+def default_output(facts: DefinitionFacts, definition: Path) -> Path:
+    """``images/STEM.sif`` for Apptainer, ``images/STEM`` (a directory) for Charliecloud."""
+    suffix = ".sif" if facts.format == "apptainer" else ""
+    if facts.env and facts.site:
+        name = f"{facts.env}@{facts.site}"
+    elif definition.name == "Dockerfile":
+        name = definition.resolve().parent.name
+    else:
+        name = definition.stem.removesuffix(".Dockerfile")
+    return DEFAULT_IMAGES_DIR / f"{name}{suffix}"
+
+
+def _runtime(site: str | None, facts: DefinitionFacts, definition: Path) -> ContainerRuntime:
+    if site is not None:
+        from builder.profiles import load_site
+
+        runtime = runtime_for(load_site(site))
+        wanted = "apptainer" if facts.format == "apptainer" else "charliecloud"
+        if runtime.name != wanted:
+            raise EsdcError(
+                f"site {site} builds with {runtime.name}, but this is a {facts.format} "
+                f"definition (generate it with --format "
+                f"{'apptainer' if runtime.name == 'apptainer' else 'dockerfile'})",
+                where=definition,
+            )
+        return runtime
+    if facts.format == "apptainer":
+        from builder.build.apptainer import ApptainerRuntime
+
+        return ApptainerRuntime()
+    from builder.build.charliecloud import CharliecloudRuntime
+
+    return CharliecloudRuntime()
+
+
+def _spack_components(facts: DefinitionFacts, context: Path) -> list[Component]:
+    lock = context / "spack.lock"
+    candidates = [lock] if lock.is_file() else sorted(context.glob("**/spack.lock"))[:1]
+    for path in candidates:
+        if facts.lock_sha256 and file_sha256(path) != f"sha256:{facts.lock_sha256}":
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise EsdcError(f"cannot read spack.lock: {exc}", where=path) from exc
+        return components_from_spack_lock(data, path)
+    return []
+
+
+def _debian_components(runtime: ContainerRuntime, image: BuiltImage) -> list[Component]:
+    argv = runtime.dpkg_query_argv(str(image.path))
+    env = getattr(runtime, "env", None)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        # An image without dpkg (a Spack-only or non-Debian base) is not an error.
+        if "dpkg-query" in proc.stderr and "No such file" in proc.stderr:
+            return []
+        raise EsdcError(
+            f"listing packages failed: {proc.stderr.strip()[-300:]}", where=str(image.path)
+        )
+    return parse_dpkg_query(proc.stdout)
+
+
+def build_image(definition: Path, *, output: Path | None, site: str | None) -> BuildResult:
+    """Build ``definition`` and write provenance, SBOM and (if configured) a signature.
+
+    Parameters
+    ----------
+    definition
+        An Apptainer definition (``*.def``) or a Dockerfile; its folder is the build context.
+    output
+        Image path: a ``.sif`` file (Apptainer), a directory or ``.sqfs`` (Charliecloud).
+        Default ``images/NAME.sif`` or ``images/NAME``.
+    site
+        Build with this site's runtime; by default the definition's format decides
+        (Apptainer for ``.def``, Charliecloud for Dockerfiles).
+
+    Returns
+    -------
+    BuildResult
+        The image (path, digest, runtime, build log) and the files written beside it.
+    """
+    try:
+        text = definition.read_text()
+    except OSError as exc:
+        raise EsdcError(f"cannot read: {exc.strerror or exc}", where=definition) from exc
+    facts = read_facts(definition, text)
+    if not facts.bases:
+        raise EsdcError("no base image (FROM / From:) in the definition", where=definition)
+    runtime = _runtime(site, facts, definition)
+    target = output or default_output(facts, definition)
+    started = datetime.now(UTC)
+    image = runtime.build(
+        definition, image_tag(facts, definition), context=definition.parent, output=target
+    )
+    finished = datetime.now(UTC)
+    components = _spack_components(facts, definition.parent) + _debian_components(runtime, image)
+    commit, dirty = git_state(Path(__file__).resolve().parents[2])
+    provenance = make_provenance(
+        image=image,
+        definition=definition.resolve(),
+        definition_sha256=bytes_sha256(text.encode()),
+        facts=facts,
+        site=site,
+        runtime_versions=runtime.versions(),
+        git_commit=commit,
+        git_dirty=dirty,
+        started=started,
+        finished=finished,
+    )
+    provenance_path, sbom_path = sidecar_paths(image.path)
+    atomic_write_json(provenance_path, provenance.model_dump(mode="json", by_alias=True))
+    sbom = make_sbom(
+        image_name=image.tag,
+        image_digest=image.digest,
+        components=components,
+        tool_version=__version__,
+        timestamp=finished,
+    )
+    atomic_write_text(sbom_path, sbom.to_json())
+    key = signing_key(os.environ)
+    signature = sign_image(image.path, image.digest, image.runtime, key) if key else None
+    return BuildResult(
+        image=image,
+        provenance=provenance_path,
+        sbom=sbom_path,
+        signature=signature,
+        sbom_components=len(components),
+    )
