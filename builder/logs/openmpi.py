@@ -8,6 +8,9 @@ Lines start with ``[host:pid]``. What it reads:
 * BTLs that initialised (``select: init of component vader returned success``), the TCP BTL's
   interfaces (``btl: tcp: Using interface: lo``), the OFI MTL's provider
   (``mtl:ofi:provider: eth0``, with or without a source-path prefix);
+* the BTL each peer is reached through (``mca: bml: Using vader btl for send to [[1,1],1] on node
+  vm``) as paths (layer ``btl``; scope from comparing the node with the rank's host), and the
+  per-peer PML check (``check:select: checking my pml ob1 against process ... pml ucx``);
 * versions (``Open MPI v4.1.4``, ``ompi_info``'s ``Open MPI: 4.1.4``, ``mpirun (Open MPI) 4.1.4``),
   and the errors Open MPI prints (see ``CODES``).
 
@@ -15,7 +18,8 @@ Observations it records (``kind``): ``pml_selected``/``mtl_selected`` (per rank,
 stage can see ranks that disagree), ``btl_tcp_interface``, ``package`` (``Package: Debian
 OpenMPI``), ``pml_ucx_declined`` (pml ucx found no usable UCX transport: ``support level is none``),
 ``ucx_version`` (the UCX version pml ucx reported), ``mpi_abort`` and ``process_signal`` (the
-application aborted; errors of other libraries after it are consequences).
+application aborted, died on a signal or hit a fatal MPI error; errors of other libraries after
+it are consequences).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
-from builder.model.analysis import Evidence, Finding, Severity
+from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "openmpi"
 
@@ -124,11 +128,14 @@ _VERSION_RES = (
 _PACKAGE_RE = re.compile(r"\b[Pp]ackage:\s*([^,]*Open\s?MPI[^,]*?)\s*(?:,|$)")
 _UCX_VERSION_RE = re.compile(r"mca_pml_ucx_open: UCX version\s+(\S+)")
 _MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) on (\S+) selected pml (\w+)")
-_NOT_SELECTABLE_RE = re.compile(r"\bPML (\w+) cannot be selected")
+_NOT_SELECTABLE_RE = re.compile(r"\bPML (\S+) cannot be selected")
 _NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w+) framework")
 _OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
 _VADER_CMA_FAILED_RE = re.compile(r"\b(?:Read|Write) -1, expected \d+, errno = (\d+)")
 _ABORT_RE = re.compile(r"MPI_ABORT was invoked on rank (\d+)")
+_FATAL_RE = re.compile(r"\*\*\* An error occurred in (MPI_\w+)")
+_BML_RE = re.compile(r"bml: Using (\w+) btl for send to (\S+) on node (\S+)")
+_PML_CHECK_RE = re.compile(r"checking my pml (\w+) against process (\S+) pml (\w+)")
 _SIGNAL_RE = re.compile(r"\*\*\* Process received signal \*\*\*|exited on signal (\d+)")
 
 
@@ -199,6 +206,8 @@ class Analyser(LineAnalyser):
         b"MPI_ABORT was invoked",
         b"Process received signal",
         b"exited on signal",
+        b"An error occurred in MPI_",
+        b"bml: Using",
     )
 
     def __init__(self) -> None:
@@ -209,6 +218,7 @@ class Analyser(LineAnalyser):
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         self._path_evidence: list[Evidence] = []
+        self._path_counts: dict[tuple[str, Scope, str], int] = {}
         self._observations: dict[tuple[str, str | None], Observation] = {}
         self._tallies: dict[str, _Tally] = {}
 
@@ -237,6 +247,13 @@ class Analyser(LineAnalyser):
         return state
 
     def _feed_selection(self, text: str, rank: str, evidence: Evidence) -> bool:
+        if match := _PML_CHECK_RE.search(text):
+            mine, peer, theirs = match.groups()
+            if mine != theirs:
+                self._tally(
+                    "OMPI_PML_MISMATCH", evidence, f"{rank} pml {mine}, process {peer} pml {theirs}"
+                )
+            return True
         if match := _INIT_RE.search(text):
             framework, component = match.group(1), match.group(2)
             state = self._state(rank)
@@ -277,6 +294,9 @@ class Analyser(LineAnalyser):
             add_evidence(self._path_evidence, evidence)
 
     def _feed_transport_detail(self, text: str, rank: str, evidence: Evidence) -> bool:
+        if match := _BML_RE.search(text):
+            self._feed_bml(match.group(1), match.group(3), rank, evidence)
+            return True
         if match := _OFI_PROVIDER_RE.search(text):
             provider = match.group(1)
             self._providers[provider] = self._providers.get(provider, 0) + 1
@@ -297,6 +317,22 @@ class Analyser(LineAnalyser):
                 self._tally("OMPI_PML_UCX_DECLINED", evidence, None)
             return True
         return False
+
+    def _feed_bml(self, btl: str, node: str, rank: str, evidence: Evidence) -> None:
+        """A peer reached through ``btl``: its scope is judged by the node it lives on."""
+        host = rank.rsplit(":", 1)[0]
+        scope: Scope
+        if btl == "self":
+            scope = "self"
+        elif host == "?":
+            scope = "unknown"
+        elif node.split(".")[0] == host.split(".")[0]:
+            scope = "intra-node"
+        else:
+            scope = "inter-node"
+        key = ("btl", scope, btl)
+        self._path_counts[key] = self._path_counts.get(key, 0) + 1
+        add_evidence(self._path_evidence, evidence)
 
     def _feed_version(self, text: str, rank: str, evidence: Evidence) -> None:
         for pattern in _VERSION_RES:
@@ -335,6 +371,9 @@ class Analyser(LineAnalyser):
         elif match := _ABORT_RE.search(text):
             self._observe("mpi_abort", match.group(1), rank if rank != "?" else None, evidence)
             self._tally("OMPI_RANK_ABORTED", evidence, f"MPI_ABORT on rank {match.group(1)}")
+        elif match := _FATAL_RE.search(text):
+            self._observe("process_signal", match.group(1), rank if rank != "?" else None, evidence)
+            self._tally("OMPI_RANK_ABORTED", evidence, f"fatal error in {match.group(1)}")
         elif match := _SIGNAL_RE.search(text):
             signal = match.group(1)
             self._observe("process_signal", signal, rank if rank != "?" else None, evidence)
@@ -380,6 +419,10 @@ class Analyser(LineAnalyser):
             library=LIBRARY,
             versions={k: list(v) for k, v in self._versions.items()},
             version_evidence=list(self._version_evidence),
+            paths=[
+                PathUse(library=LIBRARY, layer=layer, scope=scope, transport=btl, count=count)
+                for (layer, scope, btl), count in self._path_counts.items()
+            ],
             path_evidence=list(self._path_evidence),
             selected=selected,
             observations=observations,
@@ -437,7 +480,7 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
     ),
     "OMPI_UCX_WORKER_ADDRESS": lambda t: (
         "pml ucx failed to receive a peer's UCX worker address "
-        f"({_times(t)}): the runtime's address exchange (PMIx) failed"
+        f"({_times(t)}): the peer runs another PML, or the runtime's address exchange (PMIx) failed"
     ),
     "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({_times(t)}){_detail(t)}",
     "VADER_CMA_FAILED": lambda t: (
