@@ -353,6 +353,7 @@ def _load_env(name_or_path: str, *, lock: Path | None, seen: tuple[str, ...]) ->
     merged = _merge_manifests(merged, spack)
     os_packages += [p for p in meta.os_packages if p not in os_packages]
     final_os_packages += [p for p in meta.final_os_packages if p not in final_os_packages]
+    own_missing = [] if meta.os_packages else list(spack.get("specs", []))
     meta = meta.model_copy(
         update={"os_packages": os_packages, "final_os_packages": final_os_packages}
     )
@@ -368,4 +369,5 @@ def _load_env(name_or_path: str, *, lock: Path | None, seen: tuple[str, ...]) ->
         requirements=_requirements(merged.get("packages", {})),
         meta=meta,
         lock=lock_info,
+        own_specs_without_os_packages=own_missing,
     )

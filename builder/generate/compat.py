@@ -160,10 +160,10 @@ def _fabric_problem_spack(env: EnvSpec, site: SiteProfile) -> str | None:
         return None
     if ompi_needed & _multi_values(env, "openmpi", "fabrics"):
         return None
-    where = "spack.lock" if env.lock is not None else "the environment's specs"
+    where = "its spack.lock" if env.lock is not None else "its specs and package preferences"
     return (
         f"fabric: {site.name} uses {site.fabric.kind}, which needs {wording}; "
-        f"{where} provide none of them"
+        f"{where} provides none of them"
     )
 
 
@@ -172,6 +172,12 @@ def _os_package_problems(env: EnvSpec, site: SiteProfile) -> list[str]:
         return [
             f"software: {site.name} builds images from OS packages but environment {env.name} "
             "lists no os_packages in its esdc.yaml"
+        ]
+    if env.own_specs_without_os_packages:
+        return [
+            f"software: {site.name} builds images from OS packages but environment {env.name}'s "
+            f"own specs ({', '.join(env.own_specs_without_os_packages)}) have no os_packages "
+            "in its esdc.yaml"
         ]
     if site.fabric.kind in ("ib", "roce"):
         names = {name.split("=", 1)[0] for name in env.meta.os_packages + site.fabric.os_packages}

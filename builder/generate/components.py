@@ -91,6 +91,10 @@ def spack_manifest(env: EnvSpec, site: SiteProfile) -> str:
         if site.spack_target and "require" not in all_packages and "target" not in all_packages:
             all_packages["require"] = [f"target={site.spack_target}"]
             packages["all"] = all_packages
+        if env.meta.flavour == "cuda" and site.gpus is not None and "variants" not in all_packages:
+            # Build GPU code for the site's compute capability only (smaller, no JIT at start).
+            all_packages["variants"] = f"cuda_arch={site.gpus.cuda_arch}"
+            packages["all"] = all_packages
         manifest["packages"] = packages
     ordered = {key: manifest[key] for key in _ordered_keys(manifest)}
     return yaml.safe_dump({"spack": ordered}, sort_keys=False, default_flow_style=False, width=100)

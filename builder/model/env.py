@@ -99,6 +99,11 @@ class EnvSpec(_Strict):
     )
     meta: EnvMeta = Field(default_factory=EnvMeta)
     lock: LockInfo | None = None
+    own_specs_without_os_packages: list[str] = Field(
+        default_factory=list,
+        description="This environment's own specs (not included ones) when its esdc.yaml lists "
+        "no os_packages: what an OS-package site could not provide.",
+    )
 
     def spec(self, name: str) -> SpecRequest | None:
         """The root spec named ``name``, if any."""
