@@ -1,0 +1,74 @@
+"""Cleaning of raw log lines before an analyser sees them.
+
+Real logs arrive decorated: terminals add ANSI colour codes, Windows-style tools add ``\\r``,
+``mpirun --tag-output`` prefixes every line with ``[1,0]<stdout>:``, ``srun --label`` with
+``0: ``, and crashed ranks leave NULs and invalid UTF-8 behind. The functions here remove all
+of that and are pure, so the scanner's fast and simple paths clean lines identically.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Longest evidence text kept; a longer line is cut and ends with an ellipsis.
+MAX_EVIDENCE_CHARS = 500
+
+#: ANSI escape sequences: CSI (``ESC [ ... final``), OSC (``ESC ] ... BEL``) and two-byte escapes.
+#: None of them spans a newline, so stripping them never changes line numbers.
+_ANSI_TEXT = re.compile(
+    r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\^_]"
+)
+_ANSI_BYTES = re.compile(
+    rb"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\^_]"
+)
+
+#: ``mpirun --tag-output``: ``[jobid,rank]<stdout>:`` (also ``<stderr>``, ``<stddiag>``).
+_TAG_OUTPUT = re.compile(r"^\[\d+,\d+\]<(?:stdout|stderr|stddiag)>:\s?")
+#: ``srun --label``: the task number, right-aligned, a colon and a space.
+_SRUN_LABEL = re.compile(r"^ *\d+: ")
+
+
+def strip_ansi_bytes(data: bytes) -> bytes:
+    """Remove ANSI escape sequences from raw bytes (cheap no-op when there is no ESC byte)."""
+    if b"\x1b" not in data:
+        return data
+    return _ANSI_BYTES.sub(b"", data)
+
+
+def strip_ansi(text: str) -> str:
+    """Remove ANSI escape sequences (colours, cursor movement, terminal titles) from text."""
+    if "\x1b" not in text:
+        return text
+    return _ANSI_TEXT.sub("", text)
+
+
+def decode_line(raw: bytes) -> str:
+    """Decode one raw line as UTF-8, replacing invalid bytes and dropping NULs and line ends."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.rstrip("\r\n").replace("\r", "")
+
+
+def strip_launcher_prefixes(text: str) -> str:
+    """Remove ``srun --label`` and ``mpirun --tag-output`` prefixes (in either nesting order)."""
+    # srun may wrap mpirun output and the other way round; two rounds cover both orders.
+    for _ in range(2):
+        stripped = _TAG_OUTPUT.sub("", text, count=1)
+        stripped = _SRUN_LABEL.sub("", stripped, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def clean_line(raw: bytes) -> str:
+    """The text an analyser receives for one raw line: decoded, uncoloured, prefixes removed."""
+    return strip_launcher_prefixes(strip_ansi(decode_line(raw)))
+
+
+def evidence_text(text: str) -> str:
+    """``text`` capped at :data:`MAX_EVIDENCE_CHARS` characters (an ellipsis marks a cut)."""
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    return text[: MAX_EVIDENCE_CHARS - 1] + "…"

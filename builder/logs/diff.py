@@ -1,0 +1,137 @@
+"""Differential mode: compare a container's analysis with a bare-metal baseline.
+
+Pure: two :class:`Combined` analyses in, the container's analysis with the differences added
+as findings out. Every difference is reported; only a path that ranks worse in the container
+is an error (and so makes ``degraded`` true).
+"""
+
+from __future__ import annotations
+
+from builder.logs.classify import class_rank
+from builder.logs.combine import Combined, verdict
+from builder.model.analysis import Analysis, Finding, LibraryInfo, Severity
+
+_SELECTION_FIELDS = ("pml", "btl", "mtl", "ofi_provider", "nccl_net", "gdr")
+_EVIDENCE_PER_SIDE = 3
+
+
+def compare(baseline: Combined, container: Combined) -> Analysis:
+    """The container's analysis plus a finding for every difference from the baseline.
+
+    The returned object is ``container`` (inputs, libraries, paths, classes and its own
+    findings unchanged) with the differential findings appended and ``degraded`` recomputed:
+    true when any finding, the container's own or a differential one, is an error.
+    """
+    findings = [
+        *_path_findings(baseline, container),
+        *_selection_findings(baseline.analysis, container.analysis),
+        *_library_findings(baseline.analysis, container.analysis),
+    ]
+    own = container.analysis
+    all_findings = [*own.findings, *findings]
+    has_evidence = own.degraded is not None
+    return own.model_copy(
+        update={"findings": all_findings, "degraded": verdict(all_findings, has_evidence)}
+    )
+
+
+def _path_findings(baseline: Combined, container: Combined) -> list[Finding]:
+    findings: list[Finding] = []
+    for scope, before, after in (
+        ("inter-node", baseline.analysis.inter_node, container.analysis.inter_node),
+        ("intra-node", baseline.analysis.intra_node, container.analysis.intra_node),
+    ):
+        if before == after:
+            continue
+        rank_before = class_rank(before, scope)
+        rank_after = class_rank(after, scope)
+        severity: Severity
+        if before is None or after is None:
+            severity = "warning"
+            judgement = "one side's logs say nothing about it"
+        elif rank_before is not None and rank_after is not None and rank_after < rank_before:
+            severity = "error"
+            judgement = "the container's path is worse"
+        elif rank_before is not None and rank_after is not None and rank_after > rank_before:
+            severity = "info"
+            judgement = "the container's path is better"
+        else:
+            severity = "warning"
+            judgement = "the paths cannot be ranked against each other"
+        findings.append(
+            Finding(
+                code="PATH_DIFFERS",
+                severity=severity,
+                library=None,
+                message=f"{scope} path: baseline {before or 'not seen'}, container "
+                f"{after or 'not seen'}; {judgement}",
+                evidence=container.class_evidence(scope, after)[:_EVIDENCE_PER_SIDE]
+                + baseline.class_evidence(scope, before)[:_EVIDENCE_PER_SIDE],
+            )
+        )
+    return findings
+
+
+def _selection_findings(baseline: Analysis, container: Analysis) -> list[Finding]:
+    findings: list[Finding] = []
+    for name in _SELECTION_FIELDS:
+        before = getattr(baseline.selected, name)
+        after = getattr(container.selected, name)
+        if before in (None, []) or after in (None, []) or before == after:
+            continue  # an absent selection line is no evidence of a different choice
+        findings.append(
+            Finding(
+                code="SELECTION_DIFFERS",
+                severity="warning",
+                library="nccl" if name in {"nccl_net", "gdr"} else None,
+                message=f"selected {name}: baseline {_show(before)}, container {_show(after)}",
+            )
+        )
+    return findings
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def _library_findings(baseline: Analysis, container: Analysis) -> list[Finding]:
+    findings: list[Finding] = []
+    names = list(dict.fromkeys([*baseline.libraries, *container.libraries]))
+    for name in names:
+        before: LibraryInfo | None = baseline.libraries.get(name)
+        after: LibraryInfo | None = container.libraries.get(name)
+        if before is None and after is None:
+            continue
+        if before is None or after is None:
+            side = "baseline" if after is None else "container"
+            findings.append(
+                Finding(
+                    code="LIBRARY_DIFFERS",
+                    severity="info",
+                    library=name,
+                    message=f"{name} left traces only in the {side} logs",
+                )
+            )
+            continue
+        if before.version and after.version and before.version != after.version:
+            findings.append(
+                Finding(
+                    code="VERSION_DIFFERS",
+                    severity="warning",
+                    library=name,
+                    message=f"{name} version: baseline {before.version}, container {after.version}",
+                )
+            )
+        if before.loaded_from and after.loaded_from and before.loaded_from != after.loaded_from:
+            findings.append(
+                Finding(
+                    code="LOAD_PATH_DIFFERS",
+                    severity="info",
+                    library=name,
+                    message=f"{name} loaded from: baseline {before.loaded_from}, container "
+                    f"{after.loaded_from}",
+                )
+            )
+    return findings
