@@ -22,7 +22,9 @@ What NEST benchmarks print:
 
 Choices:
 
-* one result per NEST run; runs are separated by NEST's start-up banner (``-- N E S T --``).
+* one result per NEST run; runs are separated by NEST's start-up banner (``-- N E S T --``)
+  printed after timers (every MPI rank prints the banner at start-up, so banners in a row
+  belong to one run).
   ``version`` is the banner's ``Version:``.
 * ``benchmark``: ``hpc_benchmark`` when logger lines are present, ``beNNch`` when only a
   ``py_time_*`` dictionary is, else ``nest``.
@@ -124,13 +126,22 @@ def _read_dict(run: _Run, blob: str) -> None:
             floats = [float(n) for n in numbers if n is not None]
             if not floats:
                 continue
-            run.per_thread[key] = floats
-            run.values[key] = max(floats)
+            earlier = run.per_thread.get(key)
+            if earlier is None or max(floats) >= max(earlier):
+                run.per_thread[key] = floats
+            _keep_max(run.values, key, max(floats))
         else:
-            run.values[key] = _number(entry["quoted"] or entry["number"])
+            _keep_max(run.values, key, _number(entry["quoted"] or entry["number"]))
         run.measured = True
         if key.startswith("py_time_"):
             run.bennch = True
+
+
+def _keep_max(values: dict[str, object], key: str, value: float | int | None) -> None:
+    """Store ``value`` unless an earlier rank's dictionary printed a larger one."""
+    earlier = values.get(key)
+    if value is None or not isinstance(earlier, int | float) or value > earlier:
+        values[key] = value if value is not None else earlier
 
 
 def _dict_span(lines: Sequence[Line], start: int) -> tuple[str, int]:
@@ -225,8 +236,11 @@ def parse_nest(lines: Sequence[Line], source: str) -> list[BenchResult]:
         if not text:
             continue
         if BANNER.search(text):
-            close()
-            run.banner_line = line.number
+            # Every MPI rank prints the banner: only a banner after timers starts a new run.
+            if run.measured:
+                close()
+            if run.banner_line is None:
+                run.banner_line = line.number
             run.start(line.number)
             continue
         if run.banner_line is not None and run.version is None and (v := VERSION.match(text)):
