@@ -389,11 +389,15 @@ class Analyser(LineAnalyser):
                 evidence=list(self._no_provider),
             )
         # Without an explicit message, only an info-level log can show that nothing worked:
-        # providers registered (info lines), some failed, and no fabric was ever opened or
-        # listed. At warn level the failures of utility providers are routine, so say nothing.
+        # every registered transport provider (not filtered out, not a hook or utility layer)
+        # failed, and no fabric was ever opened, listed or named by a consumer. At warn level
+        # the failures of utility providers are routine, so nothing is concluded there.
         worked = self._opened or bool(self._available) or self._consumer_selected
-        core_failed = [p for p in self._failed if not is_plumbing_provider(p)]
-        if self._registered and self._failed and core_failed and not worked:
+        filtered = set(self._obs.values("provider_filtered"))
+        candidates = {
+            p for p in self._registered if p not in filtered and not is_plumbing_provider(p)
+        }
+        if candidates and not worked and candidates <= set(self._failed):
             evidence: list[Evidence] = []
             for name in sorted(self._failed):
                 for ev in self._failed[name]:
@@ -410,7 +414,8 @@ class Analyser(LineAnalyser):
         return None
 
     def _only_tcp(self) -> Finding | None:
-        usable = {p for p in self._available if not is_plumbing_provider(p)}
+        named = set(self._available) | set(self._obs.values("consumer_selected"))
+        usable = {p for p in named if not is_plumbing_provider(p)}
         if not usable or not all(is_socket_provider(p) for p in usable):
             return None
         fast_failed = sorted(

@@ -1,0 +1,232 @@
+"""NCCL analyser: constructed fixtures for every documented line variant, plus robustness."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.logs.base import LibraryFacts
+from builder.logs.nccl import CODES, Analyser
+from builder.model.analysis import Evidence
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "nccl"
+
+
+def analyse_lines(lines: list[str], name: str = "inline.log") -> LibraryFacts:
+    analyser = Analyser()
+    for number, line in enumerate(lines, 1):
+        if any(anchor.decode() in line for anchor in Analyser.anchors):
+            analyser.feed(line, Evidence(file=name, line=number, text=line))
+    return analyser.facts()
+
+
+def analyse(fixture: str) -> LibraryFacts:
+    path = FIXTURES / fixture
+    return analyse_lines(path.read_text().splitlines(), str(path))
+
+
+def codes(facts: LibraryFacts) -> dict[str, str]:
+    return {f.code: f.severity for f in facts.findings}
+
+
+def paths(facts: LibraryFacts) -> set[tuple[str, str, str, str | None, int]]:
+    return {(p.layer, p.scope, p.transport, p.device, p.count) for p in facts.paths}
+
+
+def test_fixtures_are_marked_constructed() -> None:
+    for path in FIXTURES.glob("*.txt"):
+        assert "constructed" in path.name
+        assert path.read_text().startswith("# constructed from")
+
+
+def test_old_channel_lines_with_bus_ids_name_ib_device_and_gdr() -> None:
+    facts = analyse("constructed-nccl-2.8-ib-old-channels.txt")
+    assert facts.versions == {"2.8.4+cuda11.2": ["unknown"]}
+    assert facts.selected == {"nccl_net": "IB", "gdr": True}
+    assert paths(facts) == {
+        ("channel", "inter-node", "NET/IB", "mlx5_0", 4),
+        ("channel", "intra-node", "P2P/IPC", None, 2),
+    }
+    assert codes(facts) == {}
+
+
+def test_bracketed_roce_without_gdr_is_gdr_off() -> None:
+    facts = analyse("constructed-nccl-2.14-bracketed-roce-nogdr.txt")
+    assert facts.versions == {"2.14.3+cuda11.7": ["node-a:3301", "node-b:4401"]}
+    assert facts.selected == {"nccl_net": "IB", "gdr": False}
+    assert paths(facts) == {
+        ("channel", "inter-node", "NET/IB", "mlx5_2", 4),
+        ("channel", "inter-node", "NET/IB", "mlx5_3", 2),
+    }
+    assert codes(facts) == {"GDR_OFF": "warning"}
+    gdr_off = facts.findings[0]
+    assert "6 of 6" in gdr_off.message
+    assert any("no module" in ev.text for ev in gdr_off.evidence)
+    observed = {(o.kind, o.value) for o in facts.observations}
+    assert ("link_layer", "RoCE") in observed
+    assert ("net_device", "IB:mlx5_2:1/RoCE") in observed
+
+
+def test_new_format_with_timestamps_proxy_lane_and_cumem() -> None:
+    facts = analyse("constructed-nccl-2.21-ib-gdr-timestamps.txt")
+    assert facts.versions == {"2.21.5+cuda12.4": ["gpu-n1:5001", "gpu-n1:5002", "gpu-n2:6001"]}
+    assert facts.selected == {"nccl_net": "IB", "gdr": True}
+    assert paths(facts) == {
+        ("channel", "intra-node", "P2P/CUMEM", None, 1),
+        ("channel", "inter-node", "NET/IB", "mlx5_1", 1),
+        ("channel", "inter-node", "NET/IB", "mlx5_0", 4),
+    }
+    assert codes(facts) == {}
+    assert all(ev.line > 1 for ev in facts.path_evidence)
+
+
+def test_socket_fallback_with_env_switches_shm_and_warn() -> None:
+    facts = analyse("constructed-nccl-socket-fallback.txt")
+    assert facts.selected == {"nccl_net": "Socket", "gdr": False}
+    assert ("channel", "inter-node", "NET/Socket", "eth0", 4) in paths(facts)
+    assert ("channel", "intra-node", "SHM", None, 1) in paths(facts)
+    assert codes(facts) == {
+        "NCCL_SOCKET": "error",
+        "NCCL_SHM_NOT_P2P": "warning",
+        "NCCL_IB_NO_DEVICE": "warning",
+        "NCCL_IB_DISABLED": "warning",
+        "NCCL_P2P_DISABLED": "warning",
+        "NCCL_WARN": "warning",
+    }
+    shm = next(f for f in facts.findings if f.code == "NCCL_SHM_NOT_P2P")
+    assert "NCCL_P2P_DISABLE=1" in shm.message
+    warn = next(f for f in facts.findings if f.code == "NCCL_WARN")
+    assert "Connection closed" in warn.message
+    assert warn.evidence[0].line == 17
+    env = {o.value for o in facts.observations if o.kind == "env"}
+    assert "NCCL_SOCKET_IFNAME=eth0" in env
+
+
+def test_hpcx_plugin_channels_are_named_by_plugin() -> None:
+    facts = analyse("constructed-nccl-hpcx-ibext.txt")
+    assert facts.selected == {"nccl_net": "IBext_v8", "gdr": True}
+    assert paths(facts) == {("channel", "inter-node", "NET/IBext_v8", "mlx5_0", 2)}
+    plugins = {o.value for o in facts.observations if o.kind == "plugin"}
+    assert plugins == {"IBext_v8"}
+
+
+def test_aws_ofi_plugin_reports_provider_and_spaced_network_name() -> None:
+    facts = analyse("constructed-nccl-aws-ofi-cxi.txt")
+    assert facts.selected == {"nccl_net": "AWS Libfabric", "ofi_provider": "cxi", "gdr": True}
+    assert ("channel", "inter-node", "NET/AWS Libfabric", "3", 1) in paths(facts)
+    assert ("channel", "intra-node", "P2P/direct pointer", None, 1) in paths(facts)
+    assert codes(facts) == {}
+
+
+def test_socket_selected_without_channels_is_only_a_warning() -> None:
+    facts = analyse_lines(["h:1:1 [0] NCCL INFO Using network Socket"])
+    assert codes(facts) == {"NCCL_SOCKET": "warning"}
+    assert facts.selected == {"nccl_net": "Socket"}
+
+
+def test_shm_with_p2p_elsewhere_says_so() -> None:
+    facts = analyse_lines(
+        [
+            "h:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/IPC",
+            "h:1:1 [0] NCCL INFO Channel 01/0 : 1[1] -> 2[2] via SHM/direct/direct",
+        ]
+    )
+    shm = next(f for f in facts.findings if f.code == "NCCL_SHM_NOT_P2P")
+    assert "other GPU pairs use P2P" in shm.message
+
+
+def test_gdr_from_announcements_when_no_net_channel() -> None:
+    enabled = analyse_lines(
+        ["h:1:1 [0] NCCL INFO NET/IB : GPU Direct RDMA Enabled for HCA 0 'mlx5_0'"]
+    )
+    disabled = analyse_lines(
+        ["h:1:1 [0] NCCL INFO NET/IB : GPU Direct RDMA Disabled for HCA 0 'mlx5_0' (no module)"]
+    )
+    old_topo = analyse_lines(
+        ["h:1:1 [0] NCCL INFO GPU Direct RDMA Disabled for GPU 1b000 / HCA 0 (distance 5 > 4)"]
+    )
+    assert enabled.selected == {"gdr": True}
+    assert disabled.selected == {"gdr": False}
+    assert old_topo.selected == {"gdr": False}
+    assert analyse_lines(["h:1:1 [0] NCCL INFO Init COMPLETE"]).selected == {}
+
+
+def test_gdr_level_env_switch_and_ring_layer_and_bare_prefix() -> None:
+    facts = analyse_lines(
+        [
+            "NCCL INFO NCCL_NET_GDR_LEVEL set by environment to LOC",
+            "h:1:1 [0] NCCL INFO Ring 00 : 0[0] -> 1[1] via P2P/IPC",
+            "h:1:1 [0] NCCL INFO Ring 00 : 3 -> 0 [receive] via NET/IB/0",
+        ]
+    )
+    assert codes(facts) == {"NCCL_GDR_DISABLED": "warning", "GDR_OFF": "warning"}
+    assert {p.layer for p in facts.paths} == {"ring"}
+
+
+def test_warn_lines_are_grouped_and_capped() -> None:
+    lines = [f"h:1:1 [0] enqueue.cc:{n} NCCL WARN Cuda failure {n}" for n in range(30)]
+    lines += ["h:1:1 [0] enqueue.cc:0 NCCL WARN Cuda failure 0"] * 3
+    facts = analyse_lines(lines)
+    warns = [f for f in facts.findings if f.code == "NCCL_WARN"]
+    assert len(warns) == 10
+    assert len(warns[0].evidence) == 4
+    assert "more WARN lines" in warns[-1].message
+
+
+def test_every_emitted_code_is_documented() -> None:
+    documented = {c.code for c in CODES}
+    for fixture in FIXTURES.glob("*.txt"):
+        facts = analyse(fixture.name)
+        for finding in facts.findings:
+            assert finding.code in documented
+            assert finding.library == "nccl"
+            assert finding.evidence
+
+
+def test_anchors_select_the_same_lines_as_grep_fixed_strings(tmp_path: Path) -> None:
+    patterns = tmp_path / "anchors"
+    patterns.write_bytes(b"\n".join(Analyser.anchors) + b"\n")
+    for fixture in FIXTURES.glob("*.txt"):
+        grep = subprocess.run(
+            ["grep", "-F", "-c", "-f", str(patterns), str(fixture)],
+            capture_output=True,
+            check=False,
+        )
+        ours = sum(
+            1
+            for raw in fixture.read_bytes().splitlines()
+            if any(a in raw for a in Analyser.anchors)
+        )
+        assert int(grep.stdout) == ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_garbage_never_raises(text: str) -> None:
+    analyser = Analyser()
+    evidence = Evidence(file="g", line=1, text=text)
+    analyser._feed(text, evidence)  # the unguarded path: the parser itself must not raise
+    analyser._feed("h:1:1 [0] NCCL INFO " + text, evidence)
+    analyser._feed("h:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via " + text, evidence)
+    analyser._feed("h:1:1 [0] NCCL INFO NET/IB : Using " + text, evidence)
+    analyser.facts()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_truncated_real_lines_never_raise(data: st.DataObject) -> None:
+    lines = (FIXTURES / "constructed-nccl-2.21-ib-gdr-timestamps.txt").read_text().splitlines()
+    line = data.draw(st.sampled_from(lines))
+    cut = data.draw(st.integers(min_value=0, max_value=len(line)))
+    analyser = Analyser()
+    analyser._feed(line[:cut], Evidence(file="t", line=1, text=line[:cut]))
+    analyser.facts()
+
+
+def test_empty_input_has_no_transport_evidence() -> None:
+    facts = analyse_lines(["", "   ", "\x00\x01"])
+    assert not facts.has_transport_evidence()
+    assert facts.findings == []
