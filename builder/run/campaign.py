@@ -170,7 +170,30 @@ def run_campaign(
     """
     from builder.profiles import load_site
 
-    profile = load_site(site)
+    return run_site_campaign(
+        load_site(site),
+        image,
+        suites=suites,
+        reps=reps,
+        resume=resume,
+        runs_root=runs_root,
+        console=console,
+        runtime=runtime,
+    )
+
+
+def run_site_campaign(
+    profile: SiteProfile,
+    image: str,
+    *,
+    suites: Sequence[str] | None,
+    reps: int,
+    resume: Path | None,
+    runs_root: Path,
+    console: Console | None = None,
+    runtime: RankRuntime | None = None,
+) -> Path:
+    """:func:`run_campaign` for a site profile already loaded (same parameters)."""
     console = console or Console(stderr=True)
     rank_runtime = runtime if runtime is not None else _site_runtime(profile)
     with contextlib.ExitStack() as stack:
