@@ -1,0 +1,114 @@
+"""Intel MPI analyser: constructed I_MPI_DEBUG output (Intel MPI cannot be installed here)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.logs.base import LibraryFacts
+from builder.logs.impi import CODES, Analyser
+from builder.model.analysis import Evidence
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "impi"
+
+
+def analyse_lines(lines: list[str], name: str = "inline.log") -> LibraryFacts:
+    analyser = Analyser()
+    for number, line in enumerate(lines, 1):
+        if any(anchor.decode() in line for anchor in Analyser.anchors):
+            analyser.feed(line, Evidence(file=name, line=number, text=line))
+    return analyser.facts()
+
+
+def analyse(fixture: str) -> LibraryFacts:
+    path = FIXTURES / fixture
+    return analyse_lines(path.read_text().splitlines(), str(path))
+
+
+def observed(facts: LibraryFacts, kind: str) -> set[str | None]:
+    return {o.value for o in facts.observations if o.kind == kind}
+
+
+def test_fixtures_are_marked_constructed() -> None:
+    for path in FIXTURES.glob("*.txt"):
+        assert "constructed" in path.name
+        assert path.read_text().startswith("# constructed from")
+
+
+def test_2021_mlx_provider() -> None:
+    facts = analyse("constructed-impi-2021-mlx.txt")
+    assert facts.versions == {"2021.10": ["rank 0"]}
+    assert facts.selected == {"ofi_provider": "mlx"}
+    [path] = facts.paths
+    assert (path.layer, path.scope, path.transport) == ("ofi", "inter-node", "mlx")
+    assert observed(facts, "libfabric_version") == {"1.18.0-impi"}
+    assert observed(facts, "libfabric_loaded") == {"libfabric.so.1"}
+    assert "I_MPI_FABRICS=shm:ofi" in observed(facts, "env")
+    assert observed(facts, "nic") == {"0 mlx5_0"}
+    assert facts.findings == []
+
+
+def test_tcp_provider_with_debug_flags_and_old_tcp_fabric() -> None:
+    facts = analyse("constructed-impi-2019-tcp-flags.txt")
+    assert facts.versions == {
+        "2019 Update 9": ["node17:4711", "unknown"],
+        "2018 Update 3": ["rank 0"],
+    }
+    assert facts.selected == {"ofi_provider": "tcp;ofi_rxm"}
+    assert facts.paths[0].count == 2
+    assert observed(facts, "fabrics") == {"shm:tcp"}
+    [finding] = facts.findings
+    assert (finding.code, finding.severity) == ("IMPI_TCP_PROVIDER", "warning")
+    assert [ev.line for ev in finding.evidence] == [4, 5, 10, 11]
+
+
+def test_sockets_provider_and_old_dapl_fabric() -> None:
+    sockets = analyse_lines(["[0] MPI startup(): libfabric provider: sockets"])
+    assert [f.code for f in sockets.findings] == ["IMPI_TCP_PROVIDER"]
+    dapl = analyse_lines(["[0] MPI startup(): shm and dapl data transfer modes"])
+    assert dapl.findings == []
+    assert observed(dapl, "fabrics") == {"shm:dapl"}
+
+
+def test_mpich_summary_line_is_not_intel_mpi() -> None:
+    facts = analyse_lines(["libfabric provider: verbs;ofi_rxm - IB-0xfe80000000000000"])
+    assert facts.selected == {}
+
+
+def test_every_emitted_code_is_documented() -> None:
+    documented = {c.code for c in CODES}
+    for fixture in FIXTURES.glob("*.txt"):
+        for finding in analyse(fixture.name).findings:
+            assert finding.code in documented
+
+
+def test_anchors_select_the_same_lines_as_grep_fixed_strings(tmp_path: Path) -> None:
+    patterns = tmp_path / "anchors"
+    patterns.write_bytes(b"\n".join(Analyser.anchors) + b"\n")
+    for fixture in FIXTURES.glob("*.txt"):
+        grep = subprocess.run(
+            ["grep", "-F", "-c", "-f", str(patterns), str(fixture)],
+            capture_output=True,
+            check=False,
+        )
+        ours = sum(
+            1
+            for raw in fixture.read_bytes().splitlines()
+            if any(a in raw for a in Analyser.anchors)
+        )
+        assert int(grep.stdout) == ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_garbage_never_raises(text: str) -> None:
+    analyser = Analyser()
+    evidence = Evidence(file="g", line=1, text=text)
+    analyser._feed(text, evidence)  # the unguarded path: the parser itself must not raise
+    analyser._feed("[0] MPI startup(): " + text, evidence)
+    analyser._feed("[0] MPI startup(): libfabric " + text, evidence)
+    analyser._feed("[" + text, evidence)
+    analyser.facts()

@@ -1,0 +1,138 @@
+"""MPICH analyser: real Debian MPICH 4.0.2 (ch4:ucx) output, constructed ch4:ofi debug summaries."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.logs.base import LibraryFacts
+from builder.logs.mpich import CODES, Analyser
+from builder.model.analysis import Evidence
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "mpich"
+
+
+def analyse_lines(lines: list[str], name: str = "inline.log") -> LibraryFacts:
+    analyser = Analyser()
+    for number, line in enumerate(lines, 1):
+        if any(anchor.decode() in line for anchor in Analyser.anchors):
+            analyser.feed(line, Evidence(file=name, line=number, text=line))
+    return analyser.facts()
+
+
+def analyse(fixture: str) -> LibraryFacts:
+    path = FIXTURES / fixture
+    return analyse_lines(path.read_text().splitlines(), str(path))
+
+
+def observed(facts: LibraryFacts, kind: str) -> set[str | None]:
+    return {o.value for o in facts.observations if o.kind == kind}
+
+
+def test_fixtures_say_where_they_come_from() -> None:
+    for path in FIXTURES.glob("*.txt"):
+        first = path.read_text().splitlines()[0]
+        if path.name.startswith("real-"):
+            assert first.startswith("# real: ")
+        else:
+            assert "constructed" in path.name
+            assert first.startswith("# constructed from")
+
+
+def test_real_debug_summary_on_ch4_ucx() -> None:
+    facts = analyse("real-debug-summary-ch4-ucx.txt")
+    assert facts.versions == {"4.0.2": ["unknown"]}
+    assert observed(facts, "device") == {"ch4:ucx"}
+    assert observed(facts, "netmod") == {"ucx"}
+    assert facts.selected == {}
+    assert facts.paths == []
+    assert facts.findings == []
+
+
+def test_real_debug_summary_interleaved_with_ucx_lines() -> None:
+    facts = analyse("real-debug-summary-ch4-ucx-ucx-info.txt")
+    assert facts.versions == {"4.0.2": ["unknown"]}
+    assert observed(facts, "netmod") == {"ucx"}
+
+
+def test_real_mpichversion_padded_columns() -> None:
+    facts = analyse("real-mpichversion.txt")
+    assert facts.versions == {"4.0.2": ["unknown"]}
+    assert observed(facts, "device") == {"ch4:ucx"}
+
+
+def test_constructed_ch4_ofi_summary_selects_verbs_provider() -> None:
+    facts = analyse("constructed-debug-summary-ch4-ofi-verbs.txt")
+    assert facts.versions == {"4.1.2": ["unknown"]}
+    assert facts.selected == {"ofi_provider": "verbs;ofi_rxm"}
+    [path] = facts.paths
+    assert (path.layer, path.scope, path.transport, path.device) == (
+        "ofi",
+        "inter-node",
+        "verbs;ofi_rxm",
+        "IB-0xfe80000000000000",
+    )
+    assert observed(facts, "libfabric_api") == {"1.18"}
+    assert "tcp;ofi_rxm score=5 pref=0" in observed(facts, "provider_candidate")
+    assert "ENABLE_TAGGED=1" in observed(facts, "capability")
+    assert observed(facts, "num_nics") == {"1"}
+    assert observed(facts, "device") == {"ch4:ofi"}
+    assert facts.findings == []
+
+
+def test_constructed_old_summary_and_init_failure() -> None:
+    facts = analyse("constructed-debug-summary-ch4-ofi-tcp-old.txt")
+    assert facts.versions == {"3.4.3": ["unknown"]}
+    assert facts.selected == {"ofi_provider": "sockets"}
+    assert [(f.code, f.severity) for f in facts.findings] == [("MPICH_OFI_INIT_FAILED", "error")]
+    assert "addrinfo() failed" in facts.findings[0].evidence[0].text
+
+
+def test_intel_mpi_provider_line_is_not_mpich() -> None:
+    facts = analyse_lines(["[0] MPI startup(): libfabric provider: mlx"])
+    assert facts.selected == {}
+
+
+def test_cray_mpich_version() -> None:
+    facts = analyse_lines(["MPI VERSION    : CRAY MPICH version 8.1.25.17 (ANL base 3.4a2)"])
+    assert facts.versions == {"8.1.25.17": ["unknown"]}
+    assert observed(facts, "flavour") == {"cray"}
+
+
+def test_every_emitted_code_is_documented() -> None:
+    documented = {c.code for c in CODES}
+    for fixture in FIXTURES.glob("*.txt"):
+        for finding in analyse(fixture.name).findings:
+            assert finding.code in documented
+
+
+def test_anchors_select_the_same_lines_as_grep_fixed_strings(tmp_path: Path) -> None:
+    patterns = tmp_path / "anchors"
+    patterns.write_bytes(b"\n".join(Analyser.anchors) + b"\n")
+    for fixture in FIXTURES.glob("*.txt"):
+        grep = subprocess.run(
+            ["grep", "-F", "-c", "-f", str(patterns), str(fixture)],
+            capture_output=True,
+            check=False,
+        )
+        ours = sum(
+            1
+            for raw in fixture.read_bytes().splitlines()
+            if any(a in raw for a in Analyser.anchors)
+        )
+        assert int(grep.stdout) == ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_garbage_never_raises(text: str) -> None:
+    analyser = Analyser()
+    evidence = Evidence(file="g", line=1, text=text)
+    analyser._feed(text, evidence)  # the unguarded path: the parser itself must not raise
+    analyser._feed("libfabric provider: " + text, evidence)
+    analyser._feed("Required minimum FI_VERSION: 1, current version: " + text, evidence)
+    analyser._feed("==== " + text, evidence)
+    analyser.facts()
