@@ -146,6 +146,7 @@ def run_campaign(
     runs_root: Path,
     console: Console | None = None,
     runtime: RankRuntime | None = None,
+    image_digest: str | None = None,
 ) -> Path:
     """Run (or resume) a campaign and return its run directory.
 
@@ -167,6 +168,8 @@ def run_campaign(
         Where progress goes (standard error by default).
     runtime
         The container runtime (default: the site's, from :mod:`builder.build`).
+    image_digest
+        The image's digest when the caller knows it (directory images); image files are hashed.
     """
     from builder.profiles import load_site
 
@@ -179,6 +182,7 @@ def run_campaign(
         runs_root=runs_root,
         console=console,
         runtime=runtime,
+        image_digest=image_digest,
     )
 
 
@@ -192,6 +196,7 @@ def run_site_campaign(
     runs_root: Path,
     console: Console | None = None,
     runtime: RankRuntime | None = None,
+    image_digest: str | None = None,
 ) -> Path:
     """:func:`run_campaign` for a site profile already loaded (same parameters)."""
     console = console or Console(stderr=True)
@@ -201,7 +206,9 @@ def run_site_campaign(
         setup = prepare_setup(
             profile, image, rank_runtime, hosts=hosts, cache_dir=runs_root / ".cache"
         )
-        run_dir, manifest = _open_run_dir(setup, suites, reps, resume, runs_root, console)
+        run_dir, manifest = _open_run_dir(
+            setup, suites, reps, resume, runs_root, console, image_digest
+        )
         chosen = select_suites(manifest.suites)
         _run_all(setup, run_dir, manifest, chosen, console)
     return run_dir
@@ -268,6 +275,7 @@ def _open_run_dir(
     resume: Path | None,
     runs_root: Path,
     console: Console,
+    image_digest: str | None,
 ) -> tuple[Path, CampaignManifest]:
     if resume is not None:
         manifest = rundir.read_manifest(resume)
@@ -293,7 +301,7 @@ def _open_run_dir(
         id=run_id,
         site=setup.site.name,
         image=setup.image,
-        image_digest=_image_digest(setup.image),
+        image_digest=image_digest or _image_digest(setup.image),
         suites=[s.name for s in chosen],
         reps=reps,
         created=utc_now(),

@@ -1,0 +1,139 @@
+"""``esdc validate --site SITE``: build or reuse the site's image, benchmark, verify, report.
+
+The image is the site's build of :data:`VALIDATION_ENV`, the smallest environment that carries
+the site's MPI stack (Open MPI, PMIx, UCX, libfabric, mpi4py): what validation checks is that
+ranks in the container take the same transport path as on bare metal, and at the same speed.
+The definition is generated for the site's runtime and built with it; an unchanged definition
+reuses the runtime's build cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+from rich.console import Console
+
+from builder.errors import EsdcError
+from builder.fsio import atomic_write_text
+from builder.model.site import SiteProfile
+from builder.run import rundir
+
+#: The environment whose image validates a site.
+VALIDATION_ENV = "mpi-base"
+#: Folder under the runs root where validation images and their definitions are kept.
+IMAGES_DIR = ".images"
+
+
+class ValidateOutcome(BaseModel):
+    """What ``esdc validate`` ends with: the run directory, the verdict and the report."""
+
+    site: str
+    image: str
+    image_digest: str | None
+    run_dir: Path
+    verdict: str
+    reason: str
+    report: Path | None
+    exit_code: int
+
+
+def definition_format(site: SiteProfile) -> str:
+    """The definition format the site's runtime builds: Dockerfile for Charliecloud."""
+    return "dockerfile" if site.runtime.kind == "charliecloud" else "apptainer"
+
+
+def definition_path(runs_root: Path, env: str, site: SiteProfile) -> Path:
+    """Where the generated definition goes: its own folder, which is also the build context."""
+    name = "Dockerfile" if definition_format(site) == "dockerfile" else f"{env}@{site.name}.def"
+    return runs_root / IMAGES_DIR / f"{env}@{site.name}" / "context" / name
+
+
+def image_path(runs_root: Path, env: str, site: SiteProfile) -> Path:
+    """Where the built image goes (a directory for Charliecloud, a SIF for Apptainer)."""
+    suffix = ".sif" if definition_format(site) == "apptainer" else ""
+    return runs_root / IMAGES_DIR / f"{env}@{site.name}" / f"image{suffix}"
+
+
+def build_site_image(
+    site: SiteProfile, runs_root: Path, console: Console, env: str = VALIDATION_ENV
+) -> tuple[str, str | None]:
+    """Generate and build (or reuse) the validation image; returns ``(image, digest)``."""
+    from builder.build.api import build_image
+    from builder.generate.api import generate_definition
+
+    definition = definition_path(runs_root, env, site)
+    text = generate_definition(env, site.name, lock=None, fmt=definition_format(site))
+    if not definition.is_file() or definition.read_text() != text:
+        atomic_write_text(definition, text)
+    with console.status(f"building {env} for {site.name} with {site.runtime.kind}"):
+        result = build_image(definition, output=image_path(runs_root, env, site), site=site.name)
+    state = "reused" if result.image.cached else "built"
+    console.print(f"image {state}: {result.image.path} ({result.image.digest})", highlight=False)
+    return str(result.image.path), result.image.digest
+
+
+def validate_site(
+    site: str,
+    *,
+    reps: int,
+    runs_root: Path,
+    resume: Path | None,
+    console: Console,
+) -> ValidateOutcome:
+    """Build or reuse the image, run the campaign, verify it and write the HTML report.
+
+    Parameters
+    ----------
+    site
+        Site profile name.
+    reps
+        Performance repetitions per mode.
+    runs_root
+        Where run directories (and the validation image) go.
+    resume
+        Continue this run directory (its image is reused as recorded).
+    console
+        Where progress, the verdict and the report's path are printed.
+    """
+    from builder.profiles import load_site
+    from builder.report.api import write_report
+    from builder.run.campaign import run_site_campaign
+    from builder.verify.api import verify_run_dir
+    from builder.verify.render import print_verdict
+
+    profile = load_site(site)
+    if resume is not None:
+        manifest = rundir.read_manifest(resume)
+        image, digest = manifest.image, manifest.image_digest
+        if not Path(image).exists():
+            raise EsdcError(f"the campaign's image is gone: {image}", where=resume)
+    else:
+        image, digest = build_site_image(profile, runs_root, console)
+    run_dir = run_site_campaign(
+        profile,
+        image,
+        suites=None,
+        reps=reps,
+        resume=resume,
+        runs_root=runs_root,
+        console=console,
+        image_digest=digest,
+    )
+    verdict = verify_run_dir(run_dir)
+    written = write_report(run_dir, html=None)
+    print_verdict(verdict, console)
+    report = written[0] if written else None
+    console.print(f"run directory: {run_dir}", highlight=False)
+    if report is not None:
+        console.print(f"report: {report}", highlight=False)
+    return ValidateOutcome(
+        site=profile.name,
+        image=image,
+        image_digest=digest,
+        run_dir=run_dir,
+        verdict=verdict.verdict,
+        reason=verdict.reason,
+        report=report,
+        exit_code=verdict.exit_code,
+    )
