@@ -145,7 +145,7 @@ def combine_detailed(
     selected = merge_selected(facts)
     roce = expectation.roce or _roce_seen(facts)
     single_host = _single_host(facts)
-    lanes = _lanes_with_evidence(facts) + selection_paths(facts, selected, single_host)
+    lanes = _lanes_with_evidence(facts, single_host) + selection_paths(facts, selected, single_host)
     paths = merge_paths(path for path, _ in lanes)
     classified = _classify(lanes, roce=roce, single_host=single_host)
     inter_node = best_class(classified.inter, "inter-node")
@@ -344,9 +344,19 @@ def _scopes(path: PathUse, cls: str, single_host: bool | None) -> tuple[str, ...
 
 
 def _lanes_with_evidence(
-    facts: Sequence[LibraryFacts],
+    facts: Sequence[LibraryFacts], single_host: bool | None
 ) -> list[tuple[PathUse, list[Evidence]]]:
-    return [(path, _path_evidence(f, path)) for f in facts for path in f.paths]
+    """Every lane with its lines; a scope this module resolves is written into the lane."""
+    lanes: list[tuple[PathUse, list[Evidence]]] = []
+    for library_facts in facts:
+        for path in library_facts.paths:
+            cls = path_class(path.library, path.transport, path.device)
+            if cls is not None and path.scope != "self":
+                scopes = _scopes(path, cls, single_host)
+                if len(scopes) == 1 and scopes[0] != path.scope:
+                    path = path.model_copy(update={"scope": scopes[0]})
+            lanes.append((path, _path_evidence(library_facts, path)))
+    return lanes
 
 
 def selection_paths(
