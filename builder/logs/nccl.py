@@ -105,6 +105,7 @@ CODES: list[CodeInfo] = [
 _ENV_SWITCHES: dict[str, tuple[frozenset[str], str, str]] = {
     "NCCL_IB_DISABLE": (frozenset({"1"}), "NCCL_IB_DISABLED", "InfiniBand/RoCE transport off"),
     "NCCL_P2P_DISABLE": (frozenset({"1"}), "NCCL_P2P_DISABLED", "GPU peer-to-peer off"),
+    "NCCL_P2P_LEVEL": (frozenset({"0", "LOC"}), "NCCL_P2P_DISABLED", "GPU peer-to-peer off"),
     "NCCL_SHM_DISABLE": (frozenset({"1"}), "NCCL_SHM_DISABLED", "shared-memory transport off"),
     "NCCL_NET_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
     "NCCL_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
@@ -134,6 +135,11 @@ _CHANNEL = re.compile(
     r"\b(?P<layer>Channel|Ring|Tree|CollNet|NVLS|Nvls)\s+\d+(?:/\d+)?\s*:\s*"
     r"(?P<src>\d+)(?:\[[0-9a-fA-F]+\])?\s*->\s*(?P<dst>\d+)(?:\[[0-9a-fA-F]+\])?\s*"
     r"(?:\[(?P<dir>send|receive)\]\s*)?via\s+(?P<via>.+?)\s*$"
+)
+# CollNet (SHARP) connections name one rank only (2.12+ shown; older ones print "Coll 00 :"):
+# "CollNet 00/0 : 0 [send] via COLLNET/SHARP/0/GDRDMA".
+_COLLNET = re.compile(
+    r"\b(?:CollNet|Coll)\s+\d+(?:/\d+)?\s*:\s*\d+\s*\[(?:send|receive)\]\s*via\s+(?P<via>.+?)\s*$"
 )
 # "NET/IB/0", "NET/IB/1(3)/GDRDMA", "NET/AWS Libfabric/0/GDRDMA/Shared", "NET/IB/0/GDRDMA(PCI)".
 _VIA_NET = re.compile(
@@ -212,7 +218,11 @@ class Analyser(LineAnalyser):
         if " via " in msg:
             channel = _CHANNEL.search(msg)
             if channel is not None:
-                self._channel(channel, host, evidence)
+                self._channel(channel["layer"].lower(), channel["via"], host, evidence)
+                return
+            collnet = _COLLNET.search(msg)
+            if collnet is not None:
+                self._channel("collnet", collnet["via"], host, evidence)
                 return
         if msg.startswith("NCCL version"):
             version = _VERSION.search(msg)
@@ -247,6 +257,8 @@ class Analyser(LineAnalyser):
         add_evidence(self._version_evidence, evidence)
 
     def _warn(self, msg: str, evidence: Evidence) -> None:
+        if "libibverbs" in msg or "No device found" in msg:
+            add_evidence(self._no_device, evidence)
         self._warn_count += 1
         key = msg.strip()[:200]
         if key in self._warns:
@@ -322,9 +334,8 @@ class Analyser(LineAnalyser):
             return names.pop()
         return index
 
-    def _channel(self, channel: re.Match[str], host: str | None, evidence: Evidence) -> None:
-        via = channel["via"]
-        layer = channel["layer"].lower()  # channel, ring, tree, collnet or nvls
+    def _channel(self, layer: str, via: str, host: str | None, evidence: Evidence) -> None:
+        """Record one connection line; ``layer`` is channel, ring, tree, collnet or nvls."""
         net = _VIA_NET.match(via)
         if net is not None:
             name = net["name"]
@@ -335,7 +346,7 @@ class Analyser(LineAnalyser):
             if "GDRDMA" in net["flags"]:
                 self._net_channels_gdr += 1
             else:
-                add_evidence(self._net_nogdr_evidence.setdefault(name, []), evidence)
+                add_evidence(self._net_nogdr_evidence.setdefault(transport, []), evidence)
             if name.lower() == "socket":
                 add_evidence(self._socket_channel_evidence, evidence)
         elif via.startswith("P2P/"):
@@ -411,7 +422,11 @@ class Analyser(LineAnalyser):
         self._socket_findings(net, findings)
         if self._shm_evidence:
             findings.append(self._shm_finding())
-        nogdr = {name: evs for name, evs in self._net_nogdr_evidence.items() if _is_rdma_net(name)}
+        nogdr = {
+            transport: evs
+            for transport, evs in self._net_nogdr_evidence.items()
+            if _is_rdma_net(transport.split("/", 1)[1])
+        }
         if nogdr:
             evidence: list[Evidence] = []
             for evs in nogdr.values():
@@ -426,7 +441,7 @@ class Analyser(LineAnalyser):
                     library=LIBRARY,
                     message=f"{self._net_channels - self._net_channels_gdr} of "
                     f"{self._net_channels} NCCL network channel lines over "
-                    + ", ".join(f"NET/{n}" for n in sorted(nogdr))
+                    + ", ".join(sorted(nogdr))
                     + " lack /GDRDMA: GPUDirect RDMA is not used",
                     evidence=evidence,
                 )
@@ -500,8 +515,11 @@ class Analyser(LineAnalyser):
 
     def _shm_finding(self) -> Finding:
         p2p_off = self._env.get("NCCL_P2P_DISABLE", "").upper() == "1"
+        p2p_loc = self._env.get("NCCL_P2P_LEVEL", "").upper() in {"0", "LOC"}
         if p2p_off:
             why = "because NCCL_P2P_DISABLE=1"
+        elif p2p_loc:
+            why = f"because NCCL_P2P_LEVEL={self._env['NCCL_P2P_LEVEL']}"
         elif self._p2p_channels:
             why = "although other GPU pairs use P2P"
         else:

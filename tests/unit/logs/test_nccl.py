@@ -230,3 +230,37 @@ def test_empty_input_has_no_transport_evidence() -> None:
     facts = analyse_lines(["", "   ", "\x00\x01"])
     assert not facts.has_transport_evidence()
     assert facts.findings == []
+
+
+def test_collnet_lines_are_network_paths() -> None:
+    facts = analyse_lines(
+        [
+            "h:1:1 [0] NCCL INFO CollNet 00/0 : 0 [send] via COLLNET/SHARP/0/GDRDMA",
+            "h:1:1 [0] NCCL INFO Coll 01 : 0 [receive] via COLLNET/SHARP/0",
+        ]
+    )
+    assert {(p.layer, p.scope, p.transport) for p in facts.paths} == {
+        ("collnet", "inter-node", "COLLNET/SHARP")
+    }
+    gdr_off = next(f for f in facts.findings if f.code == "GDR_OFF")
+    assert "COLLNET/SHARP" in gdr_off.message
+    assert facts.selected["gdr"] is False
+
+
+def test_p2p_level_loc_counts_as_p2p_disabled() -> None:
+    facts = analyse_lines(
+        [
+            "h:1:1 [0] NCCL INFO NCCL_P2P_LEVEL set by environment to LOC",
+            "h:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via SHM/direct/direct",
+        ]
+    )
+    assert {f.code for f in facts.findings} == {"NCCL_P2P_DISABLED", "NCCL_SHM_NOT_P2P"}
+    shm = next(f for f in facts.findings if f.code == "NCCL_SHM_NOT_P2P")
+    assert "NCCL_P2P_LEVEL=LOC" in shm.message
+
+
+def test_warn_about_libibverbs_also_means_no_ib_device() -> None:
+    facts = analyse_lines(
+        ["h:1:1 [0] misc/ibvwrap.cc:63 NCCL WARN Failed to open libibverbs.so[.1]"]
+    )
+    assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IB_NO_DEVICE"}
