@@ -1,0 +1,47 @@
+"""Line cleaning and cell conversion shared by the parsers."""
+
+from __future__ import annotations
+
+import pytest
+
+from builder.bench.text import clean_text, snake_case, split_lines, to_cell, to_float
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\x1b[1;32m# OSU MPI Latency Test v7.2\x1b[0m", "# OSU MPI Latency Test v7.2"),
+        ("[1,0]<stdout>:# Size  Latency (us)", "# Size  Latency (us)"),
+        # Open MPI 5 writes one space after the tag; a tag may also trail a row.
+        ("[1,0]<stdout>: 128 41.85 | 3.05e-06 ± 1.0e-04  10000[1,0]<stdout>:",
+         "128 41.85 | 3.05e-06 ± 1.0e-04  10000"),
+        ("0: # MPI PingPong Test", "# MPI PingPong Test"),
+        ("1024   0.50\r", "1024   0.50"),
+        ("progress 10%\rprogress 100%", "progress 100%"),
+        ("a\x00b", "ab"),
+    ],
+)
+def test_clean_text_removes_decorations(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_split_lines_numbers_from_one_and_counts_only_newlines() -> None:
+    lines = split_lines("a\r\nb\x0bc\nd")
+    assert [(line.number, line.text) for line in lines] == [(1, "a"), (2, "b\x0bc"), (3, "d")]
+
+
+@pytest.mark.parametrize(
+    ("token", "cell"),
+    [("8", 8), ("-1", -1), ("2.41", 2.41), ("7.0e-06", 7e-06), ("N/A", None), ("nan", None),
+     ("inf", None), ("Pass", "Pass"), ("float", "float")],
+)
+def test_to_cell(token: str, cell: object) -> None:
+    assert to_cell(token) == cell
+
+
+def test_to_float_turns_non_finite_into_none() -> None:
+    assert to_float("1e999") is None
+
+
+def test_snake_case() -> None:
+    assert snake_case("Reduce-Scatter  Latency") == "reduce_scatter_latency"
