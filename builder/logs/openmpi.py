@@ -16,7 +16,9 @@ Lines start with ``[host:pid]``. What it reads:
 
 Observations it records (``kind``): ``pml_selected``/``mtl_selected`` (per rank, so that a later
 stage can see ranks that disagree), ``btl_tcp_interface``, ``package`` (``Package: Debian
-OpenMPI``), ``pml_ucx_declined`` (pml ucx found no usable UCX transport: ``support level is none``),
+OpenMPI``), ``pml_inferred`` (the PML when no line names the winner: the best init priority
+seen, or cm when only an MTL selection is logged), ``pml_ucx_declined`` (pml ucx found no usable
+UCX transport: ``support level is none``),
 ``ucx_version`` (the UCX version pml ucx reported), ``mpi_abort`` and ``process_signal`` (the
 application aborted, died on a signal or hit a fatal MPI error; errors of other libraries after
 it are consequences).
@@ -153,7 +155,7 @@ class _RankState:
     """What one rank's selection lines said so far."""
 
     framework_of: dict[str, str] = field(default_factory=dict)
-    last_initialized: tuple[str, str] | None = None
+    last_pml: str | None = None
 
 
 @dataclass
@@ -219,6 +221,8 @@ class Analyser(LineAnalyser):
         self._version_evidence: list[Evidence] = []
         self._path_evidence: list[Evidence] = []
         self._path_counts: dict[tuple[str, Scope, str], int] = {}
+        #: PML -> (best priority its init returned, that line): the fallback for cut-off logs.
+        self._pml_priorities: dict[str, tuple[int, Evidence]] = {}
         self._observations: dict[tuple[str, str | None], Observation] = {}
         self._tallies: dict[str, _Tally] = {}
 
@@ -258,7 +262,8 @@ class Analyser(LineAnalyser):
             framework, component = match.group(1), match.group(2)
             state = self._state(rank)
             state.framework_of[component] = framework
-            state.last_initialized = (framework, component)
+            if framework == "pml":
+                state.last_pml = component
             return True
         if match := _NEW_SELECTED_RE.search(text):
             self._select(match.group(1), match.group(2), rank, evidence)
@@ -280,7 +285,17 @@ class Analyser(LineAnalyser):
                 self._btls.setdefault(component, None)
                 add_evidence(self._path_evidence, evidence)
             return True
-        return bool(_PRIORITY_RE.search(text))
+        if match := _PRIORITY_RE.search(text):
+            # Only the PML framework prints priorities; an MTL initialised in between (inside
+            # pml cm's init) must not take the credit.
+            last = self._state(rank).last_pml
+            if last is not None:
+                priority = int(match.group(1))
+                best = self._pml_priorities.get(last)
+                if best is None or priority > best[0]:
+                    self._pml_priorities[last] = (priority, evidence)
+            return True
+        return False
 
     def _select(self, framework: str, component: str, rank: str, evidence: Evidence) -> None:
         if framework == "btl":
@@ -406,11 +421,17 @@ class Analyser(LineAnalyser):
             winner = choice.most_common()
             if winner is not None:
                 selected[framework] = winner
+        observations: list[Observation] = []
+        if "pml" not in selected:
+            inferred = self._inferred_pml(selected)
+            if inferred is not None:
+                selected["pml"] = inferred.value
+                observations.append(inferred)
         if self._btls:
             selected["btl"] = list(self._btls)
         if self._providers:
             selected["ofi_provider"] = max(self._providers, key=lambda p: self._providers[p])
-        observations = self._choice_observations() + list(self._observations.values())
+        observations += self._choice_observations() + list(self._observations.values())
         findings = [self._finding(code, tally) for code, tally in self._tallies.items()]
         split = self._split_choice_finding()
         if split is not None and "OMPI_PML_MISMATCH" not in self._tallies:
@@ -428,6 +449,22 @@ class Analyser(LineAnalyser):
             observations=observations,
             findings=findings,
         )
+
+    def _inferred_pml(self, selected: dict[str, object]) -> Observation | None:
+        """The PML when no line names the winner (a log cut short, or only mtl verbosity).
+
+        Open MPI selects the PML with the best priority its init returned, so the best one seen
+        is the winner unless a component that never reported would have beaten it; and the MTL
+        framework is only selected inside pml cm's init, so a selected MTL alone implies cm.
+        """
+        if self._pml_priorities:
+            name = max(self._pml_priorities, key=lambda c: self._pml_priorities[c][0])
+            line = self._pml_priorities[name][1]
+            return Observation(kind="pml_inferred", value=name, evidence=[line])
+        if "mtl" in selected:
+            lines = [line for ranks in self._choices["mtl"].ranks.values() for _, line in ranks]
+            return Observation(kind="pml_inferred", value="cm", evidence=lines[:1])
+        return None
 
     def _choice_observations(self) -> list[Observation]:
         return [
