@@ -1,5 +1,5 @@
 # esdc: mpi-base for local, from OS packages
-# Single stage: the software comes from the base distribution's packages (debian:12), the same distribution as the host, so nothing is compiled.
+# One stage only: the software comes from the base distribution's packages (debian:12), the same distribution as the host, so nothing is compiled.
 # Build context: the project root (paths below are relative to it).
 FROM debian:12
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfabric-bin libfabric1 libopenmpi3 libpmix-bin libpmix2 libucx0 openmpi-bin openmpi-common python3 python3-mpi4py ucx-utils && rm -rf /var/lib/apt/lists/*

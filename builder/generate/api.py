@@ -43,6 +43,7 @@ def image_spec(
     return make_image_spec(
         environment,
         profile,
+        problems=check(environment, profile),
         commit=commit if commit is not None else source_commit(root),
         generator=__version__,
         root=root,

@@ -62,7 +62,11 @@ def _section_lines(text: str, what: str) -> list[str]:
 
 
 def _comment(text: str) -> str:
-    return "# " + " ".join(text.split())
+    """One comment line. Recipe parsers (spython) read 'Stage:', 'From:' and any 'bootstrap'
+    outside sections as header keywords, even in comments; those words are defused."""
+    line = " ".join(text.split())
+    line = re.sub(r"(?i)\b(stage|from)\s*:", r"\1 -", line)
+    return "# " + re.sub(r"(?i)bootstrap", "boot-strap", line)
 
 
 def _test_lines(spec: ImageSpec) -> list[str]:

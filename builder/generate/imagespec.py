@@ -19,7 +19,13 @@ def _relative_source(path: Path, root: Path) -> str:
 
 
 def make_image_spec(
-    env: EnvSpec, site: SiteProfile, *, commit: str, generator: str, root: Path
+    env: EnvSpec,
+    site: SiteProfile,
+    *,
+    commit: str,
+    generator: str,
+    root: Path,
+    problems: list[str] | None = None,
 ) -> ImageSpec:
     """Decide everything about the image of ``env`` at ``site``.
 
@@ -33,14 +39,16 @@ def make_image_spec(
         Version of this toolkit; recorded as a label.
     root
         Project root: the build context, against which the lock's path is written.
+    problems
+        What ``esdc check`` found; written at the top so that nobody builds it unaware.
     """
     source = site.software
     manager = baseimages.package_manager(site.os_base, site.name)
     spack_version = env.lock.spack_version if env.lock is not None else None
-    notes: list[str] = []
+    notes = [f"esdc check: INCOMPATIBLE: {problem}" for problem in problems or []]
     if source == "os_packages":
         notes.append(
-            "Single stage: the software comes from the base distribution's packages "
+            "One stage only: the software comes from the base distribution's packages "
             f"({site.os_base}), the same distribution as the host, so nothing is compiled."
         )
         return ImageSpec(

@@ -1,0 +1,29 @@
+# esdc: mpi-base for local, from OS packages
+# One stage only: the software comes from the base distribution's packages (debian:12), the same distribution as the host, so nothing is compiled.
+# Build context: the project root (paths below are relative to it).
+FROM debian:12
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfabric-bin libfabric1 libopenmpi3 libpmix-bin libpmix2 libucx0 openmpi-bin openmpi-common python3 python3-mpi4py ucx-utils && rm -rf /var/lib/apt/lists/*
+ENV OMPI_MCA_pml_ucx_devices="any"
+ENV OMPI_MCA_pml_ucx_tls="any"
+# The checks an Apptainer %test would run, kept in the image: sh /opt/esdc/test.sh
+RUN mkdir -p /opt/esdc && printf '%s\n' \
+    'set -e' \
+    'command -v ompi_info >/dev/null 2>&1 || { echo "esdc test: Open MPI missing (ompi_info not found)" >&2; exit 1; }' \
+    'echo "Open MPI: $(ompi_info --version 2>&1 | head -n 1)"' \
+    'command -v pmix_info >/dev/null 2>&1 || { echo "esdc test: PMIx missing (pmix_info not found)" >&2; exit 1; }' \
+    'echo "PMIx: $(pmix_info --version 2>&1 | head -n 1)"' \
+    'command -v ucx_info >/dev/null 2>&1 || { echo "esdc test: UCX missing (ucx_info not found)" >&2; exit 1; }' \
+    'echo "UCX: $(ucx_info -v 2>&1 | head -n 1)"' \
+    'command -v fi_info >/dev/null 2>&1 || { echo "esdc test: libfabric missing (fi_info not found)" >&2; exit 1; }' \
+    'echo "libfabric: $(fi_info --version 2>&1 | head -n 1)"' \
+    'python3 -c '"'"'import mpi4py; print("mpi4py", mpi4py.__version__)'"'"' 2>/dev/null || true' \
+    > /opt/esdc/test.sh
+LABEL org.ebrains.esdc.environment="mpi-base"
+LABEL org.ebrains.esdc.flavour="cpu"
+LABEL org.ebrains.esdc.generator-version="0.1.0"
+LABEL org.ebrains.esdc.lock-sha256="none"
+LABEL org.ebrains.esdc.pmix-major="4"
+LABEL org.ebrains.esdc.site="local"
+LABEL org.ebrains.esdc.source-commit="golden"
+LABEL org.ebrains.esdc.spack-version="none"
+LABEL org.opencontainers.image.revision="golden"
