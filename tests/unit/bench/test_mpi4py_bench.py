@@ -30,7 +30,7 @@ def test_real_pingpong_under_pml_ucx() -> None:
     assert result.benchmark == "pingpong"
     assert result.columns == COLUMNS
     assert [row[0] for row in result.rows] == [2**i for i in range(21)]
-    size, bandwidth, mean, std, samples = result.rows[0]
+    _size, bandwidth, mean, std, samples = result.rows[0]
     assert isinstance(bandwidth, float) and isinstance(mean, float) and isinstance(std, float)
     assert samples == 10000
     assert result.source.line == 2
@@ -57,7 +57,8 @@ def test_shared_reference_pingpong() -> None:
 
 def test_mangled_plus_minus_and_nan_mean() -> None:
     text = (
-        "# MPI PingPong Test\n# Size [B]  Bandwidth [MB/s] | Time Mean [s] +/- StdDev [s]  Samples\n"
+        "# MPI PingPong Test\n"
+        "# Size [B]  Bandwidth [MB/s] | Time Mean [s] +/- StdDev [s]  Samples\n"
         "         1              0.55 | 1.8277340e-06 \ufffd 1.9787e-05    10000\n"
         "         2               nan | nan +/- 0.0000e+00        1\n"
     )

@@ -1,4 +1,4 @@
-"""nccl-tests tables: new and old layouts, N/A cells, footer figures, benchmark names, truncation."""
+"""nccl-tests tables: old and new layouts, N/A cells, footer figures, names, truncation."""
 
 from __future__ import annotations
 

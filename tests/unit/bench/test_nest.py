@@ -88,7 +88,11 @@ def test_two_runs_in_one_output_are_two_results() -> None:
 def test_bennch_key_value_log_file_lines() -> None:
     (result,) = parse("py_time_simulate 12.5\npy_time_create 0.25\ntotal_memory 310000\n")
     assert result.benchmark == "beNNch"
-    assert result.summary == {"py_time_simulate": 12.5, "py_time_create": 0.25, "total_memory": 310000}
+    assert result.summary == {
+        "py_time_simulate": 12.5,
+        "py_time_create": 0.25,
+        "total_memory": 310000,
+    }
 
 
 def test_other_output_gives_no_nest_result() -> None:

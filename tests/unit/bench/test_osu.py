@@ -172,7 +172,8 @@ def test_osu_74_order_datatype_then_header() -> None:
 
 def test_72_multiple_datatypes_reprint_the_header() -> None:
     text = (
-        "# OSU MPI Allreduce Latency Test v7.2\n# Size       Avg Latency(us)\n# Datatype: MPI_CHAR.\n"
+        "# OSU MPI Allreduce Latency Test v7.2\n"
+        "# Size       Avg Latency(us)\n# Datatype: MPI_CHAR.\n"
         "1 1.00\n2 1.10\n# Datatype: MPI_INT.\n# Size       Avg Latency(us)\n4 1.20\n"
     )
     first, second = parse(text)

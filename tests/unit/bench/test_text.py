@@ -13,8 +13,10 @@ from builder.bench.text import clean_text, snake_case, split_lines, to_cell, to_
         ("\x1b[1;32m# OSU MPI Latency Test v7.2\x1b[0m", "# OSU MPI Latency Test v7.2"),
         ("[1,0]<stdout>:# Size  Latency (us)", "# Size  Latency (us)"),
         # Open MPI 5 writes one space after the tag; a tag may also trail a row.
-        ("[1,0]<stdout>: 128 41.85 | 3.05e-06 ± 1.0e-04  10000[1,0]<stdout>:",
-         "128 41.85 | 3.05e-06 ± 1.0e-04  10000"),
+        (
+            "[1,0]<stdout>: 128 41.85 | 3.05e-06 ± 1.0e-04  10000[1,0]<stdout>:",
+            "128 41.85 | 3.05e-06 ± 1.0e-04  10000",
+        ),
         ("0: # MPI PingPong Test", "# MPI PingPong Test"),
         ("1024   0.50\r", "1024   0.50"),
         ("progress 10%\rprogress 100%", "progress 100%"),
@@ -32,8 +34,17 @@ def test_split_lines_numbers_from_one_and_counts_only_newlines() -> None:
 
 @pytest.mark.parametrize(
     ("token", "cell"),
-    [("8", 8), ("-1", -1), ("2.41", 2.41), ("7.0e-06", 7e-06), ("N/A", None), ("nan", None),
-     ("inf", None), ("Pass", "Pass"), ("float", "float")],
+    [
+        ("8", 8),
+        ("-1", -1),
+        ("2.41", 2.41),
+        ("7.0e-06", 7e-06),
+        ("N/A", None),
+        ("nan", None),
+        ("inf", None),
+        ("Pass", "Pass"),
+        ("float", "float"),
+    ],
 )
 def test_to_cell(token: str, cell: object) -> None:
     assert to_cell(token) == cell

@@ -1,0 +1,146 @@
+"""parse_text / parse_paths and ``esdc parse``: several suites per file, inputs, errors, JSON."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builder.bench.api import parse_paths, parse_text
+from builder.errors import EsdcError
+from builder.model.bench import BENCH_SCHEMA
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "bench"
+OSU_5 = FIXTURES / "osu" / "osu-5.6.3_latency_bw_bibw_noise_constructed.txt"
+NCCL = FIXTURES / "nccl" / "nccl-tests-2.13_all_reduce_8gpus_constructed.txt"
+PINGPONG = FIXTURES / "mpi4py" / "pingpong_ompi-ucx.txt"
+NEST = FIXTURES / "nest" / "run_balanced_nest-3.10_2threads.txt"
+
+
+def run_esdc(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_one_file_holding_every_suite_gives_all_results_in_file_order() -> None:
+    text = "\n".join(path.read_text(encoding="utf-8") for path in (PINGPONG, OSU_5, NEST, NCCL))
+    results = parse_text(text, "campaign.log")
+    assert [r.suite for r in results] == ["mpi4py", "osu", "osu", "osu", "nest", "nccl"]
+    lines = [r.source.line for r in results]
+    assert lines == sorted(lines)
+    assert {r.source.file for r in results} == {"campaign.log"}
+
+
+def test_unknown_input_names_the_file() -> None:
+    with pytest.raises(EsdcError, match="no benchmark output recognised") as error:
+        parse_text("Hello, world\n12 34\n", "hello.txt")
+    assert str(error.value).startswith("hello.txt: ")
+
+
+def test_empty_input_is_unknown() -> None:
+    with pytest.raises(EsdcError, match="no benchmark output recognised"):
+        parse_text("", "empty.txt")
+
+
+def test_parse_paths_reads_gzip_and_several_files(tmp_path: Path) -> None:
+    packed = tmp_path / "pingpong.txt.gz"
+    packed.write_bytes(gzip.compress(PINGPONG.read_bytes()))
+    report = parse_paths([str(packed), str(OSU_5)])
+    assert [r.benchmark for r in report.results] == [
+        "pingpong",
+        "osu_latency",
+        "osu_bw",
+        "osu_bibw",
+    ]
+    assert report.results[0].source.file == str(packed)
+
+
+def test_parse_paths_replaces_invalid_utf8(tmp_path: Path) -> None:
+    dirty = tmp_path / "dirty.txt"
+    dirty.write_bytes(b"\xff\xfe garbage from a crashed rank\n" + PINGPONG.read_bytes())
+    (result,) = parse_paths([str(dirty)]).results
+    assert result.benchmark == "pingpong"
+
+
+def test_parse_paths_missing_file_is_one_error(tmp_path: Path) -> None:
+    with pytest.raises(EsdcError, match="cannot open"):
+        parse_paths([str(tmp_path / "nope.txt")])
+
+
+def test_parse_paths_binary_garbage_is_unknown(tmp_path: Path) -> None:
+    blob = tmp_path / "core"
+    blob.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(EsdcError, match="no benchmark output recognised"):
+        parse_paths([str(blob)])
+
+
+def test_report_json_has_the_bench_schema_shape() -> None:
+    data = parse_paths([str(OSU_5)]).to_json_dict()
+    assert list(data) == ["schema", "results"]
+    assert data["schema"] == BENCH_SCHEMA
+    first = data["results"][0]  # type: ignore[index]
+    assert set(first) == {
+        "suite",
+        "benchmark",
+        "version",
+        "variant",
+        "columns",
+        "rows",
+        "summary",
+        "source",
+    }
+    assert first["source"] == {"file": str(OSU_5), "line": 2}
+    json.dumps(data, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere
+
+
+def test_cli_parse_json_output() -> None:
+    done = run_esdc("parse", "--json", str(NCCL), str(NEST))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["schema"] == "esdc.bench/1"
+    nccl, nest = data["results"]
+    assert nccl["benchmark"] == "all_reduce_perf"
+    assert nccl["summary"]["avg_busbw"] == 34.1725
+    assert nest["suite"] == "nest"
+
+
+def test_cli_parse_reads_standard_input() -> None:
+    done = run_esdc("parse", "--json", "-", stdin=PINGPONG.read_bytes())
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["source"]["file"] == "<stdin>"
+
+
+def test_cli_parse_unknown_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("this is not a benchmark\n")
+    done = run_esdc("parse", str(bad))
+    assert done.returncode == 2
+    message = done.stderr.decode().strip()
+    assert len(message.splitlines()) == 1
+    assert str(bad) in message and "no benchmark output recognised" in message
+    assert b"Traceback" not in done.stderr
+
+
+def test_cli_parse_truncated_table_names_file_and_line(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.txt"
+    cut.write_text("# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1   0.45\n2\n")
+    done = run_esdc("parse", str(cut))
+    assert done.returncode == 2
+    assert f"{cut}:4: truncated table at line 4" in done.stderr.decode()
+
+
+def test_cli_parse_prints_tables_for_people() -> None:
+    done = run_esdc("parse", str(OSU_5))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert "osu_latency" in out and "latency_us" in out and "more rows" in out
