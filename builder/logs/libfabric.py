@@ -34,6 +34,10 @@ Observation kinds (``Observation.kind``):
     ``Opened fabric: <name>`` (a consumer opened a fabric: something worked).
 ``consumer_selected``
     a consumer (Open MPI, MPICH, Intel MPI, aws-ofi-nccl) named the provider it uses.
+``rdma_available``
+    an RDMA/vendor-fabric provider is usable: listed by ``fi_info`` or named by a consumer.
+    (``provider_registered`` alone proves nothing about hardware: Debian's libfabric registers
+    psm2 and psm on machines without Omni-Path.)
 ``no_rdma_device``
     the verbs provider found no RDMA device.
 ``no_provider``
@@ -256,6 +260,8 @@ class Analyser(LineAnalyser):
         if consumer is not None:
             self._consumer_selected = True
             self._obs.add("consumer_selected", consumer["name"], evidence)
+            if is_fast_provider(consumer["name"]):
+                self._obs.add("rdma_available", consumer["name"], evidence)
             return
         provider = _FI_INFO_PROVIDER.match(text)
         if provider is not None:
@@ -263,6 +269,8 @@ class Analyser(LineAnalyser):
             self._fi_info_provider = name
             self._available.add(name)
             self._obs.add("provider_available", name, evidence)
+            if is_fast_provider(name):
+                self._obs.add("rdma_available", name, evidence)
             return
         domain = _FI_INFO_DOMAIN.match(text)
         if domain is not None and self._fi_info_provider is not None:

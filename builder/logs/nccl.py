@@ -17,11 +17,15 @@ rank tag, so the prefix is searched for, not anchored. What is read:
 * environment switches NCCL reports (``NCCL_IB_DISABLE set by environment to 1.``);
 * WARN lines.
 
-Observation kinds: ``net_selected`` (value: network name), ``net_device`` (``<net>:<dev>:<port>/
-<link layer>``, e.g. ``IB:mlx5_0:1/RoCE``), ``socket_device`` (interface), ``link_layer``
-(``IB`` or ``RoCE``), ``plugin`` (plugin load lines, value: plugin name or ``internal``),
-``ofi_provider`` (aws-ofi-nccl's provider), ``gdr_hca`` (``Enabled mlx5_0`` / ``Disabled
-mlx5_0``), ``env`` (``NCCL_X=value``), ``ibverbs_missing``.
+Observation kinds: ``net_selected`` (value: network name), ``ib_device`` (``<dev>:<port>/<link
+layer>`` from a ``NET/IB : Using`` table, e.g. ``mlx5_0:1/RoCE``), ``socket_device`` (interface),
+``link_layer`` (``IB`` or ``RoCE``), ``plugin`` (plugin load lines, value: plugin name or
+``internal``), ``ofi_provider`` (aws-ofi-nccl's provider), ``gdr_hca`` (``Enabled mlx5_0`` /
+``Disabled mlx5_0``), ``env`` (``NCCL_X=value``), ``ibverbs_missing``.
+
+Channels through a libfabric plugin (``NET/AWS Libfabric/0``) print no device table; their
+device is reported as the provider the plugin selected (``cxi``), so that the lane can be
+classified.
 """
 
 from __future__ import annotations
@@ -150,6 +154,12 @@ _VIA_NET = re.compile(
 def _is_rdma_net(net: str) -> bool:
     """True for NCCL networks that use an RDMA device (IB, RoCE, IBext plugins, OFI plugins)."""
     return net.lower() not in {"socket"}
+
+
+def _is_ofi_net(transport: str) -> bool:
+    """True for channels through a libfabric plugin (``NET/AWS Libfabric``, ``NET/OFI``)."""
+    name = transport.split("/", 1)[-1].lower()
+    return "libfabric" in name or name.startswith(("ofi", "aws"))
 
 
 class Analyser(LineAnalyser):
@@ -308,9 +318,7 @@ class Analyser(LineAnalyser):
         if ib_devices:
             for dev in ib_devices:
                 table[dev["idx"]] = dev["name"]
-                self._obs.add(
-                    "net_device", f"{net}:{dev['name']}:{dev['port']}/{dev['ll']}", evidence
-                )
+                self._obs.add("ib_device", f"{dev['name']}:{dev['port']}/{dev['ll']}", evidence)
                 self._obs.add("link_layer", dev["ll"], evidence)
         else:
             for dev in _SOCKET_DEVICE.finditer(devices):
@@ -368,6 +376,14 @@ class Analyser(LineAnalyser):
 
     def facts(self) -> LibraryFacts:
         """Versions, paths, selected network/provider/GDR, observations and findings."""
+        provider = self._ofi_providers.most_common(1)[0][0] if self._ofi_providers else None
+        merged: dict[tuple[str, Scope, str, str | None], int] = {}
+        for (layer, scope, transport, device), count in self._paths.items():
+            if provider is not None and _is_ofi_net(transport) and (device or "").isdigit():
+                # An OFI plugin prints no device table; the provider says what the lane is.
+                device = provider
+            key = (layer, scope, transport, device)
+            merged[key] = merged.get(key, 0) + count
         paths = [
             PathUse(
                 library=LIBRARY,
@@ -377,7 +393,7 @@ class Analyser(LineAnalyser):
                 device=device,
                 count=count,
             )
-            for (layer, scope, transport, device), count in self._paths.items()
+            for (layer, scope, transport, device), count in merged.items()
         ]
         selected: dict[str, object] = {}
         net = self._selected_net()

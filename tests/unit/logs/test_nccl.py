@@ -67,7 +67,7 @@ def test_bracketed_roce_without_gdr_is_gdr_off() -> None:
     assert any("no module" in ev.text for ev in gdr_off.evidence)
     observed = {(o.kind, o.value) for o in facts.observations}
     assert ("link_layer", "RoCE") in observed
-    assert ("net_device", "IB:mlx5_2:1/RoCE") in observed
+    assert ("ib_device", "mlx5_2:1/RoCE") in observed
 
 
 def test_new_format_with_timestamps_proxy_lane_and_cumem() -> None:
@@ -116,7 +116,7 @@ def test_hpcx_plugin_channels_are_named_by_plugin() -> None:
 def test_aws_ofi_plugin_reports_provider_and_spaced_network_name() -> None:
     facts = analyse("constructed-nccl-aws-ofi-cxi.txt")
     assert facts.selected == {"nccl_net": "AWS Libfabric", "ofi_provider": "cxi", "gdr": True}
-    assert ("channel", "inter-node", "NET/AWS Libfabric", "3", 1) in paths(facts)
+    assert ("channel", "inter-node", "NET/AWS Libfabric", "cxi", 2) in paths(facts)
     assert ("channel", "intra-node", "P2P/direct pointer", None, 1) in paths(facts)
     assert codes(facts) == {}
 
