@@ -27,6 +27,9 @@ META = "esdc.yaml"
 
 M = TypeVar("M", bound=BaseModel)
 
+# libyaml's SafeLoader is ~10x faster than the pure-Python one and reports the same marks.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def project_root() -> Path:
     """The folder holding ``site-profiles/`` and ``spack-envs/``.
@@ -70,7 +73,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise EsdcError(f"not UTF-8 text: {exc}", where=path) from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
