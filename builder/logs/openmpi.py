@@ -120,7 +120,7 @@ _BEST_RE = re.compile(r"\bselected (\w+) best priority (-?\d+)")
 _COMPONENT_SELECTED_RE = re.compile(r"select: component (\w+) selected")
 _NEW_SELECTED_RE = re.compile(r"mca:base:select:\(\s*(\w+)\s*\)\s*Selected component \[(\w+)\]")
 _BTL_SUCCESS_RE = re.compile(r"init of component (\w+) returned success")
-_TCP_IFACE_RE = re.compile(r"btl:\s*tcp:\s*Using interface:\s*(\S+)")
+_TCP_IFACE_RE = re.compile(r"btl:\s*tcp:\s*(?:Using interface:\s*|using ipv[46] interface\s+)(\S+)")
 _OFI_PROVIDER_RE = re.compile(r"mtl:ofi:provider:\s*(\S+)")
 _VERSION_RES = (
     re.compile(r"\bOpen MPI:\s*v?(\d+\.\d+(?:\.\d+)?[\w.+~\-]*)"),
@@ -193,6 +193,7 @@ class Analyser(LineAnalyser):
         b"best priority",
         b"init of component",
         b"Using interface",
+        b"btl:tcp: using ipv",
         b"mtl:ofi:provider",
         b"Open MPI",
         b"OpenMPI",

@@ -52,10 +52,9 @@ _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 MAX_ERROR_KINDS = 32
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
-_PMIX_ERROR_RE = re.compile(
-    r"PMIX ERROR:\s*(.*?)(?:\s+in file\s+(\S+)\s+at line\s+(\d+)|\s*$)", re.IGNORECASE
-)
+#: ``[host:pid]`` at the start of a line (Open MPI / PMIx output prefix).
+_RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
+_PMIX_ERROR_RE = re.compile(r"PMIX ERROR:\s*(.*?)(?:\s+in file\s+(\S+)\s+at line\s+(\d+)|\s*$)")
 _UNSUPPORTED_TYPE_RE = re.compile(r"UNPACK-PMIX-VALUE:\s*UNSUPPORTED TYPE\s*(\d+)?")
 _ERR_NAME_RE = re.compile(r"\b(PMIX_ERR_[A-Z0-9_]+)")
 _SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd): error:\s*.*$")
@@ -86,7 +85,6 @@ class Analyser(LineAnalyser):
     library: ClassVar[str] = LIBRARY
     anchors: ClassVar[tuple[bytes, ...]] = (
         b"PMIX ERROR",
-        b"PMIx ERROR",
         b"UNPACK-PMIX-VALUE",
         b"PMIX_ERR_",
         b"OUT-OF-RESOURCE",
@@ -137,8 +135,8 @@ class Analyser(LineAnalyser):
 
     def _error_kind(self, text: str, evidence: Evidence) -> str | None:
         """The PMIx error a line reports (``UNREACHABLE``, ``PMIX_ERR_PACK_MISMATCH``, ...)."""
-        upper = text.upper()
-        if "PMIX ERROR" in upper:
+        # PMIx prints the prefix in capitals; prose such as "PMIx errors" is not an error line.
+        if "PMIX ERROR" in text:
             match = _PMIX_ERROR_RE.search(text)
             kind = match.group(1).strip() if match else ""
             return kind or "PMIX ERROR"
