@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spython.main.parse.parsers import SingularityParser
 
 from builder.errors import EsdcError
@@ -139,13 +142,7 @@ def test_shell_metacharacters_from_a_site_are_quoted(hostile_home: Path) -> None
     assert "ENV EVIL=\"foo; rm -rf / \\$(x) `y` 'z'\"" in docker
 
 
-@pytest.mark.parametrize(
-    "extra",
-    [
-        "",  # placeholder replaced below
-    ],
-)
-def test_values_that_cannot_be_quoted_are_rejected(hostile_home: Path, extra: str) -> None:
+def test_values_that_cannot_be_quoted_are_rejected(hostile_home: Path) -> None:
     _hostile_site(hostile_home, "")
     path = hostile_home / "site-profiles" / "hostile.yaml"
     path.write_text(path.read_text().replace("EVIL:", "'BAD NAME':"))
@@ -164,3 +161,29 @@ def test_values_that_cannot_be_quoted_are_rejected(hostile_home: Path, extra: st
 def test_render_of_spec_directly_is_pure() -> None:
     spec = image_spec("mpi-base", "local", commit="c")
     assert render(spec, "apptainer") == render(spec, "apptainer")
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.text(alphabet=st.characters(blacklist_characters="\n\r\x00"), max_size=40))
+def test_any_single_line_value_survives_the_shell_literally(value: str) -> None:
+    """Property: whatever a site sets, `sh` reads back exactly that value and runs nothing."""
+    from builder.generate.quoting import sh
+
+    line = f"export V={sh(value, 'site.environment.V')}"
+    shell = subprocess.run(
+        ["sh", "-c", f'{line}; printf %s "$V"'], capture_output=True, text=True, check=True
+    )
+    assert shell.stdout == value
+
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.text(alphabet=st.characters(blacklist_characters="\n\r\x00"), max_size=40))
+def test_docker_env_value_has_no_unescaped_dollar_or_quote(value: str) -> None:
+    from builder.generate.quoting import docker_env
+
+    quoted = docker_env(value, "site.environment.V")
+    inner = quoted[1:-1]
+    assert quoted[0] == quoted[-1] == '"'
+    # Undo the escapes the Dockerfile parser undoes; the result is the value itself.
+    assert re.sub(r"\\(.)", r"\1", inner) == value
+    assert not re.search(r'(?<!\\)(?:\\\\)*[$"]', inner)
