@@ -27,8 +27,13 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 def order_findings(findings: list[Finding]) -> list[Finding]:
-    """Errors first, then warnings, then information; stable within a severity."""
-    return sorted(findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 3))
+    """Errors first, then warnings, then information; stable otherwise.
+
+    Within a severity, findings that name the library at fault (``PML_FALLBACK`` from Open MPI:
+    pml cm + mtl ofi) come before the library-neutral path-class ones (``PATH_DIFFERS``): the
+    former say what to fix, the latter only that the path is worse.
+    """
+    return sorted(findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.library is None))
 
 
 def mode_paths(analysis: Analysis) -> ModePaths:

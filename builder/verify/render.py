@@ -24,11 +24,11 @@ def format_value(value: float | None) -> str:
 
 
 def format_spread(spread: Spread) -> str:
-    """``median [min..max] (n)``."""
+    """``median`` over ``[min..max] n=N`` (two lines)."""
     if spread.n == 0:
         return "-"
     low, high = format_value(spread.min), format_value(spread.max)
-    return f"{format_value(spread.median)} [{low}..{high}] (n={spread.n})"
+    return f"{format_value(spread.median)}\n[{low}..{high}] n={spread.n}"
 
 
 def _metric_row(metric: MetricVerdict) -> list[str]:
@@ -42,7 +42,6 @@ def _metric_row(metric: MetricVerdict) -> list[str]:
         format_value(metric.ratio),
         describe_bounds(metric.bounds),
         f"[{style}]{metric.status}[/]" if style else metric.status,
-        escape(metric.note),
     ]
 
 
@@ -65,7 +64,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
                 highlight=False,
             )
     if verdict.metrics:
-        table = Table(title="container vs bare metal (median [min..max])")
+        table = Table(title=escape("container vs bare metal: median, [min..max] over repetitions"))
         for header in (
             "benchmark",
             "metric",
@@ -74,12 +73,16 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
             "ratio",
             "allowed",
             "status",
-            "note",
         ):
             table.add_column(header)
         for metric in verdict.metrics:
             table.add_row(*_metric_row(metric))
         console.print(table)
+        for metric in verdict.metrics:
+            if metric.note:
+                console.print(
+                    f"  {escape(metric.benchmark)} {escape(metric.metric)}: {escape(metric.note)}"
+                )
     if verdict.transport:
         paths = Table(title="transport paths")
         for header in (

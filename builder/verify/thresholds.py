@@ -144,7 +144,15 @@ def resolve_for_site(thresholds: ThresholdFile, site: str) -> SiteThresholds:
             continue
         # fields_set keeps an explicit `lower: null` (open the bound) apart from "not mentioned".
         updates = {field: getattr(change, field) for field in change.model_fields_set}
-        checks[name] = Check.model_validate(check.model_dump() | updates)
+        # The direction belongs to the metric, not to the site: keep the suite's.
+        merged = check.model_dump() | updates | {"better": check.direction}
+        try:
+            checks[name] = Check.model_validate(merged)
+        except ValidationError as exc:
+            message = f"sites.{site}.checks.{name}: {exc.errors()[0]['msg']}"
+            raise EsdcError(
+                message, where=f"benchmarks/{thresholds.suite}/thresholds.yaml"
+            ) from exc
     min_reps = override.min_reps if override.min_reps is not None else thresholds.min_reps
     transport = override.transport or thresholds.transport
     return SiteThresholds(
