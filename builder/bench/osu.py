@@ -36,7 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, is_missing, is_number, snake_case, to_cell
+from builder.bench.text import Line, snake_case, to_cell
 from builder.errors import EsdcError
 from builder.model.bench import BenchResult, Cell, SourceRef
 
@@ -253,17 +253,19 @@ def _read_preamble(text: str, title: _Title) -> None:
         title.summary[snake_case(pair[1])] = _preamble_value(pair[2])
 
 
+#: A line made only of numbers (first one first), ``N/A`` and ``Pass``/``Fail`` cells.
+_ROW = re.compile(
+    r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?:\s+(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|N/A|-?nan|-?inf|Pass|Fail))*\s*",
+    re.IGNORECASE,
+)
+
+
 def _row_tokens(text: str) -> list[str] | None:
     """The cells of a candidate data row, or ``None`` when the line is not a row at all."""
-    if "#" in text or "|" in text:
+    if not _ROW.fullmatch(text):
         return None
-    tokens = text.split()
-    if not tokens or not is_number(tokens[0]):
-        return None
-    for token in tokens[1:]:
-        if not (is_number(token) or is_missing(token) or token.lower() in ("pass", "fail")):
-            return None
-    return tokens
+    return text.split()
 
 
 class _Parser:
