@@ -121,7 +121,15 @@ _RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):\s*(\d+)\s*:\s*\d+(?::\d+)?\]")
 _LEVEL_RE = re.compile(r"\bUCX\s+(ERROR|WARN|DIAG|INFO|DEBUG|TRACE|PRINT)\b\s*(.*)$")
 _UCP_VERSION_RE = re.compile(r"UCP version is (\d+)\.(\d+)(?:\s*\(release (\d+)\))?")
 _VERSION_RE = re.compile(r"\bVersion\s+v?(\d+\.\d+(?:\.\d+)?(?:[-~+][0-9A-Za-z.]+)?)")
-_LIBRARY_VERSION_RE = re.compile(r"Library version:\s*v?(\d+\.\d+(?:\.\d+)?(?:[-~+][\w.]+)?)")
+#: ``ucx_info -v``: ``# Library version: 1.16.0`` (1.14+), ``# Version 1.13.1`` (older), and
+#: ``UCX version 1.13.1`` as Open MPI's pml ucx and newer ``ucx_info`` print it.
+_LIBRARY_VERSION_RE = re.compile(
+    r"(?:Library version:|UCX version|^#\s*Version)\s*v?(\d+\.\d+(?:\.\d+)?(?:[-~+][\w.]+)?)"
+)
+#: The library actually loaded, named by a version-mismatch warning.
+_ACTUAL_VERSION_RE = re.compile(r"incompatible.*\bactual:?\s*(\d+\.\d+(?:\.\d+)?)")
+#: Open MPI's ``[host:pid]`` prefix, for the ``UCX version`` line pml ucx prints.
+_OMPI_RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
 _LOADED_FROM_RE = re.compile(r"loaded from\s+([^\s)]+)")
 _LIBRARY_PATH_RE = re.compile(r"Library path:\s*(\S+)")
 _OLD_CFG_RE = re.compile(r"\bep_cfg\[(\d+)\]\s*:?\s*(.*)$")
@@ -242,6 +250,8 @@ class Analyser(LineAnalyser):
         b"UCP version",
         b"loaded from",
         b"Library version:",
+        b"UCX version",
+        b"# Version ",
         b"Library path:",
         b"UCX_* env variable",
         b"UCX  ERROR",
@@ -400,14 +410,18 @@ class Analyser(LineAnalyser):
             if match and "API" not in text[: match.start()]:
                 version = match.group(1)
         if version is None:
-            match = _LIBRARY_VERSION_RE.search(text)
+            match = _LIBRARY_VERSION_RE.search(text) or _ACTUAL_VERSION_RE.search(text)
             if match:
                 version = match.group(1)
+                if version.count(".") == 1 and "release" in text:
+                    version += ".0"
         location = _LOADED_FROM_RE.search(text) or _LIBRARY_PATH_RE.search(text)
         if version is None and location is None:
             return False
         if location is not None and version is None and "UCX" not in text and "Library" not in text:
             return False  # some other program's "loaded from"
+        if rank is None and (ompi := _OMPI_RANK_RE.search(text)):
+            rank = f"{ompi.group(1)}:{int(ompi.group(2))}"
         who = rank or "?"
         if version is not None:
             _add_rank(self._versions, version, who)
@@ -460,7 +474,7 @@ class Analyser(LineAnalyser):
             return False  # diagnostics UCX recovers from by itself
         if "no active messages transport" in text:
             self._tally("UCX_NO_AM_TRANSPORT", evidence, _first_words(message))
-        elif "UCP API version" in text and "incompatible" in text:
+        elif "version is incompatible" in text:
             self._tally("UCX_API_INCOMPATIBLE", evidence, _first_words(message))
         elif "Destination is unreachable" in text:
             self._tally("UCX_UNREACHABLE", evidence, _first_words(message))

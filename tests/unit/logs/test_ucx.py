@@ -355,3 +355,31 @@ def test_anchor_soup_never_raises(pieces: list[str]) -> None:
     analyser.feed(line, Evidence(file="s.log", line=1, text=line))
     analyser.feed("", Evidence(file="s.log", line=2, text=""))
     analyser.facts()
+
+
+def test_real_ucx_info_v_old_version_line() -> None:
+    facts = analyse("real-ucx-info-v.txt")
+    assert facts.versions == {"1.13.1": ["?"]}
+
+
+def test_version_mismatch_warnings_name_the_library_actually_loaded() -> None:
+    facts = analyse("constructed-ucx-errors.txt")
+    assert facts.versions == {"1.12.0": ["c1:104", "c1:109"]}
+    incompatible = next(f for f in facts.findings if f.code == "UCX_API_INCOMPATIBLE")
+    assert [e.line for e in incompatible.evidence] == [6, 12]
+
+
+def test_ucx_version_printed_by_open_mpi_pml_ucx() -> None:
+    facts = feed_lines(
+        "[vm:00896] ../../ompi/mca/pml/ucx/pml_ucx.c:197 mca_pml_ucx_open: UCX version 1.13.1"
+    )
+    assert facts.versions == {"1.13.1": ["vm:896"]}
+
+
+def test_newest_version_line_with_git_branch_and_revision() -> None:
+    facts = feed_lines(
+        "[1761234.567890] [host:12345:0]     ucp_context.c:2737  UCX  INFO  Version 1.19.0 "
+        "(loaded from /usr/lib64/libucp.so.0), git branch 'master', revision a1b2c3d"
+    )
+    assert facts.versions == {"1.19.0": ["host:12345"]}
+    assert facts.loaded_from == {"/usr/lib64/libucp.so.0": ["host:12345"]}
