@@ -148,7 +148,11 @@ def parse_nccl(lines: Sequence[Line], source: str) -> list[BenchResult]:
         if not text:
             continue
         if table is None:
-            if match := VERSION.match(text):
+            if not text.startswith("#"):
+                # Only a command line naming the binary matters outside "#" lines.
+                if "_perf" in text and (binary := BINARY.search(text)):
+                    context.command = binary["name"]
+            elif match := VERSION.match(text):
                 version = context.version = match["version"]
                 context.start = context.start or line.number
             elif match := STARTING.match(text):
@@ -160,7 +164,7 @@ def parse_nccl(lines: Sequence[Line], source: str) -> list[BenchResult]:
                 context.ranks += 1
                 if match["gpu"] not in context.devices:
                     context.devices.append(match["gpu"])
-            elif text.startswith("#") and (columns := header_columns(text)) is not None:
+            elif (columns := header_columns(text)) is not None:
                 summary: dict[str, object] = {"ranks": context.ranks} if context.ranks else {}
                 if context.devices:
                     summary["devices"] = list(context.devices)
@@ -174,8 +178,6 @@ def parse_nccl(lines: Sequence[Line], source: str) -> list[BenchResult]:
                     summary=summary,
                 )
                 context = _Context()
-            elif not text.startswith("#") and (binary := BINARY.search(text)):
-                context.command = binary["name"]
             continue
         # Inside a table: rows until the footer.
         if text.startswith("#"):
