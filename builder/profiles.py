@@ -273,6 +273,22 @@ def load_lock(path: Path) -> LockInfo:
             )
         )
     roots = [str(root.get("spec", "")) for root in data.get("roots", []) if isinstance(root, dict)]
+    nodes = [node for node in data["concrete_specs"].values() if isinstance(node, dict)]
+    systems = sorted(
+        {
+            str(node["arch"]["platform_os"])
+            for node in nodes
+            if isinstance(node.get("arch"), dict) and "platform_os" in node["arch"]
+        }
+    )
+    compilers = sorted(
+        {
+            f"{node['compiler']['name']}@{node['compiler']['version']}"
+            for node in nodes
+            if isinstance(node.get("compiler"), dict)
+            and {"name", "version"} <= set(node["compiler"])
+        }
+    )
     return LockInfo(
         path=path,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -281,6 +297,8 @@ def load_lock(path: Path) -> LockInfo:
         spack_commit=spack.get("commit") if isinstance(spack, dict) else None,
         roots=roots,
         packages=packages,
+        platform_os=systems,
+        compilers=compilers,
     )
 
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 from builder.errors import EsdcError
 from builder.model.image import PackageManager
 
-# os_base -> (package manager, Spack's published build image repository).
-_KNOWN: dict[str, tuple[PackageManager, str | None]] = {
-    "rockylinux:8": ("dnf", "spack/rockylinux8"),
-    "rockylinux:9": ("dnf", "spack/rockylinux9"),
-    "almalinux:8": ("dnf", "spack/almalinux8"),
-    "almalinux:9": ("dnf", "spack/almalinux9"),
-    "ubuntu:20.04": ("apt", "spack/ubuntu-focal"),
-    "ubuntu:22.04": ("apt", "spack/ubuntu-jammy"),
-    "ubuntu:24.04": ("apt", "spack/ubuntu-noble"),
+# os_base -> (package manager, Spack's published build image repository, Spack's name of the OS
+# as a spack.lock records it in arch.platform_os).
+_KNOWN: dict[str, tuple[PackageManager, str | None, str]] = {
+    "rockylinux:8": ("dnf", "spack/rockylinux8", "rocky8"),
+    "rockylinux:9": ("dnf", "spack/rockylinux9", "rocky9"),
+    "almalinux:8": ("dnf", "spack/almalinux8", "almalinux8"),
+    "almalinux:9": ("dnf", "spack/almalinux9", "almalinux9"),
+    "ubuntu:20.04": ("apt", "spack/ubuntu-focal", "ubuntu20.04"),
+    "ubuntu:22.04": ("apt", "spack/ubuntu-jammy", "ubuntu22.04"),
+    "ubuntu:24.04": ("apt", "spack/ubuntu-noble", "ubuntu24.04"),
     # Spack publishes no Debian 12 build image; Debian bases are used for OS-package images.
-    "debian:12": ("apt", None),
+    "debian:12": ("apt", None, "debian12"),
 }
 
 
@@ -35,6 +36,12 @@ def package_manager(os_base: str, site: str) -> PackageManager:
             f"site {site}: os_base {os_base!r} is not supported; known: {', '.join(known_bases())}"
         )
     return _KNOWN[os_base][0]
+
+
+def spack_os(os_base: str, site: str) -> str:
+    """Spack's name of ``os_base`` (``rockylinux:8`` -> ``rocky8``), as locks record it."""
+    package_manager(os_base, site)
+    return _KNOWN[os_base][2]
 
 
 def spack_build_image(os_base: str, spack_version: str, site: str) -> str:

@@ -7,6 +7,8 @@ provider the environment builds, and OS-package sites need the environment's os_
 
 from __future__ import annotations
 
+from builder.errors import EsdcError
+from builder.generate.baseimages import spack_os
 from builder.model.env import EnvSpec
 from builder.model.site import SiteProfile
 
@@ -189,6 +191,23 @@ def _os_package_problems(env: EnvSpec, site: SiteProfile) -> list[str]:
     return []
 
 
+def _lock_os_problem(env: EnvSpec, site: SiteProfile) -> str | None:
+    """A lock concretised for another OS names compilers and libraries the build image lacks."""
+    if env.lock is None or not env.lock.platform_os:
+        return None
+    try:
+        wanted = spack_os(site.os_base, site.name)
+    except EsdcError as exc:
+        return str(exc)
+    if env.lock.platform_os == [wanted]:
+        return None
+    return (
+        f"lock: spack.lock was concretised for {', '.join(env.lock.platform_os)} "
+        f"({', '.join(env.lock.compilers) or 'unknown compilers'}) but {site.name}'s images are "
+        f"built on {site.os_base} ({wanted}); re-concretise the lock on that build image"
+    )
+
+
 def check(env: EnvSpec, site: SiteProfile) -> list[str]:
     """Every reason ``env`` cannot run well at ``site``; empty when it can."""
     problems: list[str] = []
@@ -199,6 +218,9 @@ def check(env: EnvSpec, site: SiteProfile) -> list[str]:
                 f"GPU: environment {env.name} is the cuda flavour but {site.name} declares no gpus"
             )
         return problems
+    lock_os = _lock_os_problem(env, site)
+    if lock_os is not None:
+        problems.append(lock_os)
     pmix = _pmix_problem(env, site)
     if pmix is not None:
         problems.append(pmix)

@@ -80,7 +80,8 @@ def make_image_spec(
         )
         notes.append(
             f"Installs {lock.source} exactly (sha256 checked, no concretisation); "
-            f"the lock was made by Spack {lock.spack_version or 'unknown'}."
+            f"the lock was made by Spack {lock.spack_version or 'unknown'}. "
+            "Build from the project root: the lock is copied by that relative path."
         )
     else:
         notes.append(

@@ -79,6 +79,10 @@ class LockInfo(_Strict):
     spack_commit: str | None = None
     roots: list[str]
     packages: list[LockedPackage]
+    platform_os: list[str] = Field(
+        default_factory=list, description="Operating systems the specs were concretised for."
+    )
+    compilers: list[str] = Field(default_factory=list, description="e.g. ['gcc@12.2.0'].")
 
     def find(self, name: str) -> LockedPackage | None:
         """The first concrete spec named ``name``, if the lock has one."""

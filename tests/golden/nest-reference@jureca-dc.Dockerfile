@@ -1,7 +1,8 @@
 # esdc: nest-reference for jureca-dc, built with Spack
+# esdc check: INCOMPATIBLE: lock: spack.lock was concretised for debian12 (gcc@12.2.0) but jureca-dc's images are built on rockylinux:8 (rocky8); re-concretise the lock on that build image
 # esdc check: INCOMPATIBLE: PMIx: spack.lock gives pmix 5.0.1 (major 5) but jureca-dc's Slurm mpi/pmix plugin uses PMIx 4.2.9 (major 4)
 # esdc check: INCOMPATIBLE: fabric: jureca-dc uses ib, which needs ucx +verbs/+mlx5_dv or libfabric fabrics=verbs; its spack.lock provides none of them
-# Installs spack-envs/nest-reference/spack.lock exactly (sha256 checked, no concretisation); the lock was made by Spack 0.23.0.dev0.
+# Installs spack-envs/nest-reference/spack.lock exactly (sha256 checked, no concretisation); the lock was made by Spack 0.23.0.dev0. Build from the project root: the lock is copied by that relative path.
 # Build context: the project root (paths below are relative to it).
 FROM spack/rockylinux8:v0.22.2 AS build
 COPY spack-envs/nest-reference/spack.lock /opt/spack-environment/spack.lock

@@ -122,6 +122,7 @@ def test_reference_lock_is_read() -> None:
     ucx = env.lock.find("ucx")
     assert ucx is not None and ucx.variants["verbs"] == ["false"]
     assert len(env.lock.packages) == 76
+    assert env.lock.platform_os == ["debian12"] and env.lock.compilers == ["gcc@12.2.0"]
 
 
 def test_stale_lock_is_refused(home: Path) -> None:
