@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -60,12 +60,14 @@ class CampaignSetup:
     runtime: RankRuntime
     tools: Mapping[Mode, Tools]
     versions: Mapping[Mode, Mapping[str, Versions]]
+    #: Variables every job needs whatever the profile says (``USER`` for ``ch-run``).
+    base_environment: Mapping[str, str] = field(default_factory=dict)
 
 
 def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSpec:
     """The job of one rep (pure): resolved program, container wrapping, environment."""
     program = resolve_program(suite.argv(debug=planned.kind == "debug"), setup.tools[planned.mode])
-    environment = dict(setup.site.environment)
+    environment = {**setup.base_environment, **setup.site.environment}
     if planned.mode == "container":
         environment.update(setup.site.runtime.environment)
         program = setup.runtime.exec_argv(
@@ -231,20 +233,40 @@ def prepare_setup(
     def on_host(argv: list[str]) -> list[str]:
         return argv
 
-    host_versions = collect_versions("host", on_host, run_probe)
-    image_versions = collect_versions("image", in_image, run_probe)
+    base_environment = required_environment(os.environ)
+    probe_env = {**os.environ, **base_environment}
+
+    def runner(argv: Sequence[str]) -> tuple[int, str]:
+        return run_probe(argv, probe_env)
+
+    host_versions = collect_versions("host", on_host, runner)
+    image_versions = collect_versions("image", in_image, runner)
     return CampaignSetup(
         site=profile,
         image=image,
         launcher=launcher_for(profile, as_root=os.geteuid() == 0, hosts=hosts),
         scheduler=scheduler_for(profile),
         runtime=runtime,
-        tools={"bare": host_tools(cache_dir), "container": image_tools(in_image, run_probe)},
+        tools={"bare": host_tools(cache_dir, runner), "container": image_tools(in_image, runner)},
         versions={
             "bare": {"host": host_versions},
             "container": {"host": host_versions, "image": image_versions},
         },
+        base_environment=base_environment,
     )
+
+
+def required_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """Variables the jobs need that ``environment`` lacks (reads the password database).
+
+    ``ch-run`` refuses to start without ``USER`` (design.md), which root shells and batch
+    environments often do not set.
+    """
+    if environment.get("USER"):
+        return {}
+    import pwd
+
+    return {"USER": pwd.getpwuid(os.geteuid()).pw_name}
 
 
 def applicable(

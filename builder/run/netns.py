@@ -341,14 +341,38 @@ class NetnsHosts:
             _ip("-n", switch, "link", "set", f"e{self.instance}br", "up")
             for i, host in enumerate(self.hosts):
                 port = f"e{self.instance}p{i}"
-                _ip("link", "add", host.interface, "netns", host.netns, "type", "veth",
-                    "peer", "name", port, "netns", switch)  # fmt: skip
+                _ip(
+                    "link",
+                    "add",
+                    host.interface,
+                    "netns",
+                    host.netns,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    port,
+                    "netns",
+                    switch,
+                )
                 _ip("-n", switch, "link", "set", port, "master", f"e{self.instance}br")
                 _ip("-n", switch, "link", "set", port, "up")
         else:
             a, b = self.hosts
-            _ip("link", "add", a.interface, "netns", a.netns, "type", "veth",
-                "peer", "name", b.interface, "netns", b.netns)  # fmt: skip
+            _ip(
+                "link",
+                "add",
+                a.interface,
+                "netns",
+                a.netns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                b.interface,
+                "netns",
+                b.netns,
+            )
         prefixlen = self.subnet.prefixlen
         for host in self.hosts:
             _ip(

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -40,7 +40,7 @@ IMAGE_TOOL_CANDIDATES: dict[str, list[str]] = {
     "all_reduce_perf": ["all_reduce_perf"],
 }
 #: Where the toolkit's NEST script is inside images (copied there by the definition).
-IMAGE_NEST_SCRIPT = "/opt/esdc/benchmarks/nest/brunel.py"
+IMAGE_NEST_SCRIPT = "/opt/esdc/benchmarks/nest/run_balanced.py"
 
 
 class Versions(BaseModel):
@@ -50,11 +50,12 @@ class Versions(BaseModel):
     libraries: dict[str, str | None] = Field(default_factory=dict)
 
 
-def run_probe(argv: Sequence[str]) -> tuple[int, str]:
+def run_probe(argv: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[int, str]:
     """Run ``argv`` briefly; a missing program is returncode 127, a hang is 124."""
     try:
         done = subprocess.run(
             list(argv),
+            env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -95,7 +96,7 @@ def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[st
     for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
         path = shutil.which(name)
         tools[name] = [path] if path else None
-    nest_script = benchmarks_dir() / "nest" / "brunel.py"
+    nest_script = benchmarks_dir() / "nest" / "run_balanced.py"
     nest_python = _host_python("nest", runner)
     tools["nest_script"] = [str(nest_script)] if nest_python and nest_script.is_file() else None
     return tools

@@ -115,7 +115,7 @@ SUITES: tuple[SuiteRun, ...] = (
     SuiteRun(
         name="nest",
         family="nest",
-        description="NEST balanced random network (Brunel), two MPI processes.",
+        description="NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks.",
         program=["{python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
         debug_program=["{python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
         timeout_s=600,
