@@ -25,9 +25,10 @@ Choices where the format leaves room:
   GPU buffer placement) go into ``summary`` too.
 * ``source.line`` is the title line (for the second and later datatype tables of one title,
   their ``# Datatype`` line). A header without any title is parsed as ``osu_unknown``.
-* A row that starts with a number but has the wrong number of cells, or a header followed by no
-  rows, is a truncated table: :class:`EsdcError` naming the line. Lines that are not rows (UCX
-  log lines, mpirun warnings) are skipped wherever they appear.
+* A row that starts with a number but has the wrong number of cells, a row with other output
+  glued to it, or a header followed by no rows, is a truncated table: :class:`EsdcError` naming
+  the line. Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they
+  appear; a ``#`` comment that is not OSU's own ends the table.
 """
 
 from __future__ import annotations
@@ -261,6 +262,12 @@ _ROW = re.compile(
 )
 
 
+#: The start of an OSU row: a size, then a decimal figure.
+_GARBLED_ROW = re.compile(r"\d+\s+[-+]?\d+\.\d")
+#: Rows of other suites that may follow an OSU table: NEST logger lines, mpi4py rows.
+_FOREIGN_ROW = re.compile(r"#|\|")
+
+
 def _row_tokens(text: str) -> list[str] | None:
     """The cells of a candidate data row, or ``None`` when the line is not a row at all."""
     if not _ROW.fullmatch(text):
@@ -391,6 +398,10 @@ class _Parser:
         tokens = _row_tokens(text)
         if tokens is not None:
             self.on_row(tokens, line)
+        elif self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
+            # A row with something glued to it (another rank's output cut into the line):
+            # refuse rather than silently lose that message size.
+            raise self.truncated(line.number, f"OSU row is garbled: {text[:80]!r}")
 
     def on_comment(self, text: str, line: Line) -> None:
         title = TITLE.match(text)

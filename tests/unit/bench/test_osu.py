@@ -225,3 +225,18 @@ def test_foreign_comment_ends_the_table_and_numbers_after_it_are_ignored() -> No
 
 def test_no_osu_output_gives_no_results() -> None:
     assert parse("hello\n1 2 3\n# something\n") == []
+
+
+def test_row_with_other_output_glued_to_it_is_refused() -> None:
+    text = (
+        "# OSU MPI Latency Test v7.2\n# Size          Latency (us)\n1   0.45\n"
+        "2   0.46[1700000000.1] [node1:3473 :0] ucp_worker.c:1763 UCX  INFO ep_cfg[1]\n"
+    )
+    with pytest.raises(EsdcError, match=r"truncated table at line 4: OSU row is garbled"):
+        parse(text)
+
+
+def test_nest_logger_lines_after_a_table_are_not_garbled_rows() -> None:
+    text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1   0.45\n0 1.25 # sim_time\n"
+    (result,) = parse(text)
+    assert result.rows == [[1, 0.45]]
