@@ -275,14 +275,14 @@ def parse_nest(lines: Sequence[Line], source: str) -> list[BenchResult]:
 
 
 def _read_log_line(run: _Run, text: str) -> None:
-    """Counts from NEST's own ``[INFO]`` messages."""
+    """Counts from NEST's own ``[INFO]`` messages (one per line, or several run together)."""
     if match := LOCAL_NODES.search(text):
         run.values["num_local_nodes"] = int(match["n"])
-    elif match := THREADS.search(text):
+    if match := THREADS.search(text):
         run.values.setdefault("local_num_threads", int(match["n"]))
-    elif match := PROCESSES.search(text):
+    if match := PROCESSES.search(text):
         run.values.setdefault("num_processes", int(match["n"]))
-    elif NOT_USING_MPI.search(text):
+    if NOT_USING_MPI.search(text):
         run.values.setdefault("num_processes", 1)
-    elif FINISHED.search(text):
+    if FINISHED.search(text):
         run.finished += 1

@@ -97,3 +97,20 @@ def test_bennch_key_value_log_file_lines() -> None:
 
 def test_other_output_gives_no_nest_result() -> None:
     assert parse("# OSU MPI Latency Test v7.2\n1 0.5\nhello\n") == []
+
+
+def test_info_messages_on_one_line_as_older_nest_printed_them() -> None:
+    text = (
+        "Mar 01 12:00:00 SimulationManager::start_updating_ [Info]: Number of local nodes: 1254"
+        " Simulation time (ms): 100 Number of OpenMP threads: 4 Number of MPI processes: 8\n"
+        "Mar 01 12:00:09 SimulationManager::run [Info]: Simulation finished.\n"
+        "0 9.25 # sim_time\n"
+    )
+    (result,) = parse(text)
+    assert result.summary == {
+        "sim_time": 9.25,
+        "num_local_nodes": 1254,
+        "local_num_threads": 4,
+        "num_processes": 8,
+        "simulations_finished": 1,
+    }
