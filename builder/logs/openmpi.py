@@ -19,7 +19,8 @@ stage can see ranks that disagree), ``btl_tcp_interface``, ``package`` (``Packag
 OpenMPI``), ``pml_inferred`` (the PML when no line names the winner: the best init priority
 seen, or cm when only an MTL selection is logged), ``pml_ucx_declined`` (pml ucx found no usable
 UCX transport: ``support level is none``),
-``ucx_version`` (the UCX version pml ucx reported), ``mpi_abort`` and ``process_signal`` (the
+``ucx_version`` (the UCX version pml ucx reported), ``rdma_device`` (an RDMA NIC named in a
+``Local device:`` help-text line), ``mpi_abort`` and ``process_signal`` (the
 application aborted, died on a signal or hit a fatal MPI error; errors of other libraries after
 it are consequences).
 """
@@ -65,6 +66,41 @@ CODES: list[CodeInfo] = [
         "through the runtime (PMIx modex), typically a launcher/PMIx mismatch.",
     ),
     CodeInfo(
+        code="OMPI_UNREACHABLE",
+        severity="error",
+        library=LIBRARY,
+        summary="'At least one pair of MPI processes are unable to reach each other': no BTL/PML "
+        "path connects some ranks (interfaces, firewalls, missing transports in a container).",
+    ),
+    CodeInfo(
+        code="OMPI_PML_UCX_ERROR",
+        severity="error",
+        library=LIBRARY,
+        summary="pml ucx printed an error (pml_ucx.c ... Error: ...), e.g. an endpoint it could "
+        "not create or resolve.",
+    ),
+    CodeInfo(
+        code="OMPI_OFI_CALL_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="'Open MPI failed an OFI Libfabric library call': the OFI MTL/BTL could not use "
+        "the provider it selected.",
+    ),
+    CodeInfo(
+        code="OMPI_TCP_CONNECT_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="The TCP BTL could not connect to a peer (connect() to <address> failed): wrong "
+        "interface selection or a blocked network between nodes.",
+    ),
+    CodeInfo(
+        code="OMPI_OPENFABRICS_WARNING",
+        severity="info",
+        library=LIBRARY,
+        summary="The openib BTL warned about an OpenFabrics device (typically harmless when pml "
+        "ucx drives the device); it shows that an RDMA device is present.",
+    ),
+    CodeInfo(
         code="OMPI_OPAL_ERROR",
         severity="error",
         library=LIBRARY,
@@ -82,8 +118,9 @@ CODES: list[CodeInfo] = [
         code="VADER_CMA_UNAVAILABLE",
         severity="warning",
         library=LIBRARY,
-        summary="The vader/sm BTL reports CMA unavailable (restrictive ptrace settings) and falls "
-        "back to a slower single-copy mechanism.",
+        summary="The vader/sm BTL reports CMA unavailable (restrictive ptrace settings, or ranks "
+        "in different user namespaces such as one container per rank) and falls back to a "
+        "slower single-copy mechanism.",
     ),
     CodeInfo(
         code="OMPI_PML_UCX_DECLINED",
@@ -133,6 +170,13 @@ _MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) on (\S+) selected
 _NOT_SELECTABLE_RE = re.compile(r"\bPML (\S+) cannot be selected")
 _NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w+) framework")
 _OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
+_PML_UCX_ERROR_RE = re.compile(r"pml_ucx\w*\.c:\d+\s+Error:\s*(.*)$")
+_TCP_CONNECT_RE = re.compile(r"connect\(\) to (\S+) failed:\s*(.*)$")
+_LOCAL_DEVICE_RE = re.compile(r"Local device:\s*(\S+)")
+#: Device names of RDMA NICs (InfiniBand/RoCE/Omni-Path/EFA/iWARP/soft-RoCE/Slingshot).
+_RDMA_DEVICE_RE = re.compile(
+    r"^(?:mlx\d|mlx[45]_|hfi1_|qib|bnxt_re|irdma|i40iw|qedr|efa|rxe|siw|cxi|erdma|hns|ionic)"
+)
 _VADER_CMA_FAILED_RE = re.compile(r"\b(?:Read|Write) -1, expected \d+, errno = (\d+)")
 _ABORT_RE = re.compile(r"MPI_ABORT was invoked on rank (\d+)")
 _FATAL_RE = re.compile(r"\*\*\* An error occurred in (MPI_\w+)")
@@ -197,7 +241,11 @@ class Analyser(LineAnalyser):
         b"mtl:ofi:provider",
         b"Open MPI",
         b"OpenMPI",
-        b"mca_pml_ucx_open",
+        b"pml_ucx",
+        b"unable to reach each other",
+        b"connect() to",
+        b"OpenFabrics",
+        b"Local device:",
         b"support level is",
         b"selected pml",
         b"cannot be selected",
@@ -206,6 +254,10 @@ class Analyser(LineAnalyser):
         b"OPAL ERROR",
         b"errno = ",
         b"CMA support",
+        b"single_copy_mechanism CMA",
+        b"user namespace",
+        b"user-namespace",
+        b"cma-permission-denied",
         b"MPI_ABORT was invoked",
         b"Process received signal",
         b"exited on signal",
@@ -378,12 +430,35 @@ class Analyser(LineAnalyser):
             self._tally("OMPI_NO_COMPONENTS", evidence, f"framework {match.group(1)}")
         elif "Failed to receive UCX worker address" in text:
             self._tally("OMPI_UCX_WORKER_ADDRESS", evidence, None)
+        elif match := _PML_UCX_ERROR_RE.search(text):
+            self._tally("OMPI_PML_UCX_ERROR", evidence, " ".join(match.group(1).split())[:120])
+        elif "unable to reach each other" in text:
+            self._tally("OMPI_UNREACHABLE", evidence, None)
+        elif "failed an OFI Libfabric library call" in text:
+            call = re.search(r"call \((\w+)\)", text)
+            self._tally("OMPI_OFI_CALL_FAILED", evidence, call.group(1) if call else None)
+        elif match := _TCP_CONNECT_RE.search(text):
+            self._tally(
+                "OMPI_TCP_CONNECT_FAILED", evidence, f"{match.group(1)}: {match.group(2)[:60]}"
+            )
+        elif "OpenFabrics" in text and ("WARNING" in text or "error" in text):
+            self._tally("OMPI_OPENFABRICS_WARNING", evidence, None)
+        elif match := _LOCAL_DEVICE_RE.search(text):
+            device = match.group(1)
+            if _RDMA_DEVICE_RE.match(device):
+                self._observe("rdma_device", device, None, evidence)
         elif match := _OPAL_ERROR_RE.search(text):
             self._tally("OMPI_OPAL_ERROR", evidence, " ".join(match.group(1).split())[:120])
         elif match := _VADER_CMA_FAILED_RE.search(text):
             self._tally("VADER_CMA_FAILED", evidence, f"errno {match.group(1)}")
-        elif "CMA support" in text and ("not available" in text or "requested" in text):
+        elif "different user namespace" in text or "different-user-namespace" in text:
+            self._tally("VADER_CMA_UNAVAILABLE", evidence, "ranks are in different user namespaces")
+        elif ("CMA support" in text or "single_copy_mechanism CMA" in text) and (
+            "not available" in text or "requested" in text or " is" in text
+        ):
             self._tally("VADER_CMA_UNAVAILABLE", evidence, None)
+        elif "cma-permission-denied" in text:
+            self._tally("VADER_CMA_UNAVAILABLE", evidence, "restrictive ptrace settings")
         elif match := _ABORT_RE.search(text):
             self._observe("mpi_abort", match.group(1), rank if rank != "?" else None, evidence)
             self._tally("OMPI_RANK_ABORTED", evidence, f"MPI_ABORT on rank {match.group(1)}")
@@ -520,6 +595,20 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
         "pml ucx failed to receive a peer's UCX worker address "
         f"({_times(t)}): the peer runs another PML, or the runtime's address exchange (PMIx) failed"
     ),
+    "OMPI_UNREACHABLE": lambda t: (
+        f"some MPI processes are unable to reach each other ({_times(t)})"
+    ),
+    "OMPI_PML_UCX_ERROR": lambda t: f"pml ucx errors ({_times(t)}){_detail(t)}",
+    "OMPI_OFI_CALL_FAILED": lambda t: (
+        f"a libfabric call failed in Open MPI ({_times(t)}){_detail(t)}"
+    ),
+    "OMPI_TCP_CONNECT_FAILED": lambda t: (
+        f"the TCP BTL could not connect to a peer ({_times(t)}){_detail(t)}"
+    ),
+    "OMPI_OPENFABRICS_WARNING": lambda t: (
+        "the openib BTL warned about an OpenFabrics device "
+        f"({_times(t)}); an RDMA device is present"
+    ),
     "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({_times(t)}){_detail(t)}",
     "VADER_CMA_FAILED": lambda t: (
         "vader/sm BTL's CMA single copy failed "
@@ -527,7 +616,7 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
     ),
     "VADER_CMA_UNAVAILABLE": lambda t: (
         "vader/sm BTL: CMA not available, falling back to a "
-        f"slower single-copy mechanism ({_times(t)})"
+        f"slower single-copy mechanism ({_times(t)}){_detail(t)}"
     ),
     "OMPI_PML_UCX_DECLINED": lambda t: (
         "pml ucx declined (support level none): no UCX transport "

@@ -273,3 +273,37 @@ def test_anchor_soup_never_raises(pieces: list[str]) -> None:
     analyser.feed(line, Evidence(file="s.log", line=1, text=line))
     analyser.feed("", Evidence(file="s.log", line=2, text=""))
     analyser.facts()
+
+
+def test_constructed_more_errors_and_rdma_device_from_help_text() -> None:
+    facts = analyse("constructed-ompi-more-errors.txt")
+    assert codes(facts) == {
+        "OMPI_OPENFABRICS_WARNING": "info",
+        "OMPI_PML_UCX_ERROR": "error",
+        "OMPI_UNREACHABLE": "error",
+        "OMPI_TCP_CONNECT_FAILED": "error",
+        "OMPI_OFI_CALL_FAILED": "error",
+    }
+    assert observed(facts, "rdma_device") == [("mlx5_0", None)]
+    by_code = {f.code: f for f in facts.findings}
+    assert "192.168.122.1" in by_code["OMPI_TCP_CONNECT_FAILED"].message
+    assert "fi_endpoint" in by_code["OMPI_OFI_CALL_FAILED"].message
+
+
+def test_local_device_that_is_not_rdma_is_not_reported() -> None:
+    facts = feed_lines("  Local device: eth0", "  Local device: hfi1_0")
+    assert observed(facts, "rdma_device") == [("hfi1_0", None)]
+
+
+def test_real_container_ob1_vader_cma_across_user_namespaces() -> None:
+    facts = analyse("real-charliecloud-ob1-vader-cma-userns.txt")
+    assert facts.selected == {"pml": "ob1", "btl": ["tcp", "vader", "self"]}
+    assert ("eth0", "vm:17939") in observed(facts, "btl_tcp_interface")
+    assert {(p.scope, p.transport) for p in facts.paths} == {
+        ("intra-node", "vader"),
+        ("self", "self"),
+    }
+    (finding,) = facts.findings
+    assert (finding.code, finding.severity) == ("VADER_CMA_UNAVAILABLE", "warning")
+    assert "different user namespaces" in finding.message
+    assert any("cma-different-user-namespace" in e.text for e in finding.evidence)
