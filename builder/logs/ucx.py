@@ -11,7 +11,8 @@ What it reads, per rank (``host:pid`` from the ``[host:pid :thread]`` prefix):
 * ``UCX_* env variable(s):`` settings, and errors/warnings UCX printed.
 
 Observations it records (``kind``): ``ucx_env`` (the settings line), ``cma_blocked`` (a rank whose
-CMA copy was refused), ``no_rdma_device`` (UCX found no RDMA device; informative only).
+CMA copy was refused), ``no_rdma_device`` (UCX found no RDMA device; informative only),
+``rdma_device`` (an RDMA device listed by ``ucx_info -d``).
 """
 
 from __future__ import annotations
@@ -145,6 +146,12 @@ _ENV_PAIR_RE = re.compile(r"\b(UCX_[A-Z0-9_]+)=(\S*)")
 _PREFIX_RE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)*(?:[\w.\-]+\.c:\d+\s+)?")
 _SCOPE_WORD_RE = re.compile(r"(?:^|\s)(intra-node|inter-node|self)(?:\s|$)")
 _SCOPES: dict[str, Scope] = {"intra-node": "intra-node", "inter-node": "inter-node", "self": "self"}
+#: ``ucx_info -d``'s ``#   Device: mlx5_0:1`` lines (run beside a job to list what UCX can use).
+_INFO_DEVICE_RE = re.compile(r"^#\s+Device:\s*([A-Za-z0-9_.:\-]+)\s*$")
+#: Device names of RDMA NICs (InfiniBand/RoCE/Omni-Path/EFA/iWARP/soft-RoCE/Slingshot).
+_RDMA_DEVICE_RE = re.compile(
+    r"^(?:mlx\d|mlx[45]_|hfi1_|qib|bnxt_re|irdma|i40iw|qedr|efa|rxe|siw|cxi|erdma|hns|ionic)"
+)
 #: A continuation line of very old versions: the message is nothing but lane groups.
 _GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)?[;\s]*)+$")
 
@@ -264,6 +271,7 @@ class Analyser(LineAnalyser):
         b"UCP API version",
         b"uct_iface_open",
         b"rdma_create_event_channel",
+        b"Device: ",
         # Protocol-table rows and very old continuation lines (``rma(...)`` on its own line).
         b" | ",
         b" rma(",
@@ -286,6 +294,7 @@ class Analyser(LineAnalyser):
         self._env: dict[str, Observation] = {}
         self._cma_blocked: dict[str, Observation] = {}
         self._no_rdma: Observation | None = None
+        self._rdma_devices: dict[str, Observation] = {}
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -302,6 +311,9 @@ class Analyser(LineAnalyser):
             return
         if "UCX_* env" in text:
             self._feed_env(text, rank, evidence)
+            return
+        if "Device:" in text and (device := _INFO_DEVICE_RE.match(text)):
+            self._note_rdma_device(device.group(1), evidence)
             return
         # An error line may also name the library it loaded, so both readers see every line.
         seen_version = self._feed_version(text, rank, evidence)
@@ -430,6 +442,17 @@ class Analyser(LineAnalyser):
         add_evidence(self._version_evidence, evidence)
         return True
 
+    def _note_rdma_device(self, device: str, evidence: Evidence) -> None:
+        """An RDMA device UCX could use (``ucx_info -d``): unused, it is worth a finding later."""
+        if not _RDMA_DEVICE_RE.match(device):
+            return
+        seen = self._rdma_devices.get(device)
+        if seen is None:
+            if len(self._rdma_devices) >= 32:
+                return
+            seen = self._rdma_devices[device] = Observation(kind="rdma_device", value=device)
+        add_evidence(seen.evidence, evidence)
+
     def _feed_env(self, text: str, rank: str | None, evidence: Evidence) -> None:
         match = _ENV_LINE_RE.search(text)
         if match is None:
@@ -514,7 +537,11 @@ class Analyser(LineAnalyser):
             )
             for (layer, scope, transport, device), count in self._path_counts.items()
         ]
-        observations = list(self._env.values()) + list(self._cma_blocked.values())
+        observations = (
+            list(self._env.values())
+            + list(self._cma_blocked.values())
+            + list(self._rdma_devices.values())
+        )
         if self._no_rdma is not None:
             observations.append(self._no_rdma)
         return LibraryFacts(

@@ -383,3 +383,15 @@ def test_newest_version_line_with_git_branch_and_revision() -> None:
     )
     assert facts.versions == {"1.19.0": ["host:12345"]}
     assert facts.loaded_from == {"/usr/lib64/libucp.so.0": ["host:12345"]}
+
+
+def test_real_ucx_info_d_lists_no_rdma_device() -> None:
+    facts = analyse("real-ucx-info-d.txt")
+    assert [o for o in facts.observations if o.kind == "rdma_device"] == []
+    assert facts.paths == []
+
+
+def test_constructed_ucx_info_d_lists_an_rdma_device_once() -> None:
+    facts = analyse("constructed-ucx-info-d-mlx5.txt")
+    devices = [o for o in facts.observations if o.kind == "rdma_device"]
+    assert [(o.value, [e.line for e in o.evidence]) for o in devices] == [("mlx5_0:1", [7, 11])]
