@@ -166,12 +166,13 @@ def rank_of(text: str) -> str | None:
 
 def parse_lanes(cell: str) -> list[tuple[str, str]]:
     """``transport/device`` pairs in a group or table cell, in printed order."""
-    return [(m.group(1), m.group(2)) for m in _LANE_RE.finditer(cell)]
+    lanes: list[tuple[str, str]] = _LANE_RE.findall(cell)
+    return lanes
 
 
 def parse_groups(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """``tag(a/b c/d) rma(e/f)`` → ``[("tag", [(a, b), (c, d)]), ("rma", [(e, f)])]``."""
-    return [(m.group(1), parse_lanes(m.group(2))) for m in _GROUP_RE.finditer(text)]
+    return [(name, parse_lanes(body)) for name, body in _GROUP_RE.findall(text)]
 
 
 def scope_from_lanes(transports: set[str]) -> Scope:
@@ -413,6 +414,8 @@ class Analyser(LineAnalyser):
         return True
 
     def _feed_version(self, text: str, rank: str | None, evidence: Evidence) -> bool:
+        if "ersion" not in text and "loaded from" not in text and "Library path" not in text:
+            return False  # cheap gate: most candidate lines are configurations or errors
         version: str | None = None
         match = _UCP_VERSION_RE.search(text)
         if match:
