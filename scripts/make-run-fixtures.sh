@@ -12,8 +12,11 @@
 # - debug logs: fail-cm-ofi uses the real reference logs 02 (bare, pml ucx over sysv/cma) and 25
 #   (Charliecloud container selecting pml cm + mtl ofi on eth0); pass uses fresh real logs
 #   (UCX_LOG_LEVEL=info and pml_base_verbose 10) for both modes.
-# - osu and nest suites: CONSTRUCTED from docs/log-formats.md (file names contain "constructed" and
-#   the first line says so); OSU cannot be installed here.
+# - nest suite: REAL runs of benchmarks/nest/run_balanced.py with NEST from PyPI (built without
+#   MPI, so its logging run shows no transport: the local thresholds say `transport: optional`).
+# - osu_latency and osu_bw suites: CONSTRUCTED from docs/log-formats.md (file names contain
+#   "constructed" and the first line says so): OSU is not packaged for Debian. Their logging runs
+#   carry the transport logs of the mpi4py logging run of the same mode (real).
 # - missing: a copy of pass with one performance output removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +56,13 @@ VERBOSE=(--mca pml_base_verbose 10 --mca mtl_base_verbose 10 -x UCX_LOG_LEVEL=in
 run bare-ucx-debug "${MPIRUN[@]}" "${UCX[@]}" "${VERBOSE[@]}" "${DEBUG_BENCH[@]}"
 run cont-ucx-debug "${MPIRUN[@]}" "${UCX[@]}" "${VERBOSE[@]}" "${DEBUG_BENCH[@]}"
 run cont-cmofi-debug "${MPIRUN[@]}" "${CMOFI[@]}" "${DEBUG_BENCH[@]}"
+NEST=("$PY" benchmarks/nest/run_balanced.py --scale 1.0 --simtime 200)
+for rep in $(seq 0 $((REPS - 1))); do
+  run "bare-nest-$rep" "${NEST[@]}"
+  run "cont-nest-$rep" "${NEST[@]}"
+done
+run bare-nest-debug env UCX_LOG_LEVEL=info "$PY" benchmarks/nest/run_balanced.py --scale 0.2 --simtime 20
+run cont-nest-debug env UCX_LOG_LEVEL=info "$PY" benchmarks/nest/run_balanced.py --scale 0.2 --simtime 20
 
 rm -rf "$OUT/pass" "$OUT/fail-cm-ofi" "$OUT/missing"
 "$PY" - "$RAW" "$OUT" "$REF" "$REPS" <<'PYEOF'
@@ -81,43 +91,37 @@ def record(mode, suite, rep, command, rc, started, ended, debug_logs=(), stdout=
             "toolkit_overhead_s": None}
 
 
-def copy_raw(run_dir, mode, rep, name, note):
-    """A real mpi4py run into <run_dir>/<mode>/mpi4py/<rep>/."""
+def copy_raw(run_dir, mode, rep, name, note, suite="mpi4py"):
+    """A real run into <run_dir>/<mode>/<suite>/<rep>/."""
     src = raw / name
-    dst = run_dir / mode / "mpi4py" / rep
+    dst = run_dir / mode / suite / rep
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy(src / "stdout", dst / "stdout")
     shutil.copy(src / "stderr", dst / "stderr")
     command = (src / "command").read_text().split()
     command = [note, *command] if note else command
     write_json(dst / "record.json", record(
-        mode, "mpi4py", rep, command, int((src / "rc").read_text()),
+        mode, suite, rep, command, int((src / "rc").read_text()),
         (src / "started").read_text().strip(), (src / "ended").read_text().strip()))
 
 
-def osu_text(rng, lat8, bw_peak, title_note):
-    """osu_latency + osu_bw output in the 7.2 layout of docs/log-formats.md, with jitter."""
+def osu_latency_text(rng, lat8, title_note):
+    """osu_latency output in the 7.2 layout of docs/log-formats.md, with jitter."""
     lines = [f"# constructed from docs/log-formats.md (OSU 7.2 layout): {title_note}",
              "# OSU MPI Latency Test v7.2", "# Size       Latency (us)", "# Datatype: MPI_CHAR."]
     for size in LAT_SIZES:
         base = lat8 * (1 + size / 8192.0)
         lines.append(f"{size:<22}{base * rng.uniform(0.98, 1.02):.2f}")
-    lines += ["", "# OSU MPI Bandwidth Test v7.2", "# Size      Bandwidth (MB/s)", "# Datatype: MPI_CHAR."]
-    for size in BW_SIZES:
-        base = bw_peak * size / (size + 4096.0)
-        lines.append(f"{size:<22}{base * rng.uniform(0.985, 1.015):.2f}")
     return "\n".join(lines) + "\n"
 
 
-def nest_text(rng, sim_time):
-    """hpc_benchmark.py logger lines (`<rank> <value> # <key>`), docs/log-formats.md."""
-    values = {"build_time_nodes": 0.41, "build_edge_time": 2.35, "presim_time": 0.52,
-              "sim_time": sim_time, "base_memory": 181240, "node_memory": 184312}
-    lines = ["# constructed from docs/log-formats.md (NEST hpc_benchmark.py logger lines)"]
-    for key, value in values.items():
-        jitter = rng.uniform(0.99, 1.01) if isinstance(value, float) else 1
-        shown = f"{value * jitter:.4f}" if isinstance(value, float) else str(value)
-        lines.append(f"0 {shown} # {key}")
+def osu_bw_text(rng, bw_peak, title_note):
+    """osu_bw output in the 7.2 layout of docs/log-formats.md, with jitter."""
+    lines = [f"# constructed from docs/log-formats.md (OSU 7.2 layout): {title_note}",
+             "# OSU MPI Bandwidth Test v7.2", "# Size      Bandwidth (MB/s)", "# Datatype: MPI_CHAR."]
+    for size in BW_SIZES:
+        base = bw_peak * size / (size + 4096.0)
+        lines.append(f"{size:<22}{base * rng.uniform(0.985, 1.015):.2f}")
     return "\n".join(lines) + "\n"
 
 
@@ -142,24 +146,37 @@ def manifest(run_dir, run_id, suites, digest):
 
 note = "(container mode emulated: same host, path of the image)"
 
+def debug_log(name):
+    """A logging run's stdout and stderr in one text (UCX logs to stdout, Open MPI to stderr)."""
+    return (raw / name / "stdout").read_text() + (raw / name / "stderr").read_text()
+
+
+def osu_suites(run_dir, mode, seed, lat8, bw, note, debug_text):
+    rng = random.Random(seed)
+    constructed_suite(run_dir, mode, "osu_latency", lambda rep: osu_latency_text(rng, lat8, note), debug_text)
+    constructed_suite(run_dir, mode, "osu_bw", lambda rep: osu_bw_text(rng, bw, note), debug_text)
+
+
+SUITES = ["osu_latency", "osu_bw", "mpi4py", "nest"]
+
 # --- pass: equivalent paths and numbers ---------------------------------------------------------
 run_dir = out / "pass"
-manifest(run_dir, "pass", ["osu", "mpi4py", "nest"], "sha256:" + "1" * 64)
+manifest(run_dir, "pass", SUITES, "sha256:" + "1" * 64)
 for rep in range(reps):
     copy_raw(run_dir, "bare", str(rep), f"bare-ucx-{rep}", None)
     copy_raw(run_dir, "container", str(rep), f"cont-ucx-{rep}", note)
+    copy_raw(run_dir, "bare", str(rep), f"bare-nest-{rep}", None, suite="nest")
+    copy_raw(run_dir, "container", str(rep), f"cont-nest-{rep}", note, suite="nest")
 copy_raw(run_dir, "bare", "debug", "bare-ucx-debug", None)
 copy_raw(run_dir, "container", "debug", "cont-ucx-debug", note)
-ucx_debug = (raw / "bare-ucx-debug" / "stderr").read_text()
-for mode, seed in (("bare", 1), ("container", 2)):
-    rng = random.Random(seed)
-    constructed_suite(run_dir, mode, "osu", lambda rep: osu_text(rng, 0.52, 9800.0, f"{mode}, equivalent path"), ucx_debug)
-    rng_nest = random.Random(seed + 10)
-    constructed_suite(run_dir, mode, "nest", lambda rep: nest_text(rng_nest, 12.40), ucx_debug)
+copy_raw(run_dir, "bare", "debug", "bare-nest-debug", None, suite="nest")
+copy_raw(run_dir, "container", "debug", "cont-nest-debug", note, suite="nest")
+osu_suites(run_dir, "bare", 1, 0.52, 9800.0, "bare, equivalent path", debug_log("bare-ucx-debug"))
+osu_suites(run_dir, "container", 2, 0.52, 9800.0, "container, equivalent path", debug_log("cont-ucx-debug"))
 
 # --- fail-cm-ofi: the container selected pml cm + mtl ofi over tcp/eth0 --------------------------
 run_dir = out / "fail-cm-ofi"
-manifest(run_dir, "fail-cm-ofi", ["osu", "mpi4py"], "sha256:" + "2" * 64)
+manifest(run_dir, "fail-cm-ofi", SUITES[:3], "sha256:" + "2" * 64)
 for rep in range(reps):
     copy_raw(run_dir, "bare", str(rep), f"bare-ucx-{rep}", None)
     copy_raw(run_dir, "container", str(rep), f"cont-cmofi-{rep}", note)
@@ -169,14 +186,12 @@ bare_ref = (ref / "02-ompi-pml-ucx_UCX_LOG_LEVEL-info_intranode-sysv-cma.txt").r
 cont_ref = (ref / "25-charliecloud-hybrid_host-vs-container-mca-params-mismatch.txt").read_text()
 (run_dir / "bare/mpi4py/debug/stderr").write_text(bare_ref)
 (run_dir / "container/mpi4py/debug/stderr").write_text(cont_ref)
-for mode, seed, lat8, bw in (("bare", 3, 0.52, 9800.0), ("container", 4, 9.10, 1150.0)):
-    rng = random.Random(seed)
-    stderr = bare_ref if mode == "bare" else cont_ref
-    constructed_suite(run_dir, mode, "osu", lambda rep: osu_text(rng, lat8, bw, f"{mode}"), stderr)
+osu_suites(run_dir, "bare", 3, 0.52, 9800.0, "bare", bare_ref)
+osu_suites(run_dir, "container", 4, 9.10, 1150.0, "container, pml cm + mtl ofi", cont_ref)
 
 # --- missing: pass without one performance output -----------------------------------------------
 shutil.copytree(out / "pass", out / "missing")
-manifest(out / "missing", "missing", ["osu", "mpi4py", "nest"], "sha256:" + "1" * 64)
+manifest(out / "missing", "missing", SUITES, "sha256:" + "1" * 64)
 (out / "missing/container/mpi4py/1/stdout").unlink()
 PYEOF
 echo "wrote $OUT/pass $OUT/fail-cm-ofi $OUT/missing"

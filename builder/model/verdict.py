@@ -19,6 +19,9 @@ VERDICT_SCHEMA = "esdc.verdict/1"
 Overall = Literal["pass", "fail", "inconclusive"]
 MetricStatus = Literal["pass", "fail", "insufficient", "missing"]
 TransportStatus = Literal["pass", "fail", "inconclusive"]
+#: How each mode's repetitions become the one number compared: ``median``, or ``best`` (the
+#: fastest repetition: the minimum of a time, the maximum of a bandwidth).
+Estimator = Literal["median", "best"]
 
 #: Exit codes of ``esdc verify``: 0 pass, 1 fail, 2 could not judge.
 EXIT_CODES: dict[str, int] = {"pass": 0, "fail": 1, "inconclusive": 2}
@@ -64,6 +67,8 @@ class MetricVerdict(BaseModel):
     better: Literal["lower", "higher"]
     bare: Spread
     container: Spread
+    estimator: Estimator = "median"
+    #: Container estimate over bare-metal estimate.
     ratio: float | None = None
     bounds: Bounds
     status: MetricStatus

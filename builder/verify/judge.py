@@ -143,6 +143,7 @@ def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[Metri
                 check.bounds(),
                 min_reps=thresholds.min_reps,
                 better=check.direction,
+                estimator=thresholds.estimator,
             )
             verdicts.append(
                 MetricVerdict(
@@ -154,6 +155,7 @@ def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[Metri
                     better=check.direction,
                     bare=bare,
                     container=container,
+                    estimator=thresholds.estimator,
                     ratio=outcome.ratio,
                     bounds=check.bounds(),
                     status=outcome.status,

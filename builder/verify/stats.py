@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from builder.model.verdict import Bounds, MetricStatus, Spread
+from builder.model.verdict import Bounds, Estimator, MetricStatus, Spread
 
 
 def summarize(values: Sequence[float]) -> Spread:
@@ -30,11 +30,26 @@ def summarize(values: Sequence[float]) -> Spread:
     )
 
 
-def ratio(container: Spread, bare: Spread) -> float | None:
-    """Container median over bare-metal median; ``None`` when either is missing or bare is 0."""
-    if container.median is None or bare.median is None or bare.median == 0:
+def estimate(
+    spread: Spread, estimator: Estimator = "median", better: Literal["lower", "higher"] = "lower"
+) -> float | None:
+    """The one number of a mode: the median, or the best repetition (``min`` or ``max``)."""
+    if estimator == "median":
+        return spread.median
+    return spread.min if better == "lower" else spread.max
+
+
+def ratio(
+    container: Spread,
+    bare: Spread,
+    estimator: Estimator = "median",
+    better: Literal["lower", "higher"] = "lower",
+) -> float | None:
+    """Container estimate over bare-metal estimate; ``None`` when either is missing or bare is 0."""
+    top, bottom = estimate(container, estimator, better), estimate(bare, estimator, better)
+    if top is None or bottom is None or bottom == 0:
         return None
-    return container.median / bare.median
+    return top / bottom
 
 
 def within_spread(bare: Spread, container: Spread) -> bool:
@@ -71,6 +86,7 @@ def judge(
     *,
     min_reps: int,
     better: Literal["lower", "higher"],
+    estimator: Estimator = "median",
 ) -> Judgement:
     """Compare container against bare metal for one metric.
 
@@ -78,7 +94,7 @@ def judge(
     ``min_reps`` values ("too few repetitions to judge"), ``pass`` when the ratio is inside the
     bounds or the difference is inside both modes' run-to-run spread, ``fail`` otherwise.
     """
-    value = ratio(container, bare)
+    value = ratio(container, bare, estimator, better)
     if bare.n == 0 or container.n == 0:
         absent = " and ".join(
             m for m, s in (("bare metal", bare), ("container", container)) if s.n == 0
@@ -88,7 +104,7 @@ def judge(
         )
     if value is None:
         return Judgement(
-            status="missing", ratio=None, within_spread=False, note="bare-metal median is 0"
+            status="missing", ratio=None, within_spread=False, note=f"bare-metal {estimator} is 0"
         )
     noise = within_spread(bare, container)
     if min(bare.n, container.n) < min_reps:
