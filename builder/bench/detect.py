@@ -34,6 +34,7 @@ def _is_nest_marker(text: str, stripped: str) -> bool:
         or nest.BANNER.search(text)
         or ("{'" in text and _NEST_DICT.search(text))
         or nest.LOG_FILE_PAIR.match(stripped)
+        or nest.FAILURE.match(stripped)
     )
 
 

@@ -35,7 +35,9 @@ Choices:
   (``num_processes``, ``local_num_threads``, ``network_size``, ``num_connections``,
   ``local_spike_counter``, ``num_local_nodes``) and ``simulations_finished``. Per-thread lists
   are summarised by their maximum; the lists themselves are kept under ``summary["per_thread"]``.
-* a banner with no timers after it (the run died) is a truncated output, not an empty result.
+* a banner with no timers after it (the run died) is a truncated output, not an empty result;
+  when NEST printed a ``[FATAL]``/``[ERROR]`` message and no timers, the error quotes it (for
+  example NEST from PyPI, built without MPI, refuses to start under ``mpirun``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ THREADS = re.compile(r"Number of OpenMP threads:\s*(?P<n>\d+)")
 PROCESSES = re.compile(r"Number of MPI processes:\s*(?P<n>\d+)")
 NOT_USING_MPI = re.compile(r"\bNot using MPI\b")
 FINISHED = re.compile(r"\bSimulation finished\.")
+#: NEST's own fatal or error messages: ``[FATAL] [2026-11-22 04:19:40] ...`` (3.9+) or
+#: ``Nov 22 04:19:40 main [Fatal]: ...`` (older).
+FAILURE = re.compile(
+    r"^\[(?:FATAL|ERROR)\]\s+\[[^\]]*\]\s*(?P<message>.+)$"
+    r"|^\w{3} +\d{1,2} [\d:]{8} \S+ \[(?:Fatal|Error)\]:\s*(?P<old>.*)$"
+)
 #: A dictionary entry whose value is a number, a quoted number, or a list/array of numbers.
 DICT_ENTRY = re.compile(
     rf"'(?P<key>\w+)':\s*(?:array\(\[(?P<array>[^\]]*)\][^)]*\)|\[(?P<list>[^\[\]]*)\]"
@@ -104,6 +112,8 @@ class _Run:
     values: dict[str, object] = field(default_factory=dict)
     per_thread: dict[str, list[float]] = field(default_factory=dict)
     finished: int = 0
+    #: The first fatal or error message NEST printed: line number and text.
+    failure: tuple[int, str] | None = None
     measured: bool = False
     bennch: bool = False
 
@@ -220,6 +230,13 @@ def parse_nest(lines: Sequence[Line], source: str) -> list[BenchResult]:
         nonlocal run
         if run.measured:
             results.append(_result(run, source))
+        elif run.failure is not None:
+            number, message = run.failure
+            raise EsdcError(
+                f"NEST failed at line {number} before printing timers: {message}",
+                where=source,
+                line=number,
+            )
         elif run.banner_line is not None:
             raise EsdcError(
                 f"truncated table at line {run.banner_line}: NEST started but printed no timers",
@@ -269,13 +286,15 @@ def parse_nest(lines: Sequence[Line], source: str) -> list[BenchResult]:
             run.bennch = run.bennch or pair["key"].startswith("py_time_")
             run.start(line.number)
             continue
-        _read_log_line(run, text)
+        _read_log_line(run, text, line.number)
     close()
     return results
 
 
-def _read_log_line(run: _Run, text: str) -> None:
+def _read_log_line(run: _Run, text: str, number: int) -> None:
     """Counts from NEST's own ``[INFO]`` messages (one per line, or several run together)."""
+    if run.failure is None and (failed := FAILURE.match(text)):
+        run.failure = (number, (failed["message"] or failed["old"] or "").strip())
     if match := LOCAL_NODES.search(text):
         run.values["num_local_nodes"] = int(match["n"])
     if match := THREADS.search(text):

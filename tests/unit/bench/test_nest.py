@@ -114,3 +114,15 @@ def test_info_messages_on_one_line_as_older_nest_printed_them() -> None:
         "num_processes": 8,
         "simulations_finished": 1,
     }
+
+
+def test_real_nest_without_mpi_under_mpirun_fails_with_nests_message() -> None:
+    text = fixture("run_balanced_nest-3.10_mpirun-without-mpi_fatal.txt")
+    with pytest.raises(EsdcError, match=r"NEST failed at line 2 .*not compiled with MPI"):
+        parse(text)
+
+
+def test_error_message_after_timers_does_not_hide_them() -> None:
+    text = "[ERROR] [2026-11-22 04:19:40] Something recoverable.\n0 9.25 # sim_time\n"
+    (result,) = parse(text)
+    assert result.summary["sim_time"] == 9.25
