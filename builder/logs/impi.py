@@ -29,7 +29,7 @@ from collections import Counter
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import ObservationBook, is_socket_provider, record_version
+from builder.logs.libfabric import MAX_LINE, ObservationBook, is_socket_provider, record_version
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "impi"
@@ -94,6 +94,7 @@ class Analyser(LineAnalyser):
             return
 
     def _feed(self, text: str, evidence: Evidence) -> None:
+        text = text[:MAX_LINE]
         ident = _IDENT.match(text)
         if ident is None:
             # MPI_Get_library_version() output has no identifier.

@@ -58,6 +58,8 @@ LIBRARY = "libfabric"
 
 #: Distinct observations kept per analyser; a garbage log must not grow memory without bound.
 MAX_OBSERVATIONS = 512
+#: Characters of a line that are looked at; longer lines are garbage or pasted binary data.
+MAX_LINE = 8192
 #: Ranks remembered per version.
 MAX_RANKS_PER_VERSION = 4096
 
@@ -242,6 +244,7 @@ class Analyser(LineAnalyser):
             return
 
     def _feed(self, text: str, evidence: Evidence) -> None:
+        text = text[:MAX_LINE]
         if "libfabric:" in text:
             match = _PREFIX.search(text)
             if match is not None:

@@ -34,7 +34,7 @@ from collections import Counter
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import ObservationBook, record_version
+from builder.logs.libfabric import MAX_LINE, ObservationBook, record_version
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "mpich"
@@ -104,6 +104,7 @@ class Analyser(LineAnalyser):
             return
 
     def _feed(self, text: str, evidence: Evidence) -> None:
+        text = text[:MAX_LINE]
         if "libfabric provider:" in text:
             if _IMPI_PREFIX.search(text) is None:
                 provider = _PROVIDER.match(text)

@@ -118,11 +118,18 @@ _SEVERITY = {info.code: info.severity for info in CODES}
 
 # --- line shapes --------------------------------------------------------------------------------
 
+# The level marker is found first; the "<host>:<pid>:<tid> [<dev>] [<file>:<line>] " prefix is
+# then matched right-anchored in a short window before it, so that a long garbage line cannot
+# make the prefix pattern retry at every position.
+_LEVEL = re.compile(r"\bNCCL (?P<level>INFO|WARN|TRACE|ABORT)\b ?")
 _PREFIX = re.compile(
     r"(?P<host>[^\s:\[\]]+):(?P<pid>\d+):(?P<tid>\d+) \[(?P<dev>[^\]]*)\] "
-    r"(?:(?:[\d.]+ )?(?P<src>\S+:\d+) )?NCCL (?P<level>INFO|WARN|TRACE|ABORT)\b ?(?P<msg>.*)$"
+    r"(?:(?:[\d.]+ )?(?P<src>\S+:\d+) )?$"
 )
-_BARE = re.compile(r"\bNCCL (?P<level>INFO|WARN)\b ?(?P<msg>.*)$")
+#: Characters before the level marker searched for the prefix (host names are short).
+_PREFIX_WINDOW = 320
+#: Characters of a line that are looked at; NCCL's longest lines (device tables) are far shorter.
+MAX_LINE = 8192
 _VERSION = re.compile(r"NCCL version (?P<ver>\d+\.\d+(?:\.\d+)?\S*)")
 _USING_NETWORK = re.compile(r"^Using network (?P<net>.+?)\s*$")
 _NET_USING = re.compile(r"^NET/(?P<net>[^:]+?)\s*: Using (?P<list>.*)$")
@@ -203,20 +210,18 @@ class Analyser(LineAnalyser):
             return
 
     def _feed(self, text: str, evidence: Evidence) -> None:
-        match = _PREFIX.search(text)
-        if match is not None:
-            host: str | None = match["host"]
-            rank: str | None = f"{match['host']}:{match['pid']}"
-            level, msg = match["level"], match["msg"]
-        else:
-            bare = _BARE.search(text)
-            if bare is None:
-                version = _VERSION.search(text)
-                if version is not None:
-                    self._version(version["ver"], None, evidence)
-                return
-            host, rank = None, None
-            level, msg = bare["level"], bare["msg"]
+        text = text[:MAX_LINE]
+        marker = _LEVEL.search(text)
+        if marker is None:
+            version = _VERSION.search(text)
+            if version is not None:
+                self._version(version["ver"], None, evidence)
+            return
+        level, msg = marker["level"], text[marker.end() :]
+        start = marker.start()
+        prefix = _PREFIX.search(text, max(0, start - _PREFIX_WINDOW), start)
+        host: str | None = prefix["host"] if prefix is not None else None
+        rank = f"{host}:{prefix['pid']}" if prefix is not None else None
         if level == "WARN":
             self._warn(msg, evidence)
             return

@@ -264,3 +264,12 @@ def test_warn_about_libibverbs_also_means_no_ib_device() -> None:
         ["h:1:1 [0] misc/ibvwrap.cc:63 NCCL WARN Failed to open libibverbs.so[.1]"]
     )
     assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IB_NO_DEVICE"}
+
+
+def test_megabyte_lines_are_cut_not_backtracked() -> None:
+    # A 1 MiB piece (the scanner's largest) holding an anchor must not make the prefix
+    # pattern retry at every position; the line is cut and parsed in a bounded window.
+    analyser = Analyser()
+    for line in ("x" * 1_048_576 + "NCCL WARN boom", "a:" * 500_000 + " NCCL INFO x"):
+        analyser.feed(line, Evidence(file="big", line=1, text=line[:500]))
+    assert analyser.facts().library == "nccl"
