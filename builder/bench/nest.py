@@ -76,6 +76,8 @@ DICT_ENTRY = re.compile(
     rf"'(?P<key>\w+)':\s*(?:array\(\[(?P<array>[^\]]*)\][^)]*\)|\[(?P<list>[^\[\]]*)\]"
     rf"|\((?P<tuple>[^()]*)\)|'(?P<quoted>{_NUM})'|(?P<number>{_NUM})(?=[,}}\s]))"
 )
+#: Longest printed dictionary read (numpy wraps long arrays; a kernel status is ~20 lines).
+MAX_DICT_LINES = 400
 _COUNTS = frozenset(
     {
         "num_processes",
@@ -158,19 +160,20 @@ def _dict_span(lines: Sequence[Line], start: int) -> tuple[str, int]:
     """The text of a dictionary starting at ``lines[start]`` (numpy may wrap it over lines).
 
     Returns the text and the index of its last line. Brackets are counted outside quotes; an
-    unbalanced dictionary (a cut output) ends at the first line that closes nothing.
+    unbalanced dictionary (a cut output) ends after :data:`MAX_DICT_LINES` lines or at the end.
     """
     text = lines[start].text
     depth, parts = 0, []
     index = start
-    while index < len(lines):
+    end = min(len(lines), start + MAX_DICT_LINES)
+    while index < end:
         chunk = lines[index].text if index > start else text[text.index("{") :]
         parts.append(chunk)
         depth += _bracket_balance(chunk)
         if depth <= 0:
             break
         index += 1
-    return "\n".join(parts), min(index, len(lines) - 1)
+    return "\n".join(parts), min(index, end - 1)
 
 
 def _bracket_balance(text: str) -> int:

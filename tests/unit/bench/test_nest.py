@@ -126,3 +126,10 @@ def test_error_message_after_timers_does_not_hide_them() -> None:
     text = "[ERROR] [2026-11-22 04:19:40] Something recoverable.\n0 9.25 # sim_time\n"
     (result,) = parse(text)
     assert result.summary["sim_time"] == 9.25
+
+
+def test_unclosed_dictionary_does_not_swallow_the_rest_of_the_output() -> None:
+    lines = ["{'time_simulate': 1.5, 'num_processes': 1,"] + ["x"] * 500 + ["0 9.25 # sim_time"]
+    (result,) = parse("\n".join(lines))
+    assert result.summary["time_simulate"] == 1.5
+    assert result.summary["sim_time"] == 9.25
