@@ -115,6 +115,14 @@ CODES: list[CodeInfo] = [
         "is refused between ranks in different user namespaces.",
     ),
     CodeInfo(
+        code="VADER_CMA_USERNS",
+        severity="error",
+        library=LIBRARY,
+        summary="The vader/sm BTL cannot use CMA because ranks run in different user namespaces "
+        "(one container instance per rank, e.g. ch-run without --join): it falls back to "
+        "copy-in/copy-out and large messages get several times slower than on bare metal.",
+    ),
+    CodeInfo(
         code="VADER_CMA_UNAVAILABLE",
         severity="warning",
         library=LIBRARY,
@@ -253,8 +261,7 @@ class Analyser(LineAnalyser):
         b"Failed to receive UCX worker address",
         b"OPAL ERROR",
         b"errno = ",
-        b"CMA support",
-        b"single_copy_mechanism CMA",
+        b"restrictive ptrace",
         b"user namespace",
         b"user-namespace",
         b"cma-permission-denied",
@@ -452,12 +459,9 @@ class Analyser(LineAnalyser):
         elif match := _VADER_CMA_FAILED_RE.search(text):
             self._tally("VADER_CMA_FAILED", evidence, f"errno {match.group(1)}")
         elif "different user namespace" in text or "different-user-namespace" in text:
-            self._tally("VADER_CMA_UNAVAILABLE", evidence, "ranks are in different user namespaces")
-        elif ("CMA support" in text or "single_copy_mechanism CMA" in text) and (
-            "not available" in text or "requested" in text or " is" in text
-        ):
-            self._tally("VADER_CMA_UNAVAILABLE", evidence, None)
-        elif "cma-permission-denied" in text:
+            # help-btl-vader.txt: "... CMA is not available due to different user namespaces"
+            self._tally("VADER_CMA_USERNS", evidence, None)
+        elif "restrictive ptrace" in text or "cma-permission-denied" in text:
             self._tally("VADER_CMA_UNAVAILABLE", evidence, "restrictive ptrace settings")
         elif match := _ABORT_RE.search(text):
             self._observe("mpi_abort", match.group(1), rank if rank != "?" else None, evidence)
@@ -613,6 +617,11 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
     "VADER_CMA_FAILED": lambda t: (
         "vader/sm BTL's CMA single copy failed "
         f"({_times(t)}){_detail(t)}: ranks in different user namespaces cannot use CMA"
+    ),
+    "VADER_CMA_USERNS": lambda t: (
+        "vader/sm BTL: CMA refused between ranks in different user "
+        f"namespaces ({_times(t)}); copy-in/copy-out is used instead, large messages are several "
+        "times slower; run the ranks in one namespace (e.g. ch-run --join)"
     ),
     "VADER_CMA_UNAVAILABLE": lambda t: (
         "vader/sm BTL: CMA not available, falling back to a "

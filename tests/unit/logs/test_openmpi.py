@@ -304,6 +304,7 @@ def test_real_container_ob1_vader_cma_across_user_namespaces() -> None:
         ("self", "self"),
     }
     (finding,) = facts.findings
-    assert (finding.code, finding.severity) == ("VADER_CMA_UNAVAILABLE", "warning")
+    assert (finding.code, finding.severity) == ("VADER_CMA_USERNS", "error")
     assert "different user namespaces" in finding.message
+    assert [e.line for e in finding.evidence] == [144, 179]
     assert any("cma-different-user-namespace" in e.text for e in finding.evidence)
