@@ -113,7 +113,7 @@ def _metric_row(metric: MetricVerdict) -> str:
         f"<small>{escape(metric.better)} is better</small></td>"
         f'<td class="num">{_spread(metric.bare)}</td>'
         f'<td class="num">{_spread(metric.container)}</td>'
-        f'<td class="num">{_num(metric.ratio)}</td>'
+        f'<td class="num">{_num(metric.ratio)}<br><small>{escape(metric.estimator)}</small></td>'
         f"<td>{escape(describe_bounds(metric.bounds))}</td>"
         f'<td class="status-{escape(metric.status)}">{escape(metric.status)}</td>'
         f"<td>{escape(metric.note)}</td></tr>"
@@ -140,8 +140,9 @@ def _metrics(verdict: Verdict) -> str:
     rows = "".join(_metric_row(m) for m in verdict.metrics)
     return (
         '<section id="metrics"><h2>Performance: container / bare metal</h2>'
-        "<p>Median over repetitions, [min..max] is the run-to-run spread; the ratio is "
-        "container median over bare-metal median.</p>"
+        "<p>Each mode: median over repetitions, [min..max] the run-to-run spread. The ratio is "
+        "container over bare metal, of the median or of the best repetition (fastest time, "
+        "highest bandwidth) as the site's thresholds say.</p>"
         f"<table><tr>{head}</tr>{rows}</table></section>"
     )
 

@@ -39,7 +39,7 @@ def _metric_row(metric: MetricVerdict) -> list[str]:
         escape(f"{metric.metric}{size}"),
         format_spread(metric.bare),
         format_spread(metric.container),
-        format_value(metric.ratio),
+        f"{format_value(metric.ratio)}\n{metric.estimator}",
         describe_bounds(metric.bounds),
         f"[{style}]{metric.status}[/]" if style else metric.status,
     ]

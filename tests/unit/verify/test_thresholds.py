@@ -109,3 +109,12 @@ def test_folder_and_suite_must_agree(tmp_path: Path) -> None:
     )
     with pytest.raises(EsdcError, match="folder says"):
         load_thresholds("osu", tmp_path)
+
+
+def test_estimator_defaults_to_median_and_a_site_may_choose_best() -> None:
+    text = TEXT.replace("    min_reps: 5\n", "    min_reps: 5\n    estimator: best\n")
+    thresholds = parse_thresholds(text, SOURCE)
+    assert resolve_for_site(thresholds, "jusuf").estimator == "median"
+    assert resolve_for_site(thresholds, "local").estimator == "best"
+    shipped = load_thresholds("mpi4py")
+    assert shipped is not None and resolve_for_site(shipped, "local").estimator == "best"
