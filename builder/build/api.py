@@ -35,9 +35,9 @@ def sidecar_paths(image: Path) -> tuple[Path, Path]:
 
 def image_tag(facts: DefinitionFacts, definition: Path) -> str:
     """A runtime tag from the environment and site the definition names, else its file name."""
-    raw = (
-        f"esdc/{facts.env}:{facts.site}" if facts.env and facts.site else f"esdc/{definition.stem}"
-    )
+    stem = definition.resolve().parent.name if definition.name == "Dockerfile" else definition.stem
+    stem = stem.removesuffix(".Dockerfile")
+    raw = f"esdc/{facts.env}:{facts.site}" if facts.env and facts.site else f"esdc/{stem}"
     name, _, version = raw.partition(":")
     name = re.sub(r"[^a-z0-9._/-]+", "-", name.lower()).strip("-") or "esdc/image"
     version = re.sub(r"[^A-Za-z0-9._-]+", "-", version)[:128]
