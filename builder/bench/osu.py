@@ -51,7 +51,7 @@ TITLE = re.compile(
     re.IGNORECASE,
 )
 #: A sized header (``# Size  Latency (us)``); not mpi4py's ``# Size [B]``, not nccl's ``# size``.
-SIZED_HEADER = re.compile(r"^#\s*Size\s{2,}(?!\[)")
+SIZED_HEADER = re.compile(r"^#\s*Size\s+(?![\[\s])")
 #: Headers of the tests that print no size column (barrier, ibarrier).
 SIZELESS_HEADER = re.compile(r"^#\s*(?:Avg Latency|Overall)\s*\(", re.IGNORECASE)
 DATATYPE = re.compile(r"^#\s*Datatype:\s*(?P<name>[^\s.]+)\.?\s*$")

@@ -240,3 +240,9 @@ def test_nest_logger_lines_after_a_table_are_not_garbled_rows() -> None:
     text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1   0.45\n0 1.25 # sim_time\n"
     (result,) = parse(text)
     assert result.rows == [[1, 0.45]]
+
+
+def test_header_of_a_custom_build_with_single_spaces() -> None:
+    text = "# OSU MPI Bandwidth Test v7.2\n# Size Bandwidth (MB/s) Validation\n8 12.50 Pass\n"
+    (result,) = parse(text)
+    assert result.columns == ["size", "bandwidth_MBps", "validation"]
