@@ -22,14 +22,16 @@ ENV_DIR = "/opt/spack-environment"
 LABEL_PREFIX = "org.ebrains.esdc"
 
 # Libraries whose presence %test proves, in the order it checks them: (package names that
-# provide it, human name, program, arguments). Spack package names and Debian package names.
-_PROBES: list[tuple[frozenset[str], str, str, str]] = [
-    (frozenset({"openmpi", "openmpi-bin"}), "Open MPI", "ompi_info", "--version"),
-    (frozenset({"mpich"}), "MPICH", "mpichversion", ""),
-    (frozenset({"pmix", "libpmix-bin"}), "PMIx", "pmix_info", "--version"),
-    (frozenset({"ucx", "ucx-utils"}), "UCX", "ucx_info", "-v"),
-    (frozenset({"libfabric", "libfabric-bin"}), "libfabric", "fi_info", "--version"),
-    (frozenset({"cuda", "nvidia-cuda-toolkit"}), "CUDA", "nvcc", "--version"),
+# provide it, human name, program, arguments, fixed string of the version line). Spack and
+# Debian package names. `pmix_info --version` prints nothing with Debian's PMIx 4.2, so the
+# full pmix_info output is searched for its "PMIX:" line instead (checked on this machine).
+_PROBES: list[tuple[frozenset[str], str, str, str, str]] = [
+    (frozenset({"openmpi", "openmpi-bin"}), "Open MPI", "ompi_info", "--version", "Open MPI"),
+    (frozenset({"mpich"}), "MPICH", "mpichversion", "", "MPICH Version"),
+    (frozenset({"pmix", "libpmix-bin"}), "PMIx", "pmix_info", "", "PMIX:"),
+    (frozenset({"ucx", "ucx-utils"}), "UCX", "ucx_info", "-v", "Version"),
+    (frozenset({"libfabric", "libfabric-bin"}), "libfabric", "fi_info", "--version", "libfabric"),
+    (frozenset({"cuda", "nvidia-cuda-toolkit"}), "CUDA", "nvcc", "--version", "release"),
 ]
 
 
@@ -46,12 +48,14 @@ def version_probes(env: EnvSpec, source: str) -> list[VersionProbe]:
     """What %test must find: MPI, PMIx, UCX, libfabric, and CUDA for the cuda flavour."""
     provided = provided_packages(env, source)
     probes = [
-        VersionProbe(library=library, program=program, arguments=arguments)
-        for names, library, program, arguments in _PROBES
+        VersionProbe(library=library, program=program, arguments=arguments, pattern=pattern)
+        for names, library, program, arguments, pattern in _PROBES
         if names & provided
     ]
     if env.meta.flavour == "cuda" and "nvcc" not in {probe.program for probe in probes}:
-        probes.append(VersionProbe(library="CUDA", program="nvcc", arguments="--version"))
+        probes.append(
+            VersionProbe(library="CUDA", program="nvcc", arguments="--version", pattern="release")
+        )
     return probes
 
 

@@ -8,6 +8,7 @@ from a site profile are shell-quoted (or rejected when they cannot be); the gene
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from builder.errors import EsdcError
@@ -42,6 +43,7 @@ class Context:
     runscript_lines: list[str]
     label_lines: list[str]
     docker_labels: list[str]
+    label_file_lines: list[str]
     help_lines: list[str]
     paths: dict[str, str] = field(default_factory=dict)
 
@@ -78,7 +80,16 @@ def _test_lines(spec: ImageSpec) -> list[str]:
             f'{{ echo "esdc test: {probe.library} missing ({program} not found)" >&2; exit 1; }}'
         )
         arguments = f" {probe.arguments}" if probe.arguments else ""
-        lines.append(f'echo "{probe.library}: $({program}{arguments} 2>&1 | head -n 1)"')
+        pattern = shlex.quote(probe.pattern)
+        # A program that runs but prints no version line is as broken as a missing one.
+        lines.append(
+            f"version=$({program}{arguments} 2>&1 | grep -m 1 -F -e {pattern} | sed 's/^ *//')"
+        )
+        lines.append(
+            f'[ -n "$version" ] || '
+            f'{{ echo "esdc test: {probe.library}: {program} printed no version" >&2; exit 1; }}'
+        )
+        lines.append(f'echo "{probe.library}: $version"')
     if spec.check_nccl:
         lines.append(
             f"ls {VIEW}/lib/libnccl.so* >/dev/null 2>&1 || "
@@ -161,6 +172,10 @@ def build_context(spec: ImageSpec) -> Context:
             f"{label.key} {quoting.check_line(label.value, label.key)}" for label in spec.labels
         ],
         docker_labels=[f"LABEL {key}={value}" for key, value in labels],
+        label_file_lines=[
+            shlex.quote(f"{label.key}={quoting.check_line(label.value, label.key)}")
+            for label in spec.labels
+        ],
         help_lines=_section_lines(spec.help, f"environment {spec.env}: help"),
         paths={
             "install_tree": INSTALL_TREE,

@@ -41,6 +41,7 @@ class VersionProbe(_Strict):
     library: str = Field(description="Human name, e.g. 'Open MPI'.")
     program: str = Field(description="Program that must exist in the image, e.g. 'ompi_info'.")
     arguments: str = Field(description="Arguments printing the version, e.g. '--version'.")
+    pattern: str = Field(description="Fixed string that marks the version line of its output.")
 
 
 class LockRef(_Strict):

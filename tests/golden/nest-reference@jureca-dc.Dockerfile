@@ -41,13 +41,31 @@ ENV PATH=/opt/views/view/bin:$PATH
 RUN mkdir -p /opt/esdc && printf '%s\n' \
     'set -e' \
     'command -v ompi_info >/dev/null 2>&1 || { echo "esdc test: Open MPI missing (ompi_info not found)" >&2; exit 1; }' \
-    'echo "Open MPI: $(ompi_info --version 2>&1 | head -n 1)"' \
+    'version=$(ompi_info --version 2>&1 | grep -m 1 -F -e '"'"'Open MPI'"'"' | sed '"'"'s/^ *//'"'"')' \
+    '[ -n "$version" ] || { echo "esdc test: Open MPI: ompi_info printed no version" >&2; exit 1; }' \
+    'echo "Open MPI: $version"' \
     'command -v pmix_info >/dev/null 2>&1 || { echo "esdc test: PMIx missing (pmix_info not found)" >&2; exit 1; }' \
-    'echo "PMIx: $(pmix_info --version 2>&1 | head -n 1)"' \
+    'version=$(pmix_info 2>&1 | grep -m 1 -F -e PMIX: | sed '"'"'s/^ *//'"'"')' \
+    '[ -n "$version" ] || { echo "esdc test: PMIx: pmix_info printed no version" >&2; exit 1; }' \
+    'echo "PMIx: $version"' \
     'command -v ucx_info >/dev/null 2>&1 || { echo "esdc test: UCX missing (ucx_info not found)" >&2; exit 1; }' \
-    'echo "UCX: $(ucx_info -v 2>&1 | head -n 1)"' \
+    'version=$(ucx_info -v 2>&1 | grep -m 1 -F -e Version | sed '"'"'s/^ *//'"'"')' \
+    '[ -n "$version" ] || { echo "esdc test: UCX: ucx_info printed no version" >&2; exit 1; }' \
+    'echo "UCX: $version"' \
     'python3 -c '"'"'import nest; print("NEST", nest.__version__)'"'"'' \
     > /opt/esdc/test.sh
+# ch-image 0.31 ignores LABEL: the same provenance is kept as a file, readable everywhere.
+RUN printf '%s\n' \
+    org.ebrains.esdc.environment=nest-reference \
+    org.ebrains.esdc.flavour=cpu \
+    org.ebrains.esdc.generator-version=0.1.0 \
+    org.ebrains.esdc.lock-sha256=3ffc69b94a35408751ba506dfc7bd5b070152c675e0fa479bd67b4a15f3dfb5d \
+    org.ebrains.esdc.pmix-major=4 \
+    org.ebrains.esdc.site=jureca-dc \
+    org.ebrains.esdc.source-commit=golden \
+    org.ebrains.esdc.spack-version=0.23.0.dev0 \
+    org.opencontainers.image.revision=golden \
+    > /opt/esdc/labels
 LABEL org.ebrains.esdc.environment="nest-reference"
 LABEL org.ebrains.esdc.flavour="cpu"
 LABEL org.ebrains.esdc.generator-version="0.1.0"
