@@ -147,6 +147,7 @@ _CHANNEL = re.compile(
     r"(?P<src>\d+)(?:\[[0-9a-fA-F]+\])?\s*->\s*(?P<dst>\d+)(?:\[[0-9a-fA-F]+\])?\s*"
     r"(?:\[(?P<dir>send|receive)\]\s*)?via\s+(?P<via>.+?)\s*$"
 )
+_COMM = re.compile(r"\bcomm 0x[0-9a-fA-F]+ rank (?P<rank>\d+) nranks (?P<n>\d+)")
 # CollNet (SHARP) connections name one rank only (2.12+ shown; older ones print "Coll 00 :"):
 # "CollNet 00/0 : 0 [send] via COLLNET/SHARP/0/GDRDMA".
 _COLLNET = re.compile(
@@ -198,6 +199,8 @@ class Analyser(LineAnalyser):
         self._env_evidence: dict[str, list[Evidence]] = {}
         self._no_device: list[Evidence] = []
         self._warns: dict[str, list[Evidence]] = {}
+        # NCCL rank number -> hosts that printed "comm 0x.. rank N nranks M" for it.
+        self._rank_hosts: dict[str, set[str]] = {}
         self._warn_count = 0
 
     # -- feeding ----------------------------------------------------------------------------
@@ -233,11 +236,17 @@ class Analyser(LineAnalyser):
         if " via " in msg:
             channel = _CHANNEL.search(msg)
             if channel is not None:
-                self._channel(channel["layer"].lower(), channel["via"], host, evidence)
+                self._channel(
+                    channel["layer"].lower(),
+                    channel["via"],
+                    host,
+                    evidence,
+                    (channel["src"], channel["dst"]),
+                )
                 return
             collnet = _COLLNET.search(msg)
             if collnet is not None:
-                self._channel("collnet", collnet["via"], host, evidence)
+                self._channel("collnet", collnet["via"], host, evidence, None)
                 return
         if msg.startswith("NCCL version"):
             version = _VERSION.search(msg)
@@ -262,6 +271,9 @@ class Analyser(LineAnalyser):
             return
         if msg.startswith("NET/"):
             self._net_line(msg, host, evidence)
+            return
+        if "nranks" in msg:
+            self._comm_line(msg, host)
             return
         if "Failed to open libibverbs" in msg:
             add_evidence(self._no_device, evidence)
@@ -332,6 +344,25 @@ class Analyser(LineAnalyser):
         if table and (host is None or len(self._devices) < MAX_HOSTS):
             self._devices[(host or "", net)] = table
 
+    def _comm_line(self, msg: str, host: str | None) -> None:
+        comm = _COMM.search(msg)
+        if comm is None or host is None:
+            return
+        hosts = self._rank_hosts.get(comm["rank"])
+        if hosts is None:
+            if len(self._rank_hosts) >= MAX_HOSTS * 8:
+                return
+            self._rank_hosts[comm["rank"]] = {host}
+        elif host not in hosts and len(hosts) < 2:
+            hosts.add(host)  # two hosts: this rank number is ambiguous (several communicators)
+
+    def _same_host(self, peers: tuple[str, str] | None) -> bool:
+        if peers is None:
+            return False
+        first = self._rank_hosts.get(peers[0])
+        second = self._rank_hosts.get(peers[1])
+        return first is not None and second is not None and len(first) == 1 and first == second
+
     def _device_name(self, host: str | None, net: str, index: str) -> str:
         table = self._devices.get((host or "", net))
         if table is not None and index in table:
@@ -347,20 +378,29 @@ class Analyser(LineAnalyser):
             return names.pop()
         return index
 
-    def _channel(self, layer: str, via: str, host: str | None, evidence: Evidence) -> None:
+    def _channel(
+        self,
+        layer: str,
+        via: str,
+        host: str | None,
+        evidence: Evidence,
+        peers: tuple[str, str] | None,
+    ) -> None:
         """Record one connection line; ``layer`` is channel, ring, tree, collnet or nvls."""
         net = _VIA_NET.match(via)
         if net is not None:
             name = net["name"]
             transport = f"{net['kind']}/{name}"
             device = self._device_name(host, name, net["dev"])
-            scope: Scope = "inter-node"
+            # NET lanes cross nodes unless both ranks are known to live on one host (NCCL falls
+            # back to NET inside a node when P2P and SHM are unavailable).
+            scope: Scope = "intra-node" if self._same_host(peers) else "inter-node"
             self._net_channels += 1
             if "GDRDMA" in net["flags"]:
                 self._net_channels_gdr += 1
             else:
                 add_evidence(self._net_nogdr_evidence.setdefault(transport, []), evidence)
-            if name.lower() == "socket":
+            if name.lower() == "socket" and scope == "inter-node":
                 add_evidence(self._socket_channel_evidence, evidence)
         elif via.startswith("P2P/"):
             parts = via.split("/")

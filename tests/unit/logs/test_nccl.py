@@ -273,3 +273,25 @@ def test_megabyte_lines_are_cut_not_backtracked() -> None:
     for line in ("x" * 1_048_576 + "NCCL WARN boom", "a:" * 500_000 + " NCCL INFO x"):
         analyser.feed(line, Evidence(file="big", line=1, text=line[:500]))
     assert analyser.facts().library == "nccl"
+
+
+def test_net_between_ranks_of_one_host_is_intra_node() -> None:
+    facts = analyse("constructed-nccl-2.19-single-node-net-loopback.txt")
+    assert paths(facts) == {("channel", "intra-node", "NET/IB", "mlx5_0", 4)}
+    assert codes(facts) == {
+        "GDR_OFF": "warning",
+        "NCCL_P2P_DISABLED": "warning",
+        "NCCL_SHM_DISABLED": "info",
+    }
+
+
+def test_rank_numbers_seen_on_two_hosts_are_not_trusted() -> None:
+    facts = analyse_lines(
+        [
+            "a:1:1 [0] NCCL INFO comm 0x1 rank 0 nranks 2 cudaDev 0 busId 1000 - Init START",
+            "a:2:2 [1] NCCL INFO comm 0x2 rank 1 nranks 2 cudaDev 1 busId 2000 - Init START",
+            "b:3:3 [0] NCCL INFO comm 0x3 rank 0 nranks 2 cudaDev 0 busId 1000 - Init START",
+            "a:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] [send] via NET/IB/0/GDRDMA",
+        ]
+    )
+    assert {p.scope for p in facts.paths} == {"inter-node"}
