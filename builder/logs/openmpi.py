@@ -101,6 +101,13 @@ CODES: list[CodeInfo] = [
         "ucx drives the device); it shows that an RDMA device is present.",
     ),
     CodeInfo(
+        code="OMPI_NO_SLURM_PMI",
+        severity="error",
+        library=LIBRARY,
+        summary="Ranks were direct-launched with srun but this Open MPI lacks the PMI flavour "
+        "srun offered ('not built with SLURM's PMI support'): use srun --mpi=pmix.",
+    ),
+    CodeInfo(
         code="OMPI_OPAL_ERROR",
         severity="error",
         library=LIBRARY,
@@ -260,6 +267,7 @@ class Analyser(LineAnalyser):
         b"No components were able to be opened",
         b"Failed to receive UCX worker address",
         b"OPAL ERROR",
+        b"SLURM's PMI support",
         b"errno = ",
         b"restrictive ptrace",
         b"user namespace",
@@ -454,8 +462,13 @@ class Analyser(LineAnalyser):
             device = match.group(1)
             if _RDMA_DEVICE_RE.match(device):
                 self._observe("rdma_device", device, None, evidence)
+        elif "SLURM's PMI support" in text:
+            self._tally("OMPI_NO_SLURM_PMI", evidence, None)
         elif match := _OPAL_ERROR_RE.search(text):
-            self._tally("OMPI_OPAL_ERROR", evidence, " ".join(match.group(1).split())[:120])
+            detail = " ".join(match.group(1).split())[:120]
+            if re.search(r"\b(?:ext[234]x|pmix\d*x?)_client\.c", detail):
+                detail += " (the PMIx client could not reach the launcher's PMIx server)"
+            self._tally("OMPI_OPAL_ERROR", evidence, detail)
         elif match := _VADER_CMA_FAILED_RE.search(text):
             self._tally("VADER_CMA_FAILED", evidence, f"errno {match.group(1)}")
         elif "different user namespace" in text or "different-user-namespace" in text:
@@ -612,6 +625,10 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
     "OMPI_OPENFABRICS_WARNING": lambda t: (
         "the openib BTL warned about an OpenFabrics device "
         f"({_times(t)}); an RDMA device is present"
+    ),
+    "OMPI_NO_SLURM_PMI": lambda t: (
+        "srun direct launch without matching PMI support in Open MPI "
+        f"({_times(t)}): launch with srun --mpi=pmix"
     ),
     "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({_times(t)}){_detail(t)}",
     "VADER_CMA_FAILED": lambda t: (

@@ -93,8 +93,9 @@ CODES: list[CodeInfo] = [
         code="UCX_NO_RDMA_DEVICE",
         severity="info",
         library=LIBRARY,
-        summary="UCX found no RDMA device (rdma_create_event_channel: No such device); expected on "
-        "hosts without InfiniBand/RoCE, a problem only where the site has one.",
+        summary="UCX could not open the RDMA connection manager (rdma_create_event_channel: No "
+        "such device): the host has no RDMA device, or /dev/infiniband is not visible (a container "
+        "without the device bound in); a problem only where the site has RDMA.",
     ),
 ]
 
@@ -601,8 +602,8 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
     "UCX_ERROR": lambda t: f"UCX printed errors ({_times(t)}){_detail(t)}",
     "UCX_WARNING": lambda t: f"UCX printed warnings ({_times(t)}){_detail(t)}",
     "UCX_NO_RDMA_DEVICE": lambda t: (
-        "UCX found no RDMA device on the host "
-        f"({_times(t)}); only shared memory and TCP are possible there"
+        f"UCX sees no RDMA device ({_times(t)}): none on the host, or /dev/infiniband not visible "
+        "to the process; only shared memory and TCP are possible there"
     ),
 }
 

@@ -283,11 +283,14 @@ def test_constructed_more_errors_and_rdma_device_from_help_text() -> None:
         "OMPI_UNREACHABLE": "error",
         "OMPI_TCP_CONNECT_FAILED": "error",
         "OMPI_OFI_CALL_FAILED": "error",
+        "OMPI_NO_SLURM_PMI": "error",
+        "OMPI_OPAL_ERROR": "error",
     }
     assert observed(facts, "rdma_device") == [("mlx5_0", None)]
     by_code = {f.code: f for f in facts.findings}
     assert "192.168.122.1" in by_code["OMPI_TCP_CONNECT_FAILED"].message
     assert "fi_endpoint" in by_code["OMPI_OFI_CALL_FAILED"].message
+    assert "launcher's PMIx server" in by_code["OMPI_OPAL_ERROR"].message
 
 
 def test_local_device_that_is_not_rdma_is_not_reported() -> None:
