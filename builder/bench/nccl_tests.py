@@ -17,7 +17,8 @@ Older tables lack ``redop`` and/or ``root`` and name the check column ``error`` 
 the oldest say ``bytes N type op ... res``. All printed columns are kept, in order:
 ``size``, ``count``, ``type``, ``redop``, ``root``, then ``oop_time_us``, ``oop_algbw_GBps``,
 ``oop_busbw_GBps``, ``oop_wrong`` (or ``oop_error``) and the same with ``ip_`` for in-place.
-``N/A`` cells (in-place columns of tests without an in-place variant) become ``None``.
+``N/A`` cells (``#wrong`` of tests that cannot check in place, ``-c 0`` runs) become ``None``.
+rccl-tests print the same layout (``# rccl-tests version``) and are read the same way.
 
 ``summary``: ``avg_busbw`` (GB/s), ``out_of_bounds`` (count of wrong values), ``ranks`` (the
 ``#  Rank`` lines) and ``devices`` (distinct GPU names).
@@ -42,7 +43,7 @@ from builder.model.bench import BenchResult, Cell, SourceRef
 
 SUITE = "nccl"
 
-VERSION = re.compile(r"^#\s*nccl-tests version\s+(?P<version>\S+)")
+VERSION = re.compile(r"^#\s*[nr]ccl-tests version\s+(?P<version>\S+)")
 STARTING = re.compile(r"^#\s*Collective test starting:\s*(?P<name>\S+)")
 PREAMBLE = re.compile(r"^#\s*nThread\s+\d+")
 RANK = re.compile(r"^#\s*Rank\s+\d+\s.*?device\s+\d+\s+\[[^\]]*\]\s+(?P<gpu>.+?)\s*$")
