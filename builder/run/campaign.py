@@ -35,7 +35,14 @@ from builder.run.environment import redact
 from builder.run.jobs import JobSpec
 from builder.run.launchers import HostLayout, Launcher, launcher_for
 from builder.run.plan import PlannedRep, plan_campaign
-from builder.run.probe import Versions, collect_versions, host_tools, image_tools, run_probe
+from builder.run.probe import (
+    Versions,
+    collect_versions,
+    host_binary_in_image,
+    host_tools,
+    image_tools,
+    run_probe,
+)
 from builder.run.schedulers.base import Scheduler, utc_now
 from builder.run.singleton import singleton_evidence
 from builder.run.suites import (
@@ -62,6 +69,8 @@ class CampaignSetup:
     versions: Mapping[Mode, Mapping[str, Versions]]
     #: Variables every job needs whatever the profile says (``USER`` for ``ch-run``).
     base_environment: Mapping[str, str] = field(default_factory=dict)
+    #: Extra binds of container ranks (host-built benchmarks the image lacks).
+    container_binds: tuple[str, ...] = ()
 
 
 def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSpec:
@@ -73,7 +82,7 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
         program = setup.runtime.exec_argv(
             setup.image,
             program,
-            binds=tuple(setup.site.runtime.binds),
+            binds=(*setup.site.runtime.binds, *setup.container_binds),
             join=setup.site.runtime.join_namespace,
             gpu=setup.site.gpus is not None,
         )
@@ -239,20 +248,33 @@ def prepare_setup(
     def runner(argv: Sequence[str]) -> tuple[int, str]:
         return run_probe(argv, probe_env)
 
+    def in_image_bound(argv: list[str], bind: str) -> list[str]:
+        return runtime.exec_argv(image, argv, binds=(bind,))
+
     host_versions = collect_versions("host", on_host, runner)
     image_versions = collect_versions("image", in_image, runner)
+    on_host_tools = host_tools(cache_dir, runner)
+    in_image_tools = image_tools(in_image, runner)
+    binds: tuple[str, ...] = ()
+    host_pingpong = on_host_tools.get("pingpong")
+    if in_image_tools.get("pingpong") is None and host_pingpong:
+        bound = host_binary_in_image(host_pingpong[0], in_image_bound, runner)
+        if bound is not None:
+            in_image_tools["pingpong"], bind = bound
+            binds = (bind,)
     return CampaignSetup(
         site=profile,
         image=image,
         launcher=launcher_for(profile, as_root=os.geteuid() == 0, hosts=hosts),
         scheduler=scheduler_for(profile),
         runtime=runtime,
-        tools={"bare": host_tools(cache_dir, runner), "container": image_tools(in_image, runner)},
+        tools={"bare": on_host_tools, "container": in_image_tools},
         versions={
             "bare": {"host": host_versions},
             "container": {"host": host_versions, "image": image_versions},
         },
         base_environment=base_environment,
+        container_binds=binds,
     )
 
 

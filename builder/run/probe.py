@@ -39,6 +39,10 @@ IMAGE_TOOL_CANDIDATES: dict[str, list[str]] = {
     "osu_bw": ["osu_bw"],
     "all_reduce_perf": ["all_reduce_perf"],
 }
+#: Where a host-built benchmark folder is bound into an image that lacks the benchmark:
+#: Charliecloud images carry empty ``/mnt/0`` ... ``/mnt/9`` as bind targets.
+HOST_BENCH_MOUNT = "/mnt/0"
+
 #: Where the toolkit's NEST script is inside images (copied there by the definition).
 IMAGE_NEST_SCRIPT = "/opt/esdc/benchmarks/nest/run_balanced.py"
 
@@ -88,17 +92,28 @@ def benchmarks_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "benchmarks"
 
 
+#: Python code that exits 0 where ``mpi4py.bench`` has the ``pingpong`` command (mpi4py 4+;
+#: Debian 12's 3.1 lacks it). It reads the module's source instead of importing it, because
+#: importing mpi4py's benchmarks would initialise MPI.
+HAS_MPI4PY_PINGPONG = (
+    "import importlib.util, sys; s = importlib.util.find_spec('mpi4py.bench'); "
+    "sys.exit(0 if s and s.origin and 'def pingpong' in open(s.origin).read() else 1)"
+)
+#: Python code that exits 0 where NEST's Python module is installed (without importing it).
+HAS_NEST = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('nest') else 1)"
+
+
 def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[str] | None]:
     """Resolve every suite placeholder on the host (``None`` where a tool is missing)."""
     tools: dict[str, list[str] | None] = {}
-    tools["python"] = _host_python("mpi4py", runner)
+    tools["mpi4py_python"] = _host_python(HAS_MPI4PY_PINGPONG, runner)
+    tools["nest_python"] = _host_python(HAS_NEST, runner)
     tools["pingpong"] = _host_pingpong(cache_dir)
     for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
         path = shutil.which(name)
         tools[name] = [path] if path else None
     nest_script = benchmarks_dir() / "nest" / "run_balanced.py"
-    nest_python = _host_python("nest", runner)
-    tools["nest_script"] = [str(nest_script)] if nest_python and nest_script.is_file() else None
+    tools["nest_script"] = [str(nest_script)] if nest_script.is_file() else None
     return tools
 
 
@@ -107,8 +122,10 @@ def image_tools(
 ) -> dict[str, list[str] | None]:
     """Resolve every suite placeholder inside an image; ``wrap`` turns an argv into an exec."""
     tools: dict[str, list[str] | None] = {}
-    code, _ = runner(wrap(["python3", "-c", "import mpi4py"]))
-    tools["python"] = ["python3"] if code == 0 else None
+    code, _ = runner(wrap(["python3", "-c", HAS_MPI4PY_PINGPONG]))
+    tools["mpi4py_python"] = ["python3"] if code == 0 else None
+    code, _ = runner(wrap(["python3", "-c", HAS_NEST]))
+    tools["nest_python"] = ["python3"] if code == 0 else None
     for name, candidates in IMAGE_TOOL_CANDIDATES.items():
         tools[name] = None
         for candidate in candidates:
@@ -116,17 +133,40 @@ def image_tools(
             if code == 0 and out.strip():
                 tools[name] = [out.strip().splitlines()[0]]
                 break
-    code, _ = runner(wrap(["python3", "-c", "import nest"]))
-    script_code, _ = runner(wrap(["test", "-f", IMAGE_NEST_SCRIPT]))
-    tools["nest_script"] = [IMAGE_NEST_SCRIPT] if code == 0 and script_code == 0 else None
+    code, _ = runner(wrap(["test", "-f", IMAGE_NEST_SCRIPT]))
+    tools["nest_script"] = [IMAGE_NEST_SCRIPT] if code == 0 else None
     return tools
 
 
-def _host_python(module: str, runner: Runner) -> list[str] | None:
+def host_binary_in_image(
+    host_binary: str,
+    wrap_bound: Callable[[list[str], str], list[str]],
+    runner: Runner,
+) -> tuple[list[str], str] | None:
+    """Run a host-built MPI program inside the image, bound from the host, if it loads there.
+
+    The program then runs against the image's MPI libraries (it links ``libmpi.so.40``
+    dynamically): that is what a container run must exercise. It is started once as a
+    singleton, which the ping-pong answers with ``rank 0/1`` before refusing to run alone.
+
+    Returns
+    -------
+    tuple or None
+        ``(argv inside the image, bind SRC:DST)``, or ``None`` when it does not load there.
+    """
+    path = Path(host_binary)
+    bind = f"{path.parent}:{HOST_BENCH_MOUNT}"
+    inside = f"{HOST_BENCH_MOUNT}/{path.name}"
+    _, out = runner(wrap_bound([inside, "8"], bind))
+    return ([inside], bind) if "rank 0/1" in out else None
+
+
+def _host_python(check: str, runner: Runner) -> list[str] | None:
+    """The first interpreter for which the Python code ``check`` exits 0."""
     # The venv's interpreter first (make setup installs mpi4py and NEST there), then the system's.
     candidates = [sys.executable, shutil.which("python3"), "/usr/bin/python3"]
     for candidate in dict.fromkeys(c for c in candidates if c):
-        code, _ = runner([candidate, "-c", f"import {module}"])
+        code, _ = runner([candidate, "-c", check])
         if code == 0:
             return [candidate]
     return None

@@ -2,7 +2,7 @@
 
 In the spirit of ReFrame's hpctestlib, a suite says *what* a benchmark is; the campaign decides
 *how* (launcher, scheduler, container runtime). Programs name the tools they need as
-placeholders in braces (``{python}``, ``{pingpong}``, ``{osu_latency}``...): a placeholder is
+placeholders in braces (``{mpi4py_python}``, ``{pingpong}``, ``{osu_latency}``...): a placeholder is
 resolved separately on the host and in the image, and a suite applies only where every
 placeholder it uses resolves (OSU is not packaged on Debian, so it is skipped on the local
 site with that reason).
@@ -77,7 +77,10 @@ SUITES: tuple[SuiteRun, ...] = (
     SuiteRun(
         name="pingpong",
         family="pingpong",
-        description="The toolkit's C ping-pong (8 B to 1 MiB), two ranks.",
+        description=(
+            "The toolkit's C ping-pong (8 B to 1 MiB), two ranks; an image without one runs "
+            "the host-built binary, bound in, against the image's MPI libraries."
+        ),
         program=["{pingpong}", "1048576"],
         debug_program=["{pingpong}", "65536"],
         timeout_s=120,
@@ -86,8 +89,8 @@ SUITES: tuple[SuiteRun, ...] = (
         name="mpi4py",
         family="mpi4py",
         description="mpi4py.bench pingpong, two ranks, up to 1 MiB.",
-        program=["{python}", "-m", "mpi4py.bench", "pingpong", "-n", "1048576"],
-        debug_program=["{python}", "-m", "mpi4py.bench", "pingpong", "-n", "1024"],
+        program=["{mpi4py_python}", "-m", "mpi4py.bench", "pingpong", "-n", "1048576"],
+        debug_program=["{mpi4py_python}", "-m", "mpi4py.bench", "pingpong", "-n", "1024"],
         timeout_s=180,
     ),
     SuiteRun(
@@ -116,8 +119,8 @@ SUITES: tuple[SuiteRun, ...] = (
         name="nest",
         family="nest",
         description="NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks.",
-        program=["{python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
-        debug_program=["{python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        program=["{nest_python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
+        debug_program=["{nest_python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
         timeout_s=600,
     ),
 )

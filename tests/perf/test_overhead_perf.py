@@ -44,7 +44,7 @@ def _setup(tmp_path: Path) -> tuple[CampaignSetup, str]:
     # The C ping-pong is the shortest real job (about a second), so the ratio is the least
     # flattering one; mpi4py.bench is the fallback where mpicc is missing.
     suite = "pingpong" if tools["pingpong"] is not None else "mpi4py"
-    if tools["pingpong" if suite == "pingpong" else "python"] is None:
+    if tools["pingpong" if suite == "pingpong" else "mpi4py_python"] is None:
         pytest.skip("neither mpicc nor mpi4py is installed")
     site = load_site("local")
     versions = Versions(where="host", libraries={"openmpi": "Open MPI v4.1.4"})

@@ -36,16 +36,16 @@ def test_unknown_suite_lists_the_known_ones() -> None:
 
 
 def test_resolve_program_expands_whole_words_and_substrings() -> None:
-    tools = {"python": ["/usr/bin/python3", "-u"], "nest_script": ["/b/brunel.py"]}
-    argv = resolve_program(["{python}", "{nest_script}", "--x={python}"], tools)
+    tools = {"nest_python": ["/usr/bin/python3", "-u"], "nest_script": ["/b/brunel.py"]}
+    argv = resolve_program(["{nest_python}", "{nest_script}", "--x={nest_python}"], tools)
     assert argv == ["/usr/bin/python3", "-u", "/b/brunel.py", "--x=/usr/bin/python3 -u"]
 
 
 def test_missing_tools_names_the_unresolved_placeholders() -> None:
     mpi4py = _suite("mpi4py")
-    assert missing_tools(mpi4py, {"python": None}) == ["python"]
-    assert missing_tools(mpi4py, {"python": ["python3"]}) == []
-    with pytest.raises(EsdcError, match="no python"):
+    assert missing_tools(mpi4py, {"mpi4py_python": None}) == ["mpi4py_python"]
+    assert missing_tools(mpi4py, {"mpi4py_python": ["python3"]}) == []
+    with pytest.raises(EsdcError, match="no mpi4py_python"):
         resolve_program(mpi4py.program, {})
 
 
@@ -64,4 +64,4 @@ def test_debug_program_is_shorter_than_the_performance_one() -> None:
     mpi4py = _suite("mpi4py")
     assert mpi4py.argv(debug=True)[-1] == "1024"
     assert mpi4py.argv(debug=False)[-1] == "1048576"
-    assert mpi4py.tools() == ["python"]
+    assert mpi4py.tools() == ["mpi4py_python"]
