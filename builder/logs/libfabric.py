@@ -195,6 +195,8 @@ _OPENED = re.compile(r"Opened fabric: (?P<name>.+?)\s*$")
 _REQUESTING = re.compile(r"Requesting provider (?P<name>[^\s,]+), skipping (?P<skipped>\S+)")
 # fi_info output: "provider: tcp;ofi_rxm" alone on its line (consumers add more after it).
 _FI_INFO_PROVIDER = re.compile(r"^\s*provider: (?P<name>[^\s,]+)\s*$")
+# fi_info -v prints YAML: "prov_name: verbs;ofi_rxm" inside fabric_attr.
+_FI_INFO_PROV_NAME = re.compile(r"^\s*prov_name: (?P<name>[^\s,]+)\s*$")
 _FI_INFO_DOMAIN = re.compile(r"^\s+domain: (?P<name>\S+)\s*$")
 _VERSION = re.compile(r"^\s*(?:fi_info|libfabric): (?P<ver>\d+\.\d+(?:\.\d+)?\S*)\s*$")
 # A consumer naming the provider it uses (Open MPI, MPICH/Intel MPI, aws-ofi-nccl): proof that
@@ -214,6 +216,7 @@ class Analyser(LineAnalyser):
         b"fi_info: ",
         b"fi_getinfo",
         b"provider: ",
+        b"prov_name: ",
         b"    domain: ",
         b"No providers found",
     )
@@ -266,7 +269,7 @@ class Analyser(LineAnalyser):
             if is_fast_provider(consumer["name"]):
                 self._obs.add("rdma_available", consumer["name"], evidence)
             return
-        provider = _FI_INFO_PROVIDER.match(text)
+        provider = _FI_INFO_PROVIDER.match(text) or _FI_INFO_PROV_NAME.match(text)
         if provider is not None:
             name = provider["name"]
             self._fi_info_provider = name

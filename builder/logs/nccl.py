@@ -21,7 +21,8 @@ Observation kinds: ``net_selected`` (value: network name), ``ib_device`` (``<dev
 layer>`` from a ``NET/IB : Using`` table, e.g. ``mlx5_0:1/RoCE``), ``socket_device`` (interface),
 ``link_layer`` (``IB`` or ``RoCE``), ``plugin`` (plugin load lines, value: plugin name or
 ``internal``), ``ofi_provider`` (aws-ofi-nccl's provider), ``gdr_hca`` (``Enabled mlx5_0`` /
-``Disabled mlx5_0``), ``env`` (``NCCL_X=value``), ``ibverbs_missing``.
+``Disabled mlx5_0``), ``env`` (``NCCL_X=value``), ``ibverbs_missing``, ``libfabric_version``
+and ``plugin_version`` (from aws-ofi-nccl's ``NET/OFI`` start-up lines).
 
 Channels through a libfabric plugin (``NET/AWS Libfabric/0``) print no device table; their
 device is reported as the provider the plugin selected (``cxi``), so that the lane can be
@@ -140,6 +141,8 @@ _GDR = re.compile(
     r"(?: for HCA (?P<idx>\d+) '(?P<hca>[^']*)')?"
 )
 _OFI_SELECTED = re.compile(r"NET/OFI Selected [Pp]rovider is (?P<prov>[^\s,(]+)")
+_OFI_LIBFABRIC = re.compile(r"NET/OFI Using Libfabric version (?P<ver>\S+)")
+_OFI_PLUGIN = re.compile(r"NET/OFI Initializing aws-ofi-nccl (?P<ver>\S+)")
 _PLUGIN_LOADED = re.compile(r"Loaded (?:net |coll )?plugin (?P<name>.+?)(?: \(v\d+\))?\s*$")
 _ENV = re.compile(r"^(?P<var>NCCL_[A-Z0-9_]+) set by environment to (?P<val>.*?)\.?\s*$")
 _CHANNEL = re.compile(
@@ -314,6 +317,14 @@ class Analyser(LineAnalyser):
                 provider = selected["prov"]
                 self._ofi_providers[provider] += 1
                 self._obs.add("ofi_provider", provider, evidence)
+                return
+            libfabric = _OFI_LIBFABRIC.search(msg)
+            if libfabric is not None:
+                self._obs.add("libfabric_version", libfabric["ver"], evidence)
+                return
+            plugin = _OFI_PLUGIN.search(msg)
+            if plugin is not None:
+                self._obs.add("plugin_version", f"aws-ofi-nccl {plugin['ver']}", evidence)
             return
         if msg.startswith("NET/Plugin"):
             loaded = _PLUGIN_LOADED.search(msg)

@@ -222,3 +222,22 @@ def test_memory_is_bounded_by_distinct_observation_cap() -> None:
         line = f"{prefix} registering provider: p{n} (1.0)"
         analyser.feed(line, Evidence(file="m", line=n + 1, text=line))
     assert len(analyser.facts().observations) <= 512
+
+
+def test_verbose_fi_info_and_rdma_available() -> None:
+    facts = analyse_lines(
+        [
+            "---",
+            "fi_info:",
+            "    fabric_attr:",
+            "        name: IB-0xfe80000000000000",
+            "        prov_name: verbs;ofi_rxm",
+            "provider: cxi",
+            "    domain: cxi0",
+        ]
+    )
+    assert observed(facts, "provider_available") == {"verbs;ofi_rxm", "cxi", "cxi/cxi0"}
+    assert observed(facts, "rdma_available") == {"verbs;ofi_rxm", "cxi"}
+    # Registration alone is no proof of hardware (psm2 registers without Omni-Path).
+    real = analyse("real-fi-info-tcp-info.txt")
+    assert observed(real, "rdma_available") == set()

@@ -295,3 +295,10 @@ def test_rank_numbers_seen_on_two_hosts_are_not_trusted() -> None:
         ]
     )
     assert {p.scope for p in facts.paths} == {"inter-node"}
+
+
+def test_aws_ofi_startup_lines_are_observed() -> None:
+    facts = analyse("constructed-nccl-aws-ofi-cxi.txt")
+    observed = {(o.kind, o.value) for o in facts.observations}
+    assert ("libfabric_version", "1.20") in observed
+    assert ("plugin_version", "aws-ofi-nccl 1.9.1-aws") in observed
