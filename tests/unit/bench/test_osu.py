@@ -246,3 +246,17 @@ def test_header_of_a_custom_build_with_single_spaces() -> None:
     text = "# OSU MPI Bandwidth Test v7.2\n# Size Bandwidth (MB/s) Validation\n8 12.50 Pass\n"
     (result,) = parse(text)
     assert result.columns == ["size", "bandwidth_MBps", "validation"]
+
+
+def test_75_validation_with_loader_warnings_before_the_title() -> None:
+    text = (
+        "/opt/omb/pt2pt/osu_latency: /lib/libnl-3.so.200: no version information available\n"
+        "\n# OSU MPI Latency Test v7.5\n# Datatype: MPI_CHAR.\n"
+        "# Size       Avg Latency(us)        Validation\n"
+        "1                       3.00              Pass\n"
+        "2                       2.99              Pass\n"
+    )
+    (result,) = parse(text)
+    assert result.columns == ["size", "latency_us", "validation"]
+    assert result.rows == [[1, 3.0, "Pass"], [2, 2.99, "Pass"]]
+    assert result.summary == {"datatype": "MPI_CHAR"}
