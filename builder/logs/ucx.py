@@ -135,7 +135,10 @@ _OMPI_RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
 _LOADED_FROM_RE = re.compile(r"loaded from\s+([^\s)]+)")
 _LIBRARY_PATH_RE = re.compile(r"Library path:\s*(\S+)")
 _OLD_CFG_RE = re.compile(r"\bep_cfg\[(\d+)\]\s*:?\s*(.*)$")
-_NEW_CFG_RE = re.compile(r"(?:^|\s)(?:(\S+)\s+)?(self|intra-node|inter-node)\s+cfg#(\d+)\s*(.*)$")
+#: ``<ctx> <scope> cfg#N groups``; a build without the scope word is read like the old form.
+_NEW_CFG_RE = re.compile(
+    r"(?:^|\s)(?:(\S+)\s+)?(?:(self|intra-node|inter-node)\s+)?cfg#(\d+)\s*(.*)$"
+)
 #: ``tag(a/b c/d)``; a cut-off last line may lack the closing parenthesis.
 _GROUP_RE = re.compile(r"\b([a-z][a-z_]*)\(([^()]*)(?:\)|$)")
 _LANE_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*)/([A-Za-z0-9_.:\-]+)")
@@ -345,9 +348,8 @@ class Analyser(LineAnalyser):
         if match is None or "(" not in match.group(4):
             return False
         self._flush_pending(rank)
-        self._pending[rank] = _PendingConfig(
-            scope=_SCOPES[match.group(2)], groups=parse_groups(match.group(4))
-        )
+        scope = _SCOPES[match.group(2)] if match.group(2) else None
+        self._pending[rank] = _PendingConfig(scope=scope, groups=parse_groups(match.group(4)))
         add_evidence(self._path_evidence, evidence)
         return True
 

@@ -395,3 +395,17 @@ def test_constructed_ucx_info_d_lists_an_rdma_device_once() -> None:
     facts = analyse("constructed-ucx-info-d-mlx5.txt")
     devices = [o for o in facts.observations if o.kind == "rdma_device"]
     assert [(o.value, [e.line for e in o.evidence]) for o in devices] == [("mlx5_0:1", [7, 11])]
+
+
+def test_new_form_without_scope_word_is_read_like_the_old_form() -> None:
+    facts = feed_lines(
+        "[1.0] [h:1:0] ucp_worker.c:1 UCX  INFO  0x2d96 cfg#1 tag(sysv/memory rc_mlx5/mlx5_0:1)",
+        "[1.0] [h:1:0] ucp_worker.c:1 UCX  INFO    ucp_context_0 cfg#2 tag(rc_mlx5/mlx5_0:1)",
+        "[1.0] [h:1:0] ucp_worker.c:1 UCX  INFO    inter-node cfg#3 tag(tcp/eth0)",
+    )
+    assert paths(facts) == {
+        ("tag", "intra-node", "sysv", "memory", 1),
+        ("tag", "intra-node", "rc_mlx5", "mlx5_0:1", 1),
+        ("tag", "inter-node", "rc_mlx5", "mlx5_0:1", 1),
+        ("tag", "inter-node", "tcp", "eth0", 1),
+    }
