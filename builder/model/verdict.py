@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from builder.model.analysis import Finding, LibraryInfo, PathClass, PathUse, Selected
+from builder.model.run import Mode
 
 VERDICT_SCHEMA = "esdc.verdict/1"
 
@@ -105,6 +106,8 @@ class Problem(BaseModel):
 
     where: str
     message: str
+    #: Set for a job that ran and failed (exit status, timeout, singleton ranks): which one.
+    failed_job: tuple[Mode, str] | None = None
 
 
 class Verdict(BaseModel):

@@ -40,6 +40,10 @@ def suite_family(suite: str) -> str:
     return next((s.family for s in SUITES if s.name == suite), suite)
 
 
+#: The campaign's diagnosis of a failed job, beside its record (builder.run.rundir.FAILURE_NAME).
+FAILURE_NAME = "esdc-failure.txt"
+
+
 class RepOutput(BaseModel):
     """The parsed numbers of one performance rep."""
 
@@ -108,12 +112,14 @@ def _parse_rep(
     stdout = rep_dir / record.stdout
     source = relative(stdout, run_dir)
     if record.returncode != 0:
-        problems.append(
-            Problem(
-                where=relative(rep_dir / "record.json", run_dir),
-                message=f"the job exited with {record.returncode}",
-            )
-        )
+        message = f"the job exited with {record.returncode}"
+        failure = rep_dir / FAILURE_NAME
+        if failure.is_file():
+            # The campaign's own diagnosis (timeout, ranks running as singletons) says more.
+            reason = failure.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            message += f": {reason[0]}" if reason else ""
+        where = relative(rep_dir / "record.json", run_dir)
+        problems.append(Problem(where=where, message=message, failed_job=(mode, suite)))
         return None
     text = read_text(stdout, run_dir, problems)
     if text is None:

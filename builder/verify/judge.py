@@ -240,6 +240,17 @@ def _overall(
     for entry in transport:
         if entry.status == "fail":
             return "fail", f"{entry.suite}: transport: {entry.note}"
+    for problem in problems:
+        if problem.failed_job is None or problem.failed_job[0] != "container":
+            continue
+        suite = problem.failed_job[1]
+        if not any(p.failed_job == ("bare", suite) for p in problems):
+            # Bare metal ran the same job fine: the container itself is broken.
+            return (
+                "fail",
+                f"{suite}: container job failed where bare metal's ran: "
+                f"{problem.where}: {problem.message}",
+            )
     for metric in metrics:
         if metric.status == "fail":
             return "fail", f"{metric.suite}: {metric.check} ({metric.benchmark}): {metric.note}"

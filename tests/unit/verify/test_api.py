@@ -66,19 +66,40 @@ def test_missing_fixture_cannot_judge_and_names_the_file(run_copy) -> None:  # t
     assert "container/mpi4py/1/stdout" in verdict.reason
 
 
-def test_a_failed_job_an_unparsable_output_and_a_missing_record_are_problems(run_copy) -> None:  # type: ignore[no-untyped-def]
+def test_an_unparsable_output_and_a_missing_record_are_problems(run_copy) -> None:  # type: ignore[no-untyped-def]
     run_dir = run_copy("pass")
-    record = run_dir / "container/mpi4py/0/record.json"
-    data = json.loads(record.read_text())
-    record.write_text(json.dumps(data | {"returncode": 137}))
     (run_dir / "bare/mpi4py/1/stdout").write_text("Segmentation fault\n")
     (run_dir / "container/nest/2/record.json").unlink()
     verdict = verify_run_dir(run_dir)
     assert verdict.verdict == "inconclusive"
     wheres = {p.where: p.message for p in verdict.problems}
-    assert "exited with 137" in wheres["container/mpi4py/0/record.json"]
     assert "unparsable" in wheres["bare/mpi4py/1/stdout"]
     assert "did not complete" in wheres["container/nest/2/record.json"]
+
+
+def _fail_job(run_dir: Path, rep: str, diagnosis: str | None) -> None:
+    record = run_dir / rep / "record.json"
+    record.write_text(json.dumps(json.loads(record.read_text()) | {"returncode": 1}))
+    if diagnosis:
+        (run_dir / rep / "esdc-failure.txt").write_text(diagnosis + "\n")
+
+
+def test_a_container_job_failing_where_bare_metal_ran_fails(run_copy) -> None:  # type: ignore[no-untyped-def]
+    run_dir = run_copy("pass")
+    _fail_job(run_dir, "container/mpi4py/0", "2 ranks ran as singletons (rank 0 of 1)")
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "fail"
+    assert "container/mpi4py/0/record.json" in verdict.reason
+    assert "singletons" in verdict.reason
+
+
+def test_jobs_failing_in_both_modes_cannot_be_judged(run_copy) -> None:  # type: ignore[no-untyped-def]
+    run_dir = run_copy("pass")
+    _fail_job(run_dir, "container/mpi4py/0", None)
+    _fail_job(run_dir, "bare/mpi4py/0", None)
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "inconclusive"
+    assert "exited with 1" in verdict.reason
 
 
 def test_an_unfinished_campaign_is_not_judged_a_pass(run_copy) -> None:  # type: ignore[no-untyped-def]
