@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-system setup-python validate test lint unit format
+.PHONY: setup setup-system setup-python validate test lint unit format definitions
 
 setup: setup-system setup-python
 
@@ -38,3 +38,7 @@ unit: setup-python
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Re-render the committed definitions/ after changing environments, sites or templates.
+definitions: setup-python
+	$(PY) -m builder.generate.refresh

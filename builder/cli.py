@@ -76,7 +76,9 @@ def check(env: Annotated[str, typer.Argument(help="Environment name.")], site: S
 
     problems = check_compatibility(env, site)
     for problem in problems:
-        err_console.print(f"esdc: incompatible: {problem}", markup=False, highlight=False)
+        err_console.print(
+            f"esdc: incompatible: {problem}", markup=False, highlight=False, soft_wrap=True
+        )
     if problems:
         raise typer.Exit(2)
     console.print(f"{env} is compatible with {site}")
