@@ -124,12 +124,14 @@ class _Run:
             self.line = number
 
 
-def _read_dict(run: _Run, blob: str) -> None:
-    """Keep the wanted entries of a printed result or kernel status dictionary."""
+def _read_dict(run: _Run, blob: str) -> int:
+    """Keep the wanted entries of a printed result or kernel status dictionary; count them."""
+    kept = 0
     for entry in DICT_ENTRY.finditer(blob):
         key = entry["key"]
         if not _wanted(key):
             continue
+        kept += 1
         items = entry["array"] or entry["list"] or entry["tuple"]
         if items is not None:
             numbers = [
@@ -147,6 +149,7 @@ def _read_dict(run: _Run, blob: str) -> None:
         run.measured = True
         if key.startswith("py_time_"):
             run.bennch = True
+    return kept
 
 
 def _keep_max(values: dict[str, object], key: str, value: float | int | None) -> None:
@@ -277,9 +280,7 @@ def parse_nest(lines: Sequence[Line], source: str) -> list[BenchResult]:
             continue
         if "{'" in text:
             blob, last = _dict_span(lines, index - 1)
-            before = len(run.values)
-            _read_dict(run, blob)
-            if len(run.values) > before:
+            if _read_dict(run, blob):
                 run.start(line.number)
                 index = last + 1
             continue
