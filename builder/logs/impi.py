@@ -46,9 +46,11 @@ CODES: list[CodeInfo] = [
     ),
 ]
 
+# "[0] ", "[0#4711@node17] ", "[0#4711:4712@node17] " and, with time flags, further bracketed
+# fields ("[12:00:01.5] ") before the routine name.
 _IDENT = re.compile(
     r"^\s*\[(?P<rank>-?\d+)(?:#(?P<pid>\d+))?(?::\d+)?(?:@(?P<host>[^\]\s]+))?[^\]]*\]\s*"
-    r"(?:(?P<func>[A-Za-z_][\w ]*\(\)):\s*)?(?P<msg>.*?)\s*$"
+    r"(?:\[[^\]]*\]\s*)*(?:(?P<func>[A-Za-z_][\w ]*\(\)):\s*)?(?P<msg>.*?)\s*$"
 )
 _VERSION = re.compile(
     r"Intel\(R\) MPI Library,? (?:Version )?(?P<ver>\d{1,4}(?:\.\d+)*(?: Update \d+)?)"

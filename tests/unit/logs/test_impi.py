@@ -112,3 +112,10 @@ def test_garbage_never_raises(text: str) -> None:
     analyser._feed("[0] MPI startup(): libfabric " + text, evidence)
     analyser._feed("[" + text, evidence)
     analyser.facts()
+
+
+def test_time_flag_fields_before_the_routine_name() -> None:
+    facts = analyse_lines(
+        ["[0#77@n1] [2024-05-01 12:00:01.5] MPI startup(): libfabric provider: psm3"]
+    )
+    assert facts.selected == {"ofi_provider": "psm3"}
