@@ -10,11 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from builder.errors import EsdcError
-from builder.fsio import open_binary_input
 from builder.logs.base import LineAnalyser
 from builder.logs.combine import Combined, combine_detailed
 from builder.logs.diff import compare
-from builder.logs.scan import scan_stream
+from builder.logs.scan import scan_file, scan_input
 from builder.model.analysis import Analysis
 from builder.model.site import SiteProfile
 
@@ -41,14 +40,16 @@ def _scan_files(files: Sequence[str], make: AnalyserFactory, site: SiteProfile |
         raise EsdcError("no log files given to analyse")
     analysers = make()
     for name in files:
-        with open_binary_input(name) as handle:
-            _scan_one(handle, name, analysers)
+        try:
+            scan_file(name, analysers)
+        except OSError as exc:
+            raise EsdcError(f"cannot read: {exc}", where=name) from exc
     return combine_detailed(files, [a.facts() for a in analysers], site)
 
 
 def _scan_one(handle: IO[bytes], name: str, analysers: list[LineAnalyser]) -> None:
     try:
-        scan_stream(handle, name, analysers)
+        scan_input(handle, name, analysers)
     except OSError as exc:
         raise EsdcError(f"cannot read: {exc}", where=name) from exc
 

@@ -26,6 +26,7 @@ _ANSI_BYTES = re.compile(
 _TAG_OUTPUT = re.compile(r"^\[\d+,\d+\]<(?:stdout|stderr|stddiag)>:\s?")
 #: ``srun --label``: the task number, right-aligned, a colon and a space.
 _SRUN_LABEL = re.compile(r"^ *\d+: ")
+_LABEL_START = frozenset(" 0123456789")
 
 
 def strip_ansi_bytes(data: bytes) -> bytes:
@@ -52,6 +53,9 @@ def decode_line(raw: bytes) -> str:
 
 def strip_launcher_prefixes(text: str) -> str:
     """Remove ``srun --label`` and ``mpirun --tag-output`` prefixes (in either nesting order)."""
+    head = text[:2]
+    if not head or not (head[0] in _LABEL_START or (head[0] == "[" and head[1:].isdigit())):
+        return text  # cheap exit for the usual line: neither prefix can start here
     # srun may wrap mpirun output and the other way round; two rounds cover both orders.
     for _ in range(2):
         stripped = _TAG_OUTPUT.sub("", text, count=1)

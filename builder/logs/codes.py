@@ -18,7 +18,8 @@ ENGINE_CODES: list[CodeInfo] = [
         severity="error",
         library=None,
         summary="Inter-node traffic goes over TCP or NCCL sockets although the site's fabric "
-        "(--site) or the log itself (an RDMA lane, an IB device, a verbs provider) says RDMA exists.",
+        "(--site) or the log itself (an RDMA lane, an IB device, a verbs provider) says RDMA "
+        "exists.",
     ),
     CodeInfo(
         code="INTER_NODE_UNEXPECTED",

@@ -19,6 +19,7 @@ path per piece, which can differ only for coloured lines longer than :data:`MAX_
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import IO
 from builder.fsio import open_binary_input
 from builder.logs.base import LineAnalyser
 from builder.logs.clean import clean_line, evidence_text, strip_ansi_bytes
+from builder.logs.prefilter import grep_command, run_prefilter
 from builder.model.analysis import Evidence
 
 #: Bytes read per chunk on the fast path: large enough to amortise Python overhead, small
@@ -42,16 +44,21 @@ class Router:
 
     ``keys`` is the smallest set of anchors that finds every candidate line: an anchor that
     contains another anchor adds nothing to the search (a line holding it holds the shorter
-    one too). ``anchors`` keeps every analyser's own anchors for routing the candidates.
+    one too). ``anchors`` keeps every analyser's own anchors; ``patterns`` are the same as one
+    compiled alternation per analyser, which routes a line several times faster than testing
+    each anchor with ``in``.
     """
 
     keys: tuple[bytes, ...]
     anchors: tuple[tuple[bytes, ...], ...]
+    patterns: tuple[re.Pattern[bytes] | None, ...]
 
     def targets(self, line: bytes) -> list[int]:
         """Indices of the analysers whose anchors occur in ``line``."""
         return [
-            index for index, own in enumerate(self.anchors) if any(anchor in line for anchor in own)
+            index
+            for index, pattern in enumerate(self.patterns)
+            if pattern is not None and pattern.search(line) is not None
         ]
 
 
@@ -63,7 +70,10 @@ def build_router(analysers: Sequence[LineAnalyser]) -> Router:
     for anchor in distinct:
         if not any(key in anchor for key in keys):
             keys.append(anchor)
-    return Router(keys=tuple(keys), anchors=anchors)
+    patterns = tuple(
+        re.compile(b"|".join(re.escape(a) for a in own)) if own else None for own in anchors
+    )
+    return Router(keys=tuple(keys), anchors=anchors, patterns=patterns)
 
 
 def _pieces(line: bytes) -> list[bytes]:
@@ -86,7 +96,11 @@ class _Dispatcher:
         if not targets:
             return
         text = clean_line(raw)
-        evidence = Evidence(file=self.name, line=line_number, text=evidence_text(text))
+        # Built without validation: the three fields are typed here already, and this runs
+        # once per candidate line.
+        evidence = Evidence.model_construct(
+            file=self.name, line=line_number, text=evidence_text(text)
+        )
         for index in targets:
             self.analysers[index].feed(text, evidence)
 
@@ -196,10 +210,45 @@ def scan_simple_stream(handle: IO[bytes], name: str, analysers: Sequence[LineAna
     return line_number - 1 + (1 if seen_any else 0)
 
 
-def scan_file(name: str | Path, analysers: Sequence[LineAnalyser]) -> int:
-    """Fast-path scan of a file (``-`` is standard input, ``.gz`` is decompressed)."""
-    with open_binary_input(name) as handle:
-        return scan_stream(handle, str(name), analysers)
+def scan_input(
+    handle: IO[bytes], name: str, analysers: Sequence[LineAnalyser], *, path: str | None = None
+) -> None:
+    """Feed ``analysers`` the candidate lines of one input, by the fastest path available.
+
+    With grep on the system, grep preselects the candidate lines (prefilter.py; reading ``path``
+    itself when the input is a plain file, else the stream through its stdin); without it, the
+    pure-Python :func:`scan_stream`. Both give the simple path's calls.
+    """
+    router = build_router(analysers)
+    # ESC is preselected too: a colour code inside an anchor hides the anchor from grep.
+    command = grep_command((*router.keys, b"\x1b"))
+    if command is None:
+        scan_stream(handle, name, analysers)
+        return
+    dispatch = _Dispatcher(name, analysers, router)
+
+    def handle_piece(number: int, piece: bytes) -> None:
+        dispatch.piece(strip_ansi_bytes(piece), number)
+
+    run_prefilter(command, path if path is not None else handle, handle_piece, MAX_LINE_BYTES)
+
+
+def _is_plain_file(name: str) -> bool:
+    """True for a named, uncompressed regular file (grep can read it directly)."""
+    if name == "-" or name.endswith(".gz"):
+        return False
+    try:
+        with open(name, "rb") as probe:
+            return Path(name).is_file() and probe.read(2) != b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def scan_file(name: str | Path, analysers: Sequence[LineAnalyser]) -> None:
+    """Scan a file by the fastest path (``-`` is standard input, ``.gz`` is decompressed)."""
+    text = str(name)
+    with open_binary_input(text) as handle:
+        scan_input(handle, text, analysers, path=text if _is_plain_file(text) else None)
 
 
 def scan_simple(name: str | Path, analysers: Sequence[LineAnalyser]) -> int:

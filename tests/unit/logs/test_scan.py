@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.logs import scan
+from builder.logs import prefilter, scan
 from builder.logs.base import LibraryFacts, LineAnalyser
 from builder.model.analysis import Evidence
 
@@ -125,7 +125,7 @@ def test_gzip_and_stdin_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     packed = tmp_path / "run.log.gz"
     packed.write_bytes(gzip.compress(SAMPLE))
     analysers = [Recorder()]
-    assert scan.scan_file(packed, analysers) == 5
+    scan.scan_file(packed, analysers)
     assert [line for _, line, _ in analysers[0].seen] == [2, 4, 5]
     assert analysers[0].seen[0][0] == str(packed)
 
@@ -136,6 +136,49 @@ def test_gzip_and_stdin_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     from_stdin = [Recorder()]
     assert scan.scan_simple("-", from_stdin) == 5
     assert [(f, line) for f, line, _ in from_stdin[0].seen] == [("-", 2), ("-", 4), ("-", 5)]
+
+
+def _by_scan_file(path: Path, env: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    monkeypatch.setenv(prefilter.ENV_SWITCH, env)
+    analysers = [Recorder(), NcclRecorder()]
+    scan.scan_file(path, analysers)
+    return [a.seen for a in analysers]
+
+
+MIXED = (
+    b"\x1b[1mUC\x1b[0mX colour inside an anchor\n"
+    + b"[1,0]<stdout>:[vm:1] select: a\r\n"
+    + b"x" * 300
+    + b"UCX"
+    + b"y" * 100
+    + b"\n"
+    + bytes(range(256))
+    + b"\nhost:1:2 [0] NCCL INFO Using network IB\n"
+    + b"NCCL INFO " * 30
+    + b"\n\nlast select: cut"
+)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_grep_prefilter_python_fast_path_and_simple_path_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool
+) -> None:
+    monkeypatch.setattr(scan, "MAX_LINE_BYTES", 64)
+    path = tmp_path / ("mixed.log.gz" if compressed else "mixed.log")
+    path.write_bytes(gzip.compress(MIXED) if compressed else MIXED)
+    expected = [Recorder(), NcclRecorder()]
+    scan.scan_simple(path, expected)
+    reference = [a.seen for a in expected]
+    assert reference[0][0][2] == "UCX colour inside an anchor"
+    assert _by_scan_file(path, "1", monkeypatch) == reference
+    assert _by_scan_file(path, "0", monkeypatch) == reference
+
+
+def test_stream_input_is_pumped_through_grep() -> None:
+    analysers = [Recorder()]
+    scan.scan_input(io.BytesIO(SAMPLE * 1000), "s", analysers)
+    assert len(analysers[0].seen) == 3000
+    assert analysers[0].seen[-1][1] == 5000
 
 
 _PARTS = st.sampled_from(
@@ -202,3 +245,12 @@ def test_memory_stays_flat_whatever_the_input_size(size_mb: int) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 6 * (1 << 20)
+
+
+@settings(max_examples=25, deadline=None)
+@given(parts=st.lists(_PARTS, max_size=60))
+def test_grep_prefilter_equals_simple_path(parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    analysers = [Recorder(), NcclRecorder()]
+    scan.scan_input(io.BytesIO(data), "f", analysers)
+    assert [a.seen for a in analysers] == simple(data)[0]

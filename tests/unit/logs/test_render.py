@@ -1,0 +1,41 @@
+"""The human-readable rendering of an analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from builder.logs.api import analyze_paths
+from builder.logs.render import print_analysis
+from builder.model.analysis import LIBRARIES, Analysis
+
+ENGINE = Path(__file__).parents[2] / "fixtures" / "logs" / "engine"
+
+
+def render(analysis: Analysis) -> str:
+    console = Console(record=True, width=240, color_system=None)
+    print_analysis(analysis, console)
+    return console.export_text()
+
+
+def test_paths_versions_findings_evidence_and_verdict_are_shown() -> None:
+    (bare,) = ENGINE.glob("02-*.txt")
+    (box,) = ENGINE.glob("25-*.txt")
+    text = render(analyze_paths([str(box)], baseline=[str(bare)]))
+    assert "intra-node │ openmpi │ mtl" in text
+    assert "ofi_provider=eth0" in text
+    assert "PATH_DIFFERS" in text and "NO_SHM_INTRA" in text
+    assert f"{box}:49: [vm:23143]" in text  # evidence as file:line text, markup left alone
+    assert "verdict: degraded" in text
+
+
+def test_ok_and_unknown_verdicts() -> None:
+    (bare,) = ENGINE.glob("02-*.txt")
+    ok = render(analyze_paths([str(bare)]))
+    assert "verdict: ok" in ok
+    assert "1.13.1" in ok and "/lib/x86_64-linux-gnu/libucp.so.0" in ok
+    empty = Analysis(inputs=["app.log"], libraries=dict.fromkeys(LIBRARIES))
+    text = render(empty)
+    assert "no transport lanes seen" in text
+    assert "verdict: no transport evidence" in text
