@@ -114,6 +114,9 @@ _TLS_RDMA_FAMILIES = ("rc", "dc", "ud", "ib", "srd")
 
 #: Most ranks listed per version / load path: enough to show a split, bounded for huge jobs.
 MAX_RANKS_PER_VALUE = 512
+#: Most path-evidence lines kept: the first line of every distinct lane, so that each path
+#: reported can be shown with a line that names it.
+MAX_PATH_EVIDENCE = 64
 #: Most distinct ``UCX_*`` settings lines kept as observations.
 MAX_ENV_OBSERVATIONS = 32
 
@@ -233,6 +236,7 @@ class _PendingConfig:
 
     scope: Scope | None
     groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass
@@ -292,6 +296,7 @@ class Analyser(LineAnalyser):
         self._version_evidence: list[Evidence] = []
         self._path_counts: dict[tuple[str, Scope, str, str], int] = {}
         self._path_evidence: list[Evidence] = []
+        self._path_evidence_seen: set[Evidence] = set()
         self._pending: dict[str | None, _PendingConfig] = {}
         self._old_cfg_scope: dict[tuple[str | None, int], Scope] = {}
         self._tables: dict[str | None, _TableHeader] = {}
@@ -332,7 +337,7 @@ class Analyser(LineAnalyser):
             return False
         self._flush_pending(rank)
         groups = parse_groups(match.group(2))
-        pending = _PendingConfig(scope=None, groups=groups)
+        pending = _PendingConfig(scope=None, groups=groups, evidence=[evidence])
         self._pending[rank] = pending
         self._old_cfg_scope[(rank, int(match.group(1)))] = scope_from_lanes(
             {t for _, lanes in groups for t, _ in lanes}
@@ -340,7 +345,6 @@ class Analyser(LineAnalyser):
         if len(self._old_cfg_scope) > 4096:
             # Only needed to label old protocol tables; forget rather than grow without bound.
             self._old_cfg_scope.clear()
-        add_evidence(self._path_evidence, evidence)
         return True
 
     def _feed_new_config(self, text: str, rank: str | None, evidence: Evidence) -> bool:
@@ -349,8 +353,9 @@ class Analyser(LineAnalyser):
             return False
         self._flush_pending(rank)
         scope = _SCOPES[match.group(2)] if match.group(2) else None
-        self._pending[rank] = _PendingConfig(scope=scope, groups=parse_groups(match.group(4)))
-        add_evidence(self._path_evidence, evidence)
+        self._pending[rank] = _PendingConfig(
+            scope=scope, groups=parse_groups(match.group(4)), evidence=[evidence]
+        )
         return True
 
     def _feed_continuation(self, text: str, rank: str | None, evidence: Evidence) -> None:
@@ -363,7 +368,7 @@ class Analyser(LineAnalyser):
         if not _GROUPS_ONLY_RE.match(message):
             return
         pending.groups.extend(parse_groups(message))
-        add_evidence(self._path_evidence, evidence)
+        add_evidence(pending.evidence, evidence)
 
     def _flush_pending(self, rank: str | None) -> None:
         pending = self._pending.pop(rank, None)
@@ -374,8 +379,17 @@ class Analyser(LineAnalyser):
             scope = scope_from_lanes({t for _, lanes in pending.groups for t, _ in lanes})
         for layer, lanes in pending.groups:
             for transport, device in dict.fromkeys(lanes):
-                key = (layer, scope, transport, device)
-                self._path_counts[key] = self._path_counts.get(key, 0) + 1
+                self._count_path((layer, scope, transport, device), pending.evidence)
+
+    def _count_path(self, key: tuple[str, Scope, str, str], evidence: list[Evidence]) -> None:
+        """Count one lane; the first lines that showed a new lane become its evidence."""
+        count = self._path_counts.get(key, 0)
+        self._path_counts[key] = count + 1
+        if count == 0 and len(self._path_evidence) < MAX_PATH_EVIDENCE:
+            for line in evidence:
+                if line not in self._path_evidence_seen:
+                    self._path_evidence_seen.add(line)
+                    self._path_evidence.append(line)
 
     def _feed_table_row(self, text: str, rank: str | None, evidence: Evidence) -> bool:
         start = text.find("|")
@@ -395,9 +409,7 @@ class Analyser(LineAnalyser):
             operation = header.operation if header else "protocol"
             scope: Scope = header.scope if header else "unknown"
             for transport, device in dict.fromkeys(lanes):
-                key = (f"{operation}/{protocol}", scope, transport, device)
-                self._path_counts[key] = self._path_counts.get(key, 0) + 1
-            add_evidence(self._path_evidence, evidence)
+                self._count_path((f"{operation}/{protocol}", scope, transport, device), [evidence])
             return True
         return self._feed_table_header(cells, rank)
 

@@ -409,3 +409,17 @@ def test_new_form_without_scope_word_is_read_like_the_old_form() -> None:
         ("tag", "inter-node", "rc_mlx5", "mlx5_0:1", 1),
         ("tag", "inter-node", "tcp", "eth0", 1),
     }
+
+
+def test_every_lane_keeps_a_line_that_names_it() -> None:
+    lines = [
+        f"[1.0] [n{i}:{i}:0] ucp_worker.c:1 UCX  INFO  ep_cfg[{j}]: tag({lane})"
+        for i in range(20)
+        for j, lane in enumerate(["self/memory0 cma/memory", "sysv/memory cma/memory"])
+    ]
+    lines.append("[1.0] [n0:0:0] ucp_worker.c:1 UCX  INFO  ep_cfg[2]: tag(tcp/eth0)")
+    facts = feed_lines(*lines)
+    for path in facts.paths:
+        needle = f"{path.transport}/{path.device}"
+        assert any(needle in e.text for e in facts.path_evidence), needle
+    assert len(facts.path_evidence) <= ucx.MAX_PATH_EVIDENCE
