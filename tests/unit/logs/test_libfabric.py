@@ -241,3 +241,14 @@ def test_verbose_fi_info_and_rdma_available() -> None:
     # Registration alone is no proof of hardware (psm2 registers without Omni-Path).
     real = analyse("real-fi-info-tcp-info.txt")
     assert observed(real, "rdma_available") == set()
+
+
+def test_real_warn_level_run_with_routine_utility_failures_is_quiet() -> None:
+    facts = analyse("real-ompi-mtl-ofi-fi-log-warn.txt")
+    assert codes(facts) == {}
+    assert observed(facts, "consumer_selected") == {"eth0"}
+    assert observed(facts, "provider_failed") == {
+        "ofi_rxm -61 (No data available)",
+        "ofi_rxd -61 (No data available)",
+        "ofi_mrail -61 (No data available)",
+    }
