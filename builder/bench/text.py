@@ -23,7 +23,6 @@ _ANSI = re.compile(
 _TAG_OUTPUT = re.compile(r"\[\d+,\d+\]<(?:stdout|stderr|stddiag)>: ?")
 _SRUN_LABEL = re.compile(r"^ *\d+: ")
 _INT = re.compile(r"[-+]?\d+")
-_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 #: Spellings of "no value" in benchmark tables; they become JSON null.
 _MISSING = frozenset({"n/a", "na", "-", "nan", "-nan", "inf", "-inf", "+inf"})
 
@@ -58,11 +57,6 @@ def split_lines(text: str) -> list[Line]:
 def is_int(token: str) -> bool:
     """Whether ``token`` is a plain integer."""
     return _INT.fullmatch(token) is not None
-
-
-def is_number(token: str) -> bool:
-    """Whether ``token`` is an integer or decimal number (``1``, ``2.41``, ``7.0e-06``)."""
-    return _FLOAT.fullmatch(token) is not None
 
 
 def is_missing(token: str) -> bool:
