@@ -160,6 +160,8 @@ _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 KNOWN_PMLS = frozenset({"ob1", "ucx", "cm", "yalla", "monitoring", "v", "crcpw", "bfo"})
 KNOWN_MTLS = frozenset({"ofi", "psm", "psm2", "mxm", "portals4"})
 
+#: Most path-evidence lines: the first line of every distinct selection, provider and lane.
+MAX_PATH_EVIDENCE = 64
 #: Most ranks kept per selected component in observations.
 MAX_RANKS_PER_VALUE = 256
 MAX_OBSERVATIONS_PER_KIND = 64
@@ -288,6 +290,7 @@ class Analyser(LineAnalyser):
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         self._path_evidence: list[Evidence] = []
+        self._path_keys: set[tuple[str, ...]] = set()
         self._path_counts: dict[tuple[str, Scope, str], int] = {}
         #: PML -> (best priority its init returned, that line): the fallback for cut-off logs.
         self._pml_priorities: dict[str, tuple[int, Evidence]] = {}
@@ -351,7 +354,7 @@ class Analyser(LineAnalyser):
             framework = self._state(rank).framework_of.get(component, "btl")
             if framework == "btl":
                 self._btls.setdefault(component, None)
-                add_evidence(self._path_evidence, evidence)
+                self._note_path(("btl", component), evidence)
             return True
         if match := _PRIORITY_RE.search(text):
             # Only the PML framework prints priorities; an MTL initialised in between (inside
@@ -368,13 +371,13 @@ class Analyser(LineAnalyser):
     def _select(self, framework: str, component: str, rank: str, evidence: Evidence) -> None:
         if framework == "btl":
             self._btls.setdefault(component, None)
-            add_evidence(self._path_evidence, evidence)
+            self._note_path(("btl", component), evidence)
             return
         choice = self._choices.get(framework)
         if choice is None:
             return  # other frameworks (coll, osc, ...) say nothing about transport
         if choice.record(component, rank, evidence):
-            add_evidence(self._path_evidence, evidence)
+            self._note_path((framework, component), evidence)
 
     def _feed_transport_detail(self, text: str, rank: str, evidence: Evidence) -> bool:
         if match := _BML_RE.search(text):
@@ -383,11 +386,11 @@ class Analyser(LineAnalyser):
         if match := _OFI_PROVIDER_RE.search(text):
             provider = match.group(1)
             self._providers[provider] = self._providers.get(provider, 0) + 1
-            add_evidence(self._path_evidence, evidence)
+            self._note_path(("ofi_provider", provider), evidence)
             return True
         if match := _TCP_IFACE_RE.search(text):
             self._observe("btl_tcp_interface", match.group(1), rank, evidence)
-            add_evidence(self._path_evidence, evidence)
+            self._note_path(("btl_tcp_interface", match.group(1)), evidence)
             return True
         if match := _UCX_VERSION_RE.search(text):
             self._observe("ucx_version", match.group(1), rank, evidence)
@@ -415,7 +418,14 @@ class Analyser(LineAnalyser):
             scope = "inter-node"
         key = ("btl", scope, btl)
         self._path_counts[key] = self._path_counts.get(key, 0) + 1
-        add_evidence(self._path_evidence, evidence)
+        self._note_path(("bml", scope, btl), evidence)
+
+    def _note_path(self, key: tuple[str, ...], evidence: Evidence) -> None:
+        """Keep the first line of every distinct selection or lane as path evidence."""
+        if key in self._path_keys or len(self._path_evidence) >= MAX_PATH_EVIDENCE:
+            return
+        self._path_keys.add(key)
+        self._path_evidence.append(evidence)
 
     def _feed_version(self, text: str, rank: str, evidence: Evidence) -> None:
         for pattern in _VERSION_RES:

@@ -311,3 +311,11 @@ def test_real_container_ob1_vader_cma_across_user_namespaces() -> None:
     assert "different user namespaces" in finding.message
     assert [e.line for e in finding.evidence] == [144, 179]
     assert any("cma-different-user-namespace" in e.text for e in finding.evidence)
+
+
+def test_provider_line_is_kept_as_evidence_after_many_selection_lines() -> None:
+    lines = [f"[n{i}:{i}] mca:base:select:(  mtl) Selected component [ofi]" for i in range(40)]
+    lines.append("[n0:0] mtl_ofi_component.c:365: mtl:ofi:provider: cxi0")
+    facts = feed_lines(*lines)
+    assert facts.selected == {"mtl": "ofi", "pml": "cm", "ofi_provider": "cxi0"}
+    assert [e.line for e in facts.path_evidence] == [1, 41]
