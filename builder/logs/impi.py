@@ -29,7 +29,13 @@ from collections import Counter
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import MAX_LINE, ObservationBook, is_socket_provider, record_version
+from builder.logs.libfabric import (
+    MAX_LINE,
+    ObservationBook,
+    is_socket_provider,
+    record_version,
+    room_for,
+)
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "impi"
@@ -114,7 +120,8 @@ class Analyser(LineAnalyser):
         if msg.startswith("I_MPI_"):
             env = _ENV.match(msg)
             if env is not None:
-                self._env[env["var"]] = env["val"]
+                if room_for(self._env, env["var"]):
+                    self._env[env["var"]] = env["val"]
                 self._obs.add("env", f"{env['var']}={env['val']}", evidence)
             return
         if "data transfer mode" in msg:
@@ -140,6 +147,8 @@ class Analyser(LineAnalyser):
         provider = _LF_PROVIDER.match(msg)
         if provider is not None:
             name = provider["prov"]
+            if not room_for(self._providers, name):
+                return
             self._providers[name] += 1
             add_evidence(self._provider_evidence.setdefault(name, []), evidence)
             if name not in self._paths:

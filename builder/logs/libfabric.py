@@ -49,6 +49,7 @@ The ``versions`` map uses the pid as the rank key: libfabric's prefix carries no
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
@@ -60,6 +61,8 @@ LIBRARY = "libfabric"
 MAX_OBSERVATIONS = 512
 #: Characters of a line that are looked at; longer lines are garbage or pasted binary data.
 MAX_LINE = 8192
+#: Distinct keys (providers, versions, paths, variables) kept per table; see :func:`room_for`.
+MAX_KEYS = 1024
 #: Ranks remembered per version.
 MAX_RANKS_PER_VERSION = 4096
 
@@ -166,10 +169,17 @@ class ObservationBook:
         return [obs.model_copy(deep=True) for obs in self._items.values()]
 
 
+def room_for(table: Collection[object], key: object, limit: int = MAX_KEYS) -> bool:
+    """True when ``key`` is in ``table`` or the table may still grow (memory stays bounded)."""
+    return key in table or len(table) < limit
+
+
 def record_version(
     versions: dict[str, list[str]], version: str, rank: str, limit: int = MAX_RANKS_PER_VERSION
 ) -> None:
     """Add ``rank`` to the ranks that printed ``version`` (bounded, no duplicates)."""
+    if not room_for(versions, version, 64):
+        return
     ranks = versions.setdefault(version, [])
     if rank not in ranks and len(ranks) < limit:
         ranks.append(rank)
@@ -273,7 +283,8 @@ class Analyser(LineAnalyser):
         if provider is not None:
             name = provider["name"]
             self._fi_info_provider = name
-            self._available.add(name)
+            if room_for(self._available, name):
+                self._available.add(name)
             self._obs.add("provider_available", name, evidence)
             if is_fast_provider(name):
                 self._obs.add("rdma_available", name, evidence)
@@ -291,7 +302,8 @@ class Analyser(LineAnalyser):
             reg = _REGISTER.search(msg)
             if reg is not None:
                 name = reg["name"]
-                self._registered.add(name)
+                if room_for(self._registered, name):
+                    self._registered.add(name)
                 self._obs.add("provider_registered", name, evidence)
                 if reg["ver"]:
                     self._obs.add("provider_version", f"{name} {reg['ver']}", evidence)
@@ -308,7 +320,7 @@ class Analyser(LineAnalyser):
                 name = fail["name"]
                 text = f" ({fail['text']})" if fail["text"] else ""
                 self._obs.add("provider_failed", f"{name} {fail['code']}{text}", evidence)
-                if not match["layer"]:
+                if not match["layer"] and room_for(self._failed, name):
                     add_evidence(self._failed.setdefault(name, []), evidence)
             return
         if "Opened fabric" in msg:

@@ -34,7 +34,7 @@ from collections import Counter
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import MAX_LINE, ObservationBook, record_version
+from builder.logs.libfabric import MAX_LINE, ObservationBook, record_version, room_for
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "mpich"
@@ -168,10 +168,12 @@ class Analyser(LineAnalyser):
             add_evidence(self._init_failed, evidence)
 
     def _provider(self, provider: str, fabric: str | None, evidence: Evidence) -> None:
+        key = (provider, fabric or None)
+        if not room_for(self._paths, key):
+            return
         self._providers[provider] += 1
         if fabric:
             self._obs.add("fabric", fabric, evidence)
-        key = (provider, fabric or None)
         if key not in self._paths:
             add_evidence(self._path_evidence, evidence)
         self._paths[key] = self._paths.get(key, 0) + 1

@@ -36,7 +36,7 @@ from collections import Counter
 from typing import ClassVar
 
 from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import ObservationBook, record_version
+from builder.logs.libfabric import ObservationBook, record_version, room_for
 from builder.model.analysis import Evidence, Finding, PathUse, Scope
 
 LIBRARY = "nccl"
@@ -260,7 +260,8 @@ class Analyser(LineAnalyser):
             using = _USING_NETWORK.match(msg)
             if using is not None:
                 net = using["net"]
-                self._nets[net] += 1
+                if room_for(self._nets, net):
+                    self._nets[net] += 1
                 add_evidence(self._net_evidence, evidence)
                 self._obs.add("net_selected", net, evidence)
             return
@@ -297,6 +298,8 @@ class Analyser(LineAnalyser):
             self._warns[key] = [evidence]
 
     def _environment(self, var: str, value: str, evidence: Evidence) -> None:
+        if not room_for(self._env, var):
+            return
         self._env[var] = value
         add_evidence(self._env_evidence.setdefault(var, []), evidence)
         self._obs.add("env", f"{var}={value}", evidence)
@@ -315,7 +318,8 @@ class Analyser(LineAnalyser):
             selected = _OFI_SELECTED.search(msg)
             if selected is not None:
                 provider = selected["prov"]
-                self._ofi_providers[provider] += 1
+                if room_for(self._ofi_providers, provider):
+                    self._ofi_providers[provider] += 1
                 self._obs.add("ofi_provider", provider, evidence)
                 return
             libfabric = _OFI_LIBFABRIC.search(msg)
@@ -410,7 +414,8 @@ class Analyser(LineAnalyser):
             if "GDRDMA" in net["flags"]:
                 self._net_channels_gdr += 1
             else:
-                add_evidence(self._net_nogdr_evidence.setdefault(transport, []), evidence)
+                if room_for(self._net_nogdr_evidence, transport):
+                    add_evidence(self._net_nogdr_evidence.setdefault(transport, []), evidence)
             if name.lower() == "socket" and scope == "inter-node":
                 add_evidence(self._socket_channel_evidence, evidence)
         elif via.startswith("P2P/"):
@@ -424,6 +429,8 @@ class Analyser(LineAnalyser):
         else:
             transport, device, scope = via.split("/", 1)[0].strip(), None, "unknown"
         key = (layer, scope, transport, device)
+        if not room_for(self._paths, key):
+            return
         if key not in self._paths:
             add_evidence(self._path_evidence, evidence)
         self._paths[key] = self._paths.get(key, 0) + 1

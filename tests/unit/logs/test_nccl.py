@@ -302,3 +302,19 @@ def test_aws_ofi_startup_lines_are_observed() -> None:
     observed = {(o.kind, o.value) for o in facts.observations}
     assert ("libfabric_version", "1.20") in observed
     assert ("plugin_version", "aws-ofi-nccl 1.9.1-aws") in observed
+
+
+def test_tables_stay_bounded_on_endless_distinct_garbage() -> None:
+    analyser = Analyser()
+    for n in range(3000):
+        for line in (
+            f"h:1:1 [0] NCCL INFO Using network Net{n}",
+            f"h:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via NET/X{n}/0",
+            f"h:1:1 [0] NCCL INFO NCCL_X{n} set by environment to 1",
+            f"h:1:1 [0] NCCL INFO NCCL version 2.{n}.1",
+        ):
+            analyser.feed(line, Evidence(file="m", line=n + 1, text=line))
+    facts = analyser.facts()
+    assert len(facts.paths) <= 1024
+    assert len(facts.versions) <= 64
+    assert len(facts.observations) <= 512
