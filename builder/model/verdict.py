@@ -98,6 +98,9 @@ class SuiteTransport(BaseModel):
     container: ModePaths | None = None
     #: The container analysis' findings (differences added), severity error first.
     findings: list[Finding] = Field(default_factory=list)
+    #: Codes of error findings that bare metal's own logs show too: a site or campaign setting
+    #: rather than the image. They still fail the verdict, but are listed after the others.
+    shared_with_bare: list[str] = Field(default_factory=list)
     note: str = ""
 
 
@@ -134,14 +137,20 @@ class Verdict(BaseModel):
         """0 pass, 1 fail, 2 inconclusive (could not judge)."""
         return EXIT_CODES[self.verdict]
 
+    def is_shared(self, suite: str, finding: Finding) -> bool:
+        """Whether an error finding of ``suite`` also shows in bare metal's logs."""
+        entry = next((t for t in self.transport if t.suite == suite), None)
+        return entry is not None and finding.code in entry.shared_with_bare
+
     def error_findings(self) -> list[tuple[str, Finding]]:
-        """Every transport finding of severity error, as (suite, finding), in report order."""
-        return [
+        """Transport errors as (suite, finding): the container's own first, then shared ones."""
+        errors = [
             (entry.suite, finding)
             for entry in self.transport
             for finding in entry.findings
             if finding.severity == "error"
         ]
+        return sorted(errors, key=lambda pair: self.is_shared(*pair))
 
     def to_json_dict(self) -> dict[str, object]:
         """The contract's JSON object (``schema`` first)."""

@@ -57,8 +57,10 @@ def _evidence(finding: Finding) -> str:
     return f'<pre class="evidence">{lines}</pre>'
 
 
-def _finding(suite: str, finding: Finding) -> str:
+def _finding(suite: str, finding: Finding, *, shared: bool = False) -> str:
     library = f" ({escape(finding.library)})" if finding.library else ""
+    if shared:
+        library += " <small>[bare metal shows it too: a site or campaign setting]</small>"
     return (
         f'<div class="finding {escape(finding.severity)}" data-code="{escape(finding.code)}">'
         f"<b>{escape(finding.severity)}</b> {escape(suite)}: "
@@ -73,7 +75,7 @@ def _first_failure(verdict: Verdict) -> str:
         suite, finding = errors[0]
         return (
             '<section id="first-failure"><h2>First failing finding</h2>'
-            f"{_finding(suite, finding)}</section>"
+            f"{_finding(suite, finding, shared=verdict.is_shared(suite, finding))}</section>"
         )
     failing = [m for m in verdict.metrics if m.status == "fail"]
     if failing:
@@ -224,7 +226,11 @@ def _transport(verdict: Verdict) -> str:
 
 
 def _findings(verdict: Verdict) -> str:
-    items = [_finding(entry.suite, f) for entry in verdict.transport for f in entry.findings]
+    items = [
+        _finding(entry.suite, f, shared=f.code in entry.shared_with_bare and f.severity == "error")
+        for entry in verdict.transport
+        for f in entry.findings
+    ]
     if not items:
         return '<section id="findings"><h2>Findings</h2><p>None.</p></section>'
     return f'<section id="findings"><h2>Findings</h2>{"".join(items)}</section>'

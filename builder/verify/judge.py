@@ -26,14 +26,19 @@ from builder.verify.thresholds import Check, SiteThresholds
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-def order_findings(findings: list[Finding]) -> list[Finding]:
+def order_findings(findings: list[Finding], *, shared: set[str] | None = None) -> list[Finding]:
     """Errors first, then warnings, then information; stable otherwise.
 
-    Within a severity, findings that name the library at fault (``PML_FALLBACK`` from Open MPI:
-    pml cm + mtl ofi) come before the library-neutral path-class ones (``PATH_DIFFERS``): the
-    former say what to fix, the latter only that the path is worse.
+    Within a severity, the container's own findings come before those bare metal shows too
+    (``shared``), and findings that name the library at fault (``PML_FALLBACK`` from Open MPI:
+    pml cm + mtl ofi) before the library-neutral path-class ones (``PATH_DIFFERS``): the former
+    say what to fix, the latter only that the path is worse.
     """
-    return sorted(findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.library is None))
+    common = shared or set()
+    return sorted(
+        findings,
+        key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.code in common, f.library is None),
+    )
 
 
 def mode_paths(analysis: Analysis) -> ModePaths:
@@ -59,7 +64,15 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
         return SuiteTransport(
             suite=entry.suite, status="inconclusive", note="debug logs missing or not analysable"
         )
-    findings = order_findings(entry.container.findings)
+    bare_errors = {(f.code, f.library) for f in entry.bare.findings if f.severity == "error"}
+    shared = sorted(
+        {
+            f.code
+            for f in entry.container.findings
+            if f.severity == "error" and (f.code, f.library) in bare_errors
+        }
+    )
+    findings = order_findings(entry.container.findings, shared=set(shared))
     bare, container = mode_paths(entry.bare), mode_paths(entry.container)
     errors = [f for f in findings if f.severity == "error"]
     if errors or entry.container.degraded:
@@ -68,12 +81,15 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
             if errors
             else "the container's transport path is worse than bare metal's"
         )
+        if errors and errors[0].code in shared:
+            note += " (bare metal shows it too: a site or campaign setting, not the image)"
         return SuiteTransport(
             suite=entry.suite,
             status="fail",
             bare=bare,
             container=container,
             findings=findings,
+            shared_with_bare=shared,
             note=note,
         )
     silent = [
@@ -235,8 +251,12 @@ def _overall(
 ) -> tuple[Overall, str]:
     for entry in transport:
         errors = [f for f in entry.findings if f.severity == "error"]
-        if errors:
+        if errors and errors[0].code not in entry.shared_with_bare:
             return "fail", f"{entry.suite}: transport {errors[0].code}: {errors[0].message}"
+    for entry in transport:
+        errors = [f for f in entry.findings if f.severity == "error"]
+        if errors:
+            return "fail", f"{entry.suite}: transport {errors[0].code}: {entry.note}"
     for entry in transport:
         if entry.status == "fail":
             return "fail", f"{entry.suite}: transport: {entry.note}"

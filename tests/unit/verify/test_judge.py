@@ -200,3 +200,26 @@ def test_verdict_json_shape() -> None:
     assert next(iter(payload)) == "schema" and payload["schema"] == "esdc.verdict/1"
     for key in ("verdict", "image", "image_digest", "site", "metrics", "transport", "problems"):
         assert key in payload
+
+
+def test_an_error_bare_metal_shows_too_still_fails_but_comes_after_the_containers_own() -> None:
+    site_issue = Finding(
+        code="PML_FALLBACK",
+        severity="error",
+        library="openmpi",
+        message="ob1 although UCX expected",
+    )
+    bare = analysis(intra="shm", pml="ob1", findings=[site_issue])
+    container = analysis(intra="tcp", pml="ob1", findings=[site_issue, PATH_DIFFERS])
+    entry = judge_transport(SuiteAnalysis(suite="mpi4py", bare=bare, container=container))
+    assert entry.status == "fail"
+    assert entry.shared_with_bare == ["PML_FALLBACK"]
+    assert [f.code for f in entry.findings] == ["PATH_DIFFERS", "PML_FALLBACK"]
+    only_shared = judge_transport(
+        SuiteAnalysis(
+            suite="mpi4py",
+            bare=bare,
+            container=analysis(intra="shm", pml="ob1", findings=[site_issue]),
+        )
+    )
+    assert only_shared.status == "fail" and "bare metal shows it too" in only_shared.note
