@@ -11,11 +11,13 @@ from ``OMPI_COMM_WORLD_LOCAL_SIZE`` or ``SLURM_STEP_TASKS_PER_NODE`` and the gro
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,11 +195,14 @@ class CharliecloudRuntime:
             )
         entry.mkdir(parents=True, exist_ok=True)
         atomic_write_text(log, f"# esdc charliecloud build {datetime.now(UTC).isoformat()}\n")
-        for base in dict.fromkeys(bases):
-            if base in SUITES:
-                base_digest = self._ensure_base(base, log)
-        self._run(build_argv(tag, recipe, context), log)
-        self._run(convert_argv(tag, cached_image), log)
+        # ch-image refuses concurrent use of one storage directory ("already in use"): builds
+        # from several processes (a campaign and a test, say) wait for each other instead.
+        with self._storage_lock():
+            for base in dict.fromkeys(bases):
+                if base in SUITES:
+                    base_digest = self._ensure_base(base, log)
+            self._run(build_argv(tag, recipe, context), log)
+            self._run(convert_argv(tag, cached_image), log)
         digest = tree_sha256(cached_image)
         atomic_write_text(entry / "digest", digest + "\n")
         if base_digest:
@@ -225,6 +230,16 @@ class CharliecloudRuntime:
             self._run(import_argv(tarball, base), log)
             atomic_write_text(marker, digest + "\n")
         return digest
+
+    @contextlib.contextmanager
+    def _storage_lock(self) -> Iterator[None]:
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with open(self.cache / "storage.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _has_image(self, tag: str) -> bool:
         proc = subprocess.run(
