@@ -160,7 +160,8 @@ _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 KNOWN_PMLS = frozenset({"ob1", "ucx", "cm", "yalla", "monitoring", "v", "crcpw", "bfo"})
 KNOWN_MTLS = frozenset({"ofi", "psm", "psm2", "mxm", "portals4"})
 
-#: Most path-evidence lines: the first line of every distinct selection, provider and lane.
+#: Path evidence: the first lines (a few ranks) of every distinct selection, provider and lane.
+LINES_PER_KEY = 4
 MAX_PATH_EVIDENCE = 64
 #: Most ranks kept per selected component in observations.
 MAX_RANKS_PER_VALUE = 256
@@ -290,7 +291,7 @@ class Analyser(LineAnalyser):
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         self._path_evidence: list[Evidence] = []
-        self._path_keys: set[tuple[str, ...]] = set()
+        self._path_keys: dict[tuple[str, ...], int] = {}
         self._path_counts: dict[tuple[str, Scope, str], int] = {}
         #: PML -> (best priority its init returned, that line): the fallback for cut-off logs.
         self._pml_priorities: dict[str, tuple[int, Evidence]] = {}
@@ -421,10 +422,11 @@ class Analyser(LineAnalyser):
         self._note_path(("bml", scope, btl), evidence)
 
     def _note_path(self, key: tuple[str, ...], evidence: Evidence) -> None:
-        """Keep the first line of every distinct selection or lane as path evidence."""
-        if key in self._path_keys or len(self._path_evidence) >= MAX_PATH_EVIDENCE:
+        """Keep the first lines of every distinct selection or lane as path evidence."""
+        seen = self._path_keys.get(key, 0)
+        if seen >= LINES_PER_KEY or len(self._path_evidence) >= MAX_PATH_EVIDENCE:
             return
-        self._path_keys.add(key)
+        self._path_keys[key] = seen + 1
         self._path_evidence.append(evidence)
 
     def _feed_version(self, text: str, rank: str, evidence: Evidence) -> None:

@@ -114,8 +114,9 @@ _TLS_RDMA_FAMILIES = ("rc", "dc", "ud", "ib", "srd")
 
 #: Most ranks listed per version / load path: enough to show a split, bounded for huge jobs.
 MAX_RANKS_PER_VALUE = 512
-#: Most path-evidence lines kept: the first line of every distinct lane, so that each path
-#: reported can be shown with a line that names it.
+#: Path evidence: the first lines (a few ranks) of every distinct lane, so that each path
+#: reported can be shown with lines that name it, within an overall cap.
+LINES_PER_LANE = 4
 MAX_PATH_EVIDENCE = 64
 #: Most distinct ``UCX_*`` settings lines kept as observations.
 MAX_ENV_OBSERVATIONS = 32
@@ -382,10 +383,10 @@ class Analyser(LineAnalyser):
                 self._count_path((layer, scope, transport, device), pending.evidence)
 
     def _count_path(self, key: tuple[str, Scope, str, str], evidence: list[Evidence]) -> None:
-        """Count one lane; the first lines that showed a new lane become its evidence."""
+        """Count one lane; the first lines that showed it become its evidence."""
         count = self._path_counts.get(key, 0)
         self._path_counts[key] = count + 1
-        if count == 0 and len(self._path_evidence) < MAX_PATH_EVIDENCE:
+        if count < LINES_PER_LANE and len(self._path_evidence) < MAX_PATH_EVIDENCE:
             for line in evidence:
                 if line not in self._path_evidence_seen:
                     self._path_evidence_seen.add(line)

@@ -318,4 +318,4 @@ def test_provider_line_is_kept_as_evidence_after_many_selection_lines() -> None:
     lines.append("[n0:0] mtl_ofi_component.c:365: mtl:ofi:provider: cxi0")
     facts = feed_lines(*lines)
     assert facts.selected == {"mtl": "ofi", "pml": "cm", "ofi_provider": "cxi0"}
-    assert [e.line for e in facts.path_evidence] == [1, 41]
+    assert [e.line for e in facts.path_evidence] == [1, 2, 3, 4, 41]
