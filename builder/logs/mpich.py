@@ -44,8 +44,8 @@ CODES: list[CodeInfo] = [
         code="MPICH_OFI_INIT_FAILED",
         severity="error",
         library=LIBRARY,
-        summary="MPICH's OFI netmod could not initialise (getinfo/addrinfo failed: no usable "
-        "libfabric provider).",
+        summary="The OFI netmod of MPICH (also inside Intel MPI and Cray MPICH) failed to "
+        "initialise (getinfo/addrinfo/endpoint failed): typically no usable libfabric provider.",
     ),
 ]
 
@@ -66,7 +66,12 @@ _VERSION = re.compile(
 _CRAY = re.compile(r"CRAY MPICH version (?P<ver>\d+\.\d+(?:\.\d+)*)")
 _DEVICE = re.compile(r"^\s*MPICH Device:\s*(?P<dev>\S+)")
 _NUM_NICS = re.compile(r"^\s*num_nics: (?P<n>\d+)")
-_INIT_FAILED = re.compile(r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed")
+# Error stacks of the OFI netmod (MPICH, Intel MPI and Cray MPICH share it):
+# "MPIDI_OFI_mpi_init_hook(1546): OFI addrinfo() failed (ofi_init.c:1546:...:No data available)",
+# "OFI getinfo() failed", "OFI endpoint open failed (ofi_init.c:...)".
+_INIT_FAILED = re.compile(
+    r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed|OFI .{1,60}? failed \(ofi_"
+)
 # Intel MPI prints "[0] MPI startup(): libfabric provider: ..."; that line is the impi analyser's.
 _IMPI_PREFIX = re.compile(r"^\s*\[-?\d+[^\]]*\]|MPI startup\(\)")
 
@@ -85,6 +90,7 @@ class Analyser(LineAnalyser):
         b"num_nics: ",
         b"info() failed",
         b"OFI call ",
+        b" failed (ofi_",
     )
 
     def __init__(self) -> None:
@@ -202,7 +208,8 @@ class Analyser(LineAnalyser):
                     code="MPICH_OFI_INIT_FAILED",
                     severity="error",
                     library=LIBRARY,
-                    message="MPICH's OFI netmod failed to find a usable libfabric provider",
+                    message="the MPICH OFI netmod failed during initialisation (no usable "
+                    "libfabric provider or endpoint)",
                     evidence=list(self._init_failed),
                 )
             )

@@ -136,3 +136,17 @@ def test_garbage_never_raises(text: str) -> None:
     analyser._feed("Required minimum FI_VERSION: 1, current version: " + text, evidence)
     analyser._feed("==== " + text, evidence)
     analyser.facts()
+
+
+def test_other_ofi_netmod_failures_in_error_stacks() -> None:
+    facts = analyse_lines(
+        [
+            "MPIDI_OFI_mpi_init_hook(1601): OFI getinfo() failed "
+            "(ofi_init.c:1601:MPIDI_OFI_mpi_init_hook:No data available)",
+            "MPIDI_OFI_create_endpoint(1850): OFI endpoint open failed "
+            "(ofi_init.c:1850:MPIDI_OFI_create_endpoint:Invalid argument)",
+        ]
+    )
+    [finding] = facts.findings
+    assert finding.code == "MPICH_OFI_INIT_FAILED"
+    assert len(finding.evidence) == 2
