@@ -163,6 +163,8 @@ KNOWN_MTLS = frozenset({"ofi", "psm", "psm2", "mxm", "portals4"})
 #: Path evidence: the first lines (a few ranks) of every distinct selection, provider and lane.
 LINES_PER_KEY = 4
 MAX_PATH_EVIDENCE = 64
+#: Characters of a line that are parsed: real lines are far shorter.
+MAX_PARSE_CHARS = 8192
 #: Most ranks kept per selected component in observations.
 MAX_RANKS_PER_VALUE = 256
 MAX_OBSERVATIONS_PER_KIND = 64
@@ -300,6 +302,8 @@ class Analyser(LineAnalyser):
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if len(text) > MAX_PARSE_CHARS:
+            text = text[:MAX_PARSE_CHARS]  # longer lines are garbage; keep regexes linear
         if "\x1b" in text:
             text = _ANSI_RE.sub("", text)
         match = _RANK_RE.search(text)

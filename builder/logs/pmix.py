@@ -48,6 +48,8 @@ CODES: list[CodeInfo] = [
 
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
+#: Characters of a line that are parsed: real lines are far shorter.
+MAX_PARSE_CHARS = 8192
 #: Distinct error codes kept as observations.
 MAX_ERROR_KINDS = 32
 
@@ -112,6 +114,8 @@ class Analyser(LineAnalyser):
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if len(text) > MAX_PARSE_CHARS:
+            text = text[:MAX_PARSE_CHARS]  # longer lines are garbage; keep regexes linear
         if "\x1b" in text:
             text = _ANSI_RE.sub("", text)
         if self._feed_abort(text, evidence):

@@ -112,6 +112,8 @@ LOOPBACK_TRANSPORTS = frozenset({"self"})
 _TLS_SHM_WORDS = frozenset({"sm", "shm", "mm", "posix", "sysv", "cma", "xpmem", "knem"})
 _TLS_RDMA_FAMILIES = ("rc", "dc", "ud", "ib", "srd")
 
+#: Characters of a line that are parsed: real UCX lines are far shorter.
+MAX_PARSE_CHARS = 8192
 #: Most ranks listed per version / load path: enough to show a split, bounded for huge jobs.
 MAX_RANKS_PER_VALUE = 512
 #: Path evidence: the first lines (a few ranks) of every distinct lane, so that each path
@@ -161,7 +163,7 @@ _RDMA_DEVICE_RE = re.compile(
     r"^(?:mlx\d|mlx[45]_|hfi1_|qib|bnxt_re|irdma|i40iw|qedr|efa|rxe|siw|cxi|erdma|hns|ionic)"
 )
 #: A continuation line of very old versions: the message is nothing but lane groups.
-_GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)?[;\s]*)+$")
+_GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)[;\s]*)*(?:[a-z][a-z_]*\([^()]*)?$")
 
 
 def rank_of(text: str) -> str | None:
@@ -311,6 +313,8 @@ class Analyser(LineAnalyser):
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned candidate line; lines that do not parse are ignored."""
+        if len(text) > MAX_PARSE_CHARS:
+            text = text[:MAX_PARSE_CHARS]  # longer lines are garbage; keep regexes linear
         if "\x1b" in text:
             text = _ANSI_RE.sub("", text)
         rank = rank_of(text)

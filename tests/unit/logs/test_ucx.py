@@ -423,3 +423,21 @@ def test_every_lane_keeps_a_line_that_names_it() -> None:
         needle = f"{path.transport}/{path.device}"
         assert any(needle in e.text for e in facts.path_evidence), needle
     assert len(facts.path_evidence) <= ucx.MAX_PATH_EVIDENCE
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ep_cfg[0]: " + "a(" + "b c " * 300_000,
+        "[h:1:0] x.c:1 UCX  INFO    rma(" + "bbbb c(" * 100_000 + "!",
+        "[h:1:0] UCX  INFO  cfg#1 " + "tag(x/y " * 100_000,
+        " | " * 300_000,
+    ],
+)
+def test_megabyte_lines_are_cut_before_parsing(line: str) -> None:
+    analyser = ucx.Analyser()
+    analyser.feed(
+        "[h:1:0] x.c:1 UCX  INFO  ep_cfg[0]: tag(posix/memory)", Evidence(file="l", line=1, text="")
+    )
+    analyser.feed(line, Evidence(file="l", line=2, text=line[:100]))
+    assert analyser.facts().library == "ucx"
