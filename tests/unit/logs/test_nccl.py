@@ -318,3 +318,15 @@ def test_tables_stay_bounded_on_endless_distinct_garbage() -> None:
     assert len(facts.paths) <= 1024
     assert len(facts.versions) <= 64
     assert len(facts.observations) <= 512
+
+
+def test_launcher_prefixes_before_the_nccl_prefix() -> None:
+    facts = analyse_lines(
+        [
+            "[rank3]:node1:1234:1234 [3] NCCL INFO NCCL version 2.20.5+cuda12.4",
+            "[default0]:node2:77:77 [0] NCCL INFO Channel 00/0 : 3[3] -> 4[0] [send] via "
+            "NET/IB/0/GDRDMA",
+        ]
+    )
+    assert facts.versions == {"2.20.5+cuda12.4": ["node1:1234"]}
+    assert {(p.transport, p.device) for p in facts.paths} == {("NET/IB", "0")}
