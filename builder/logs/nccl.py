@@ -483,6 +483,10 @@ class Analyser(LineAnalyser):
             return self._nets.most_common(1)[0][0]
         # Older logs without "Using network": the NET channels name it when they agree.
         names = {t.split("/", 1)[1] for (_l, _s, t, _d) in self._paths if t.startswith("NET/")}
+        if not names:
+            # NCCL initialises its networks in order and prints the device table of the first
+            # one that works only: a lone "NET/<name> : Using ..." table names the network.
+            names = {net for (_host, net) in self._devices}
         if len(names) == 1:
             return names.pop()
         return None

@@ -330,3 +330,15 @@ def test_launcher_prefixes_before_the_nccl_prefix() -> None:
     )
     assert facts.versions == {"2.20.5+cuda12.4": ["node1:1234"]}
     assert {(p.transport, p.device) for p in facts.paths} == {("NET/IB", "0")}
+
+
+def test_device_table_names_the_network_when_nothing_else_does() -> None:
+    ib = analyse_lines(["h:1:1 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/IB ; OOB ib0:10.0.0.1<0>"])
+    sock = analyse_lines(
+        [
+            "h:1:1 [0] NCCL INFO NET/IB : No device found.",
+            "h:1:1 [0] NCCL INFO NET/Socket : Using [0]eth0:10.1.2.3<0>",
+        ]
+    )
+    assert ib.selected == {"nccl_net": "IB"}
+    assert sock.selected == {"nccl_net": "Socket"}
