@@ -30,6 +30,20 @@ LABELS = {
 }
 
 
+#: Summary keys with "time" in the name that are not wall-clock timers of the run.
+NOT_TIMERS = frozenset(
+    {"biological_time", "update_time_limit", "max_update_time", "min_update_time", "T_max", "T_min"}
+)
+
+
+def is_wall_timer(key: str) -> bool:
+    """Whether a summary key is a wall-clock timer (``sim_time``, ``py_time_simulate``, ...).
+
+    Simulated time (``biological_time``), limits and CPU-time twins (``*_cpu``) are not.
+    """
+    return "time" in key and not key.endswith("_cpu") and key not in NOT_TIMERS
+
+
 class Figure(BaseModel):
     """One rendered plot and the anchor it is listed under."""
 
@@ -116,7 +130,7 @@ def timer_figures(data: RunData) -> list[Figure]:
                 continue
             for key, value in result.summary.items():
                 number = summary_number(value)
-                timer = "time" in key and not key.endswith("_cpu")
+                timer = is_wall_timer(key)
                 if number is not None and math.isfinite(number) and timer:
                     medians[(result.suite, result.benchmark)][key][output.mode].append(number)
     figures: list[Figure] = []

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 78, 150, 34, 52
+#: Extra bottom margin of bar charts, for slanted group labels.
+LABEL_ROOM = 110
 #: One colour per mode; colour-blind safe (blue / orange), with distinct markers as well.
 COLOURS = {"bare": "#0072b2", "container": "#e69f00"}
 FALLBACK_COLOURS = ("#009e73", "#cc79a7", "#56b4e9", "#d55e00")
@@ -71,18 +73,26 @@ def _lin_range(values: list[float]) -> tuple[float, float]:
     return 0.0, high * 1.1 if high > 0 else 1.0
 
 
-def _frame(title: str, x_label: str, y_label: str, css_class: str) -> list[str]:
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def _frame(
+    title: str,
+    x_label: str,
+    y_label: str,
+    css_class: str,
+    *,
+    height: int = HEIGHT,
+    bottom: int = BOTTOM,
+) -> list[str]:
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - bottom
     return [
         f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
-        f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" '
         'fill="none" stroke="#444"/>',
         f'<text class="plot-title" x="{LEFT}" y="20" font-size="14" font-weight="bold">'
         f"{escape(title)}</text>",
-        f'<text class="x-label" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 10}" font-size="12" '
+        f'<text class="x-label" x="{LEFT + plot_w / 2:.1f}" y="{height - 10}" font-size="12" '
         f'text-anchor="middle">{escape(x_label)}</text>',
         f'<text class="y-label" transform="translate(16 {TOP + plot_h / 2:.1f}) rotate(-90)" '
         f'font-size="12" text-anchor="middle">{escape(y_label)}</text>',
@@ -205,13 +215,16 @@ def _ticks(lo: float, hi: float, log: bool, scale: object, *, axis: str) -> list
 
 def bar_chart(bars: list[Bar], series_names: list[str], *, title: str, y_label: str) -> str:
     """Grouped bars: one group per label, one bar per series (linear axis from zero)."""
-    parts = _frame(title, "", y_label, "plot bar-chart")
+    # Timer names are long: they stand slanted under their group, in a taller bottom margin.
+    bottom = BOTTOM + LABEL_ROOM
+    height = HEIGHT + LABEL_ROOM
+    parts = _frame(title, "", y_label, "plot bar-chart", height=height, bottom=bottom)
     values = [v for bar in bars for v in bar.values.values()]
     if not values:
         parts.append(f'<text x="{LEFT + 10}" y="{TOP + 24}" font-size="12">no data</text></svg>')
         return "\n".join(parts)
     _, y_hi = _lin_range(values)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - bottom
 
     def sy(value: float) -> float:
         return TOP + plot_h - value / y_hi * plot_h
@@ -233,8 +246,9 @@ def bar_chart(bars: list[Bar], series_names: list[str], *, title: str, y_label: 
                 f"<title>{escape(name)} {escape(bar.label)}: {value:.4g}</title></rect>"
             )
         parts.append(
-            f'<text x="{_fmt(x0 + group_w * 0.4)}" y="{HEIGHT - BOTTOM + 16}" font-size="11" '
-            f'text-anchor="middle">{escape(bar.label)}</text>'
+            f'<text class="bar-label" font-size="10" text-anchor="end" '
+            f'transform="translate({_fmt(x0 + group_w * 0.4)} {height - bottom + 12}) rotate(-35)">'
+            f"{escape(bar.label)}</text>"
         )
     parts.extend(_legend(series_names))
     parts.append("</svg>")

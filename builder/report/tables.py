@@ -1,9 +1,10 @@
 """All numbers of a run as JUBE-style result tables (pure).
 
 ``results.csv`` has one row per mode, suite, benchmark, rep and message size, with one column per
-figure the suites print (``latency_us``, ``bandwidth_MBps``, ``time_mean_s``, ...). Results
-without a size (NEST timers, nccl-tests' footer) give one row per rep with an empty ``size`` and
-their summary figures as columns; per-thread lists become their maximum (the slowest thread).
+figure the suites print (``latency_us``, ``bandwidth_MBps``, ``time_mean_s``, ...). Tables
+without a size (NEST's per-rank logger lines) keep their rows with an empty ``size``; summary
+figures (NEST timers, nccl-tests' footer) add one row per rep with an empty ``size``, the
+figures as columns; per-thread lists become their maximum (the slowest thread).
 """
 
 from __future__ import annotations
@@ -29,18 +30,13 @@ def summary_number(value: object) -> float | None:
 
 
 def _rows_of(result: BenchResult) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    if "size" in result.columns:
-        for row in result.rows:
-            rows.append({name: cell for name, cell in zip(result.columns, row, strict=False)})
+    """The table's rows (per size, or per rank for NEST), then one row of summary figures."""
+    rows: list[dict[str, object]] = [
+        {"size": None} | dict(zip(result.columns, row, strict=False)) for row in result.rows
+    ]
     numbers = {k: n for k, v in result.summary.items() if (n := summary_number(v)) is not None}
     if numbers:
         rows.append({"size": None, **numbers})
-    if not rows and result.rows:
-        rows.extend(
-            {name: cell for name, cell in zip(result.columns, row, strict=False)}
-            for row in result.rows
-        )
     return rows
 
 
