@@ -20,7 +20,7 @@ OpenMPI``), ``pml_inferred`` (the PML when no line names the winner: the best in
 seen, or cm when only an MTL selection is logged), ``pml_ucx_declined`` (pml ucx found no usable
 UCX transport: ``support level is none``),
 ``ucx_version`` (the UCX version pml ucx reported), ``rdma_device`` (an RDMA NIC named in a
-``Local device:`` help-text line), ``mpi_abort`` and ``process_signal`` (the
+``Local device:``/``Local adapter:`` help-text line), ``mpi_abort`` and ``process_signal`` (the
 application aborted, died on a signal or hit a fatal MPI error; errors of other libraries after
 it are consequences).
 """
@@ -192,7 +192,7 @@ _NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w
 _OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
 _PML_UCX_ERROR_RE = re.compile(r"pml_ucx\w*\.c:\d+\s+Error:\s*(.*)$")
 _TCP_CONNECT_RE = re.compile(r"connect\(\) to (\S+) failed:\s*(.*)$")
-_LOCAL_DEVICE_RE = re.compile(r"Local device:\s*(\S+)")
+_LOCAL_DEVICE_RE = re.compile(r"Local (?:device|adapter):\s*(\S+)")
 #: Device names of RDMA NICs (InfiniBand/RoCE/Omni-Path/EFA/iWARP/soft-RoCE/Slingshot).
 _RDMA_DEVICE_RE = re.compile(
     r"^(?:mlx\d|mlx[45]_|hfi1_|qib|bnxt_re|irdma|i40iw|qedr|efa|rxe|siw|cxi|erdma|hns|ionic)"
@@ -266,6 +266,7 @@ class Analyser(LineAnalyser):
         b"connect() to",
         b"OpenFabrics",
         b"Local device:",
+        b"Local adapter:",
         b"support level is",
         b"selected pml",
         b"cannot be selected",

@@ -8,7 +8,8 @@ What it reads:
 * versions: ``pmix_info``'s ``PMIx: 4.2.2``, ``ompi_info``'s ``PMIx: OpenPMIx v4.2.2``, and the
   Slurm plugin name (``mpi/pmix_v4``) as an observation;
 * aborts (``MPI_ABORT was invoked``, ``MPI_Abort(``, ``*** Process received signal ***``,
-  ``exited on signal``, Slurm's ``task N: Aborted``/``Killed``): PMIx errors printed after an
+  ``exited on signal``, Slurm's ``task N: Aborted``/``Killed``, a fatal MPI error ``*** An error
+  occurred in MPI_Init``): PMIx errors printed after an
   abort in the same file are consequences of the abort, not of PMIx, and are reported as
   ``PMIX_ERROR_AFTER_ABORT`` (warning) instead of ``PMIX_ERROR`` (error).
 
@@ -69,6 +70,7 @@ _ABORT_RES = (
     re.compile(r"\*\*\* Process received signal \*\*\*"),
     re.compile(r"exited on signal \d+"),
     re.compile(r"\btask \d+: (?:Aborted|Killed|Segmentation fault|Bus error)"),
+    re.compile(r"\*\*\* An error occurred in MPI_\w+"),
 )
 
 
@@ -101,6 +103,7 @@ class Analyser(LineAnalyser):
         b": Killed",
         b": Segmentation fault",
         b": Bus error",
+        b"An error occurred in MPI_",
     )
 
     def __init__(self) -> None:

@@ -294,8 +294,8 @@ def test_constructed_more_errors_and_rdma_device_from_help_text() -> None:
 
 
 def test_local_device_that_is_not_rdma_is_not_reported() -> None:
-    facts = feed_lines("  Local device: eth0", "  Local device: hfi1_0")
-    assert observed(facts, "rdma_device") == [("hfi1_0", None)]
+    facts = feed_lines("  Local device: eth0", "  Local device: hfi1_0", "  Local adapter: mlx5_1")
+    assert observed(facts, "rdma_device") == [("hfi1_0", None), ("mlx5_1", None)]
 
 
 def test_real_container_ob1_vader_cma_across_user_namespaces() -> None:

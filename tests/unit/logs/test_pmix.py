@@ -92,6 +92,7 @@ def test_other_abort_forms() -> None:
         "[h:1] *** Process received signal ***",
         "mpirun noticed that process rank 1 with PID 0 on node vm exited on signal 6 (Aborted).",
         "srun: error: nid1: task 3: Killed",
+        "[vm:01468] *** An error occurred in MPI_Init",
     ):
         analyser = pmix.Analyser()
         feed(analyser, "x.log", abort, "PMIX ERROR: UNREACHABLE in file x.c at line 1")
