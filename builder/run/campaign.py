@@ -36,11 +36,14 @@ from builder.run.jobs import JobSpec
 from builder.run.launchers import HostLayout, Launcher, launcher_for
 from builder.run.plan import PlannedRep, plan_campaign
 from builder.run.probe import (
+    BENCHMARKS_MOUNT,
     Versions,
+    benchmarks_dir,
     collect_versions,
     host_binary_in_image,
     host_tools,
     image_tools,
+    pair_scripts,
     run_probe,
 )
 from builder.run.schedulers.base import Scheduler, utc_now
@@ -253,15 +256,16 @@ def prepare_setup(
 
     host_versions = collect_versions("host", on_host, runner)
     image_versions = collect_versions("image", in_image, runner)
-    on_host_tools = host_tools(cache_dir, runner)
-    in_image_tools = image_tools(in_image, runner)
-    binds: tuple[str, ...] = ()
+    on_host_tools, in_image_tools, bind_benchmarks = pair_scripts(
+        host_tools(cache_dir, runner), image_tools(in_image, runner)
+    )
+    binds: tuple[str, ...] = (f"{benchmarks_dir()}:{BENCHMARKS_MOUNT}",) if bind_benchmarks else ()
     host_pingpong = on_host_tools.get("pingpong")
     if in_image_tools.get("pingpong") is None and host_pingpong:
         bound = host_binary_in_image(host_pingpong[0], in_image_bound, runner)
         if bound is not None:
             in_image_tools["pingpong"], bind = bound
-            binds = (bind,)
+            binds = (*binds, bind)
     return CampaignSetup(
         site=profile,
         image=image,

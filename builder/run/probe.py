@@ -92,21 +92,33 @@ def benchmarks_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "benchmarks"
 
 
+#: Python code that exits 0 where mpi4py is installed (found without importing it: importing
+#: parts of mpi4py would initialise MPI).
+HAS_MPI4PY = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('mpi4py') else 1)"
 #: Python code that exits 0 where ``mpi4py.bench`` has the ``pingpong`` command (mpi4py 4+;
-#: Debian 12's 3.1 lacks it). It reads the module's source instead of importing it, because
-#: importing mpi4py's benchmarks would initialise MPI.
+#: Debian 12's 3.1 lacks it); it reads the module's source instead of importing it.
 HAS_MPI4PY_PINGPONG = (
     "import importlib.util, sys; s = importlib.util.find_spec('mpi4py.bench'); "
     "sys.exit(0 if s and s.origin and 'def pingpong' in open(s.origin).read() else 1)"
 )
 #: Python code that exits 0 where NEST's Python module is installed (without importing it).
 HAS_NEST = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('nest') else 1)"
+#: How a Python with mpi4py 4 runs the ping-pong.
+MPI4PY_BENCH_PINGPONG = ["-m", "mpi4py.bench", "pingpong"]
+#: Where the host's ``benchmarks/`` folder is bound into an image that lacks a script.
+BENCHMARKS_MOUNT = "/mnt/1"
 
 
 def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[str] | None]:
     """Resolve every suite placeholder on the host (``None`` where a tool is missing)."""
     tools: dict[str, list[str] | None] = {}
-    tools["mpi4py_python"] = _host_python(HAS_MPI4PY_PINGPONG, runner)
+    python = _host_python(HAS_MPI4PY_PINGPONG, runner) or _host_python(HAS_MPI4PY, runner)
+    tools["mpi4py_python"] = python
+    tools["mpi4py_pingpong"] = None
+    if python is not None:
+        has_bench = runner([*python, "-c", HAS_MPI4PY_PINGPONG])[0] == 0
+        script = str(benchmarks_dir() / "mpi4py" / "pingpong.py")
+        tools["mpi4py_pingpong"] = MPI4PY_BENCH_PINGPONG if has_bench else [script]
     tools["nest_python"] = _host_python(HAS_NEST, runner)
     tools["pingpong"] = _host_pingpong(cache_dir)
     for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
@@ -122,8 +134,10 @@ def image_tools(
 ) -> dict[str, list[str] | None]:
     """Resolve every suite placeholder inside an image; ``wrap`` turns an argv into an exec."""
     tools: dict[str, list[str] | None] = {}
-    code, _ = runner(wrap(["python3", "-c", HAS_MPI4PY_PINGPONG]))
-    tools["mpi4py_python"] = ["python3"] if code == 0 else None
+    has_mpi4py = runner(wrap(["python3", "-c", HAS_MPI4PY]))[0] == 0
+    tools["mpi4py_python"] = ["python3"] if has_mpi4py else None
+    has_bench = has_mpi4py and runner(wrap(["python3", "-c", HAS_MPI4PY_PINGPONG]))[0] == 0
+    tools["mpi4py_pingpong"] = MPI4PY_BENCH_PINGPONG if has_bench else None
     code, _ = runner(wrap(["python3", "-c", HAS_NEST]))
     tools["nest_python"] = ["python3"] if code == 0 else None
     for name, candidates in IMAGE_TOOL_CANDIDATES.items():
@@ -136,6 +150,37 @@ def image_tools(
     code, _ = runner(wrap(["test", "-f", IMAGE_NEST_SCRIPT]))
     tools["nest_script"] = [IMAGE_NEST_SCRIPT] if code == 0 else None
     return tools
+
+
+def pair_scripts(
+    host: dict[str, list[str] | None], image: dict[str, list[str] | None]
+) -> tuple[dict[str, list[str] | None], dict[str, list[str] | None], bool]:
+    """Make both modes run the same benchmark scripts (pure).
+
+    Paired runs must run the same program: when either side lacks ``mpi4py.bench pingpong``
+    both run ``benchmarks/mpi4py/pingpong.py``, and an image without the toolkit's scripts gets
+    them from the host's ``benchmarks/`` bound at :data:`BENCHMARKS_MOUNT`.
+
+    Returns
+    -------
+    tuple
+        The host's tools, the image's tools, and whether the benchmarks folder must be bound.
+    """
+    host, image = dict(host), dict(image)
+    bind = False
+    if (
+        host.get("mpi4py_pingpong") != MPI4PY_BENCH_PINGPONG
+        or image.get("mpi4py_pingpong") != MPI4PY_BENCH_PINGPONG
+    ):
+        if host.get("mpi4py_python") is not None:
+            host["mpi4py_pingpong"] = [str(benchmarks_dir() / "mpi4py" / "pingpong.py")]
+        if image.get("mpi4py_python") is not None:
+            image["mpi4py_pingpong"] = [f"{BENCHMARKS_MOUNT}/mpi4py/pingpong.py"]
+            bind = True
+    if image.get("nest_script") is None and image.get("nest_python") is not None:
+        image["nest_script"] = [f"{BENCHMARKS_MOUNT}/nest/run_balanced.py"]
+        bind = True
+    return host, image, bind
 
 
 def host_binary_in_image(
