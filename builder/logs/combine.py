@@ -47,6 +47,8 @@ from builder.model.site import SiteProfile
 #: Evidence lines attached to one engine finding.
 _FINDING_EVIDENCE = 6
 _TCP_CLASSES = frozenset({"tcp", "socket"})
+#: An IP-over-InfiniBand interface name (``ib0``, ``ib1``, ``ibp65s0``).
+_IPOIB = re.compile(r"^ib(?:\d|p\d)", re.IGNORECASE)
 _TCP_PROVIDERS = frozenset({"tcp", "sockets", "udp", "net"})
 _FAST_PROVIDERS = frozenset({"verbs", "cxi", "efa", "psm2", "opx", "psm3", "mlx"})
 
@@ -450,11 +452,19 @@ def _selection_evidence(facts: Iterable[LibraryFacts], value: str) -> list[Evide
 
 
 def _rdma_in_log(facts: Sequence[LibraryFacts], classified: _Classified) -> list[Evidence] | None:
-    """Evidence that an RDMA device or provider exists, or ``None`` when the log shows none."""
+    """Evidence that an RDMA device or provider exists, or ``None`` when the log shows none.
+
+    Besides RDMA lanes and the analysers' device/provider observations, an IP-over-InfiniBand
+    interface (``tcp/ib0``, ``btl: tcp: Using interface: ib0``, NCCL sockets on ``ib0``) counts:
+    IPoIB needs an InfiniBand HCA, so TCP over it leaves the RDMA hardware unused.
+    """
     for cls, evidence in [*classified.inter.items(), *classified.intra.items()]:
         if cls in RDMA_CLASSES:
             return evidence
     for library_facts in facts:
+        for path in library_facts.paths:
+            if path.device is not None and _IPOIB.match(path.device):
+                return _path_evidence(library_facts, path)
         for observation in library_facts.observations:
             if _observation_says_rdma(observation):
                 return observation.evidence
@@ -466,7 +476,11 @@ def _observation_says_rdma(observation: Observation) -> bool:
     value = (observation.value or "").lower()
     if kind in {"rdma_device", "ib_device", "net_ib_available", "rdma_available"}:
         return True
-    if kind in {"provider_registered", "provider_available", "provider_usable"}:
+    if kind in {"btl_tcp_interface", "socket_device"}:
+        return _IPOIB.match(value) is not None
+    # A registered provider proves nothing (Debian's libfabric registers psm2 on any machine);
+    # one that fi_info lists as usable does.
+    if kind in {"provider_available", "provider_usable"}:
         return ofi_provider_class(value) in RDMA_CLASSES
     return False
 
@@ -573,7 +587,8 @@ def _pml_fallback(
 ) -> list[Finding]:
     severity: Severity = "error" if expectation.expects_ucx else "warning"
     on_cm = selected.pml == "cm" or (selected.pml is None and selected.mtl == "ofi")
-    if on_cm and selected.ofi_provider and single_host:
+    one_node = single_host or is_loopback_device(selected.ofi_provider)
+    if on_cm and selected.ofi_provider and one_node:
         cls = ofi_provider_class(selected.ofi_provider, roce=roce)
         if cls in NETWORK_CLASSES:
             return [

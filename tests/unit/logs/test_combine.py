@@ -321,3 +321,36 @@ def test_merging_paths_and_selections() -> None:
 )
 def test_hosts_from_line_prefixes(text: str, host: str) -> None:
     assert hosts_seen([LibraryFacts(library="x", path_evidence=[ev(1, text)])]) == {host}
+
+
+def test_tcp_over_ipoib_leaves_infiniband_unused() -> None:
+    ucx = LibraryFacts(
+        library="ucx",
+        paths=[
+            PathUse(library="ucx", layer="tag", scope="inter-node", transport="tcp", device="ib0")
+        ],
+        path_evidence=[ev(4, "[1.0] [cn01:7 :0] UCX INFO inter-node cfg#1 tag(tcp/ib0)")],
+    )
+    analysis = combine(["x"], [ucx])
+    assert codes(analysis) == {"INTER_NODE_TCP": "error"}
+    assert [e.line for e in analysis.findings[0].evidence] == [4]
+
+
+def test_ob1_with_the_tcp_btl_on_ipoib_is_a_fallback() -> None:
+    ompi = LibraryFacts(
+        library="openmpi",
+        selected={"pml": "ob1", "btl": ["tcp", "vader", "self"]},
+        observations=[
+            Observation(kind="pml_selected", value="ob1", rank="cn01:1"),
+            Observation(kind="pml_selected", value="ob1", rank="cn02:2"),
+            Observation(
+                kind="btl_tcp_interface",
+                value="ib0",
+                rank="cn01:1",
+                evidence=[ev(6, "[cn01:01001] btl: tcp: Using interface: ib0")],
+            ),
+        ],
+    )
+    analysis = combine(["x"], [ompi])
+    assert analysis.inter_node == "tcp" and analysis.intra_node == "shm"
+    assert codes(analysis) == {"INTER_NODE_TCP": "error", "PML_FALLBACK": "warning"}
