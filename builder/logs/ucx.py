@@ -18,7 +18,7 @@ CMA copy was refused), ``no_rdma_device`` (UCX found no RDMA device; informative
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -185,20 +185,26 @@ def parse_groups(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(name, parse_lanes(body)) for name, body in _GROUP_RE.findall(text)]
 
 
-def scope_from_lanes(transports: set[str]) -> Scope:
-    """The peer a configuration without a printed scope connects to, judged by its transports.
+def scope_from_lanes(lanes: Iterable[tuple[str, str]]) -> Scope:
+    """The peer a configuration without a printed scope connects to, judged by its lanes.
 
     A loopback lane is only ever chosen for the process itself; shared-memory and GPU-IPC lanes
     only reach the same node (even when network lanes ride along for rendezvous); network lanes
-    alone mean another node.
+    alone mean another node, unless they all sit on the loopback interface (``tcp/lo``), which
+    reaches nothing beyond the host.
     """
+    lanes = list(lanes)
+    transports = {transport for transport, _ in lanes}
     if transports & LOOPBACK_TRANSPORTS:
         return "self"
     if transports & (SHM_TRANSPORTS | GPU_IPC_TRANSPORTS):
         return "intra-node"
-    if transports - LOCAL_COPY_TRANSPORTS:
-        return "inter-node"
-    return "unknown"
+    network = [device for transport, device in lanes if transport not in LOCAL_COPY_TRANSPORTS]
+    if not network:
+        return "unknown"
+    if all(device == "lo" for device in network):
+        return "intra-node"
+    return "inter-node"
 
 
 def tls_exclusions(value: str) -> list[str]:
@@ -345,7 +351,7 @@ class Analyser(LineAnalyser):
         pending = _PendingConfig(scope=None, groups=groups, evidence=[evidence])
         self._pending[rank] = pending
         self._old_cfg_scope[(rank, int(match.group(1)))] = scope_from_lanes(
-            {t for _, lanes in groups for t, _ in lanes}
+            lane for _, lanes in groups for lane in lanes
         )
         if len(self._old_cfg_scope) > 4096:
             # Only needed to label old protocol tables; forget rather than grow without bound.
@@ -381,7 +387,7 @@ class Analyser(LineAnalyser):
             return
         scope = pending.scope
         if scope is None:
-            scope = scope_from_lanes({t for _, lanes in pending.groups for t, _ in lanes})
+            scope = scope_from_lanes(lane for _, lanes in pending.groups for lane in lanes)
         for layer, lanes in pending.groups:
             for transport, device in dict.fromkeys(lanes):
                 self._count_path((layer, scope, transport, device), pending.evidence)

@@ -53,10 +53,10 @@ def test_real_intranode_sysv_cma_versions_and_paths() -> None:
     assert codes(facts) == {"UCX_NO_RDMA_DEVICE": "info"}
 
 
-def test_real_ucx_tls_tcp_is_restricted_and_inter_node_less() -> None:
+def test_real_ucx_tls_tcp_over_loopback_is_restricted_and_intra_node() -> None:
     facts = analyse("real-04-ucx-tls-tcp.txt")
-    # Old format, only a network lane: classified inter-node even though both ranks share a host.
-    assert paths(facts) == {("tag", "inter-node", "tcp", "lo", 2)}
+    # Old format, only a network lane, but on the loopback interface: the peer is on this host.
+    assert paths(facts) == {("tag", "intra-node", "tcp", "lo", 2)}
     assert codes(facts)["UCX_TLS_RESTRICTED"] == "warning"
     restricted = next(f for f in facts.findings if f.code == "UCX_TLS_RESTRICTED")
     assert "shared memory and RDMA" in restricted.message
@@ -248,11 +248,14 @@ def test_tls_exclusions(value: str, excluded: list[str]) -> None:
 
 
 def test_scope_from_lanes() -> None:
-    assert ucx.scope_from_lanes({"self", "cma"}) == "self"
-    assert ucx.scope_from_lanes({"sysv", "cma", "tcp"}) == "intra-node"
-    assert ucx.scope_from_lanes({"cuda_ipc", "rc_mlx5"}) == "intra-node"
-    assert ucx.scope_from_lanes({"rc_mlx5", "cuda_copy"}) == "inter-node"
-    assert ucx.scope_from_lanes({"cuda_copy"}) == "unknown"
+    assert ucx.scope_from_lanes([("self", "memory0"), ("cma", "memory")]) == "self"
+    assert ucx.scope_from_lanes([("sysv", "memory"), ("tcp", "eth0")]) == "intra-node"
+    assert ucx.scope_from_lanes([("cuda_ipc", "cuda"), ("rc_mlx5", "mlx5_0:1")]) == "intra-node"
+    assert ucx.scope_from_lanes([("rc_mlx5", "mlx5_0:1"), ("cuda_copy", "cuda")]) == "inter-node"
+    assert ucx.scope_from_lanes([("tcp", "lo")]) == "intra-node"
+    assert ucx.scope_from_lanes([("tcp", "lo"), ("tcp", "eth0")]) == "inter-node"
+    assert ucx.scope_from_lanes([("cuda_copy", "cuda")]) == "unknown"
+    assert ucx.scope_from_lanes([]) == "unknown"
 
 
 def test_rank_prefix_variants() -> None:
