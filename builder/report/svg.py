@@ -68,9 +68,19 @@ def _log_range(values: list[float]) -> tuple[float, float]:
     return float(low), float(high if high > low else low + 1)
 
 
+def nice_step(span: float) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten giving about five ticks over ``span``."""
+    raw = span / 5
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
 def _lin_range(values: list[float]) -> tuple[float, float]:
     high = max(values)
-    return 0.0, high * 1.1 if high > 0 else 1.0
+    if high <= 0:
+        return 0.0, 1.0
+    step = nice_step(high)
+    return 0.0, math.ceil(high / step) * step
 
 
 def _frame(
@@ -191,7 +201,8 @@ def _ticks(lo: float, hi: float, log: bool, scale: object, *, axis: str) -> list
         step = max(1, math.ceil((hi - lo) / 8))
         values = [10.0**e for e in range(int(lo), int(hi) + 1, step)]
     else:
-        values = [lo + (hi - lo) * i / 5 for i in range(6)]
+        step = nice_step(hi - lo)
+        values = [lo + step * i for i in range(round((hi - lo) / step) + 1)]
     parts = []
     for value in values:
         pos = scale(value)

@@ -85,3 +85,10 @@ def test_bar_chart_has_a_bar_per_mode_and_timer() -> None:
 def test_tick_labels() -> None:
     assert [tick_label(v) for v in (1, 100, 1000, 1e6, 0.001)] == ["1", "100", "1k", "1M", "0.001"]
     assert re.fullmatch(r"1e-0?6", tick_label(1e-6))
+
+
+def test_linear_ticks_are_round_numbers() -> None:
+    bars = [Bar(label="sim_time", values={"bare": 0.62, "container": 1.04})]
+    svg = bar_chart(bars, ["bare", "container"], title="t", y_label="s")
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert labels == ["0", "0.5", "1", "1.5"]
