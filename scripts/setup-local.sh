@@ -66,7 +66,10 @@ lists_are_fresh() {
   [[ -n ${newest} ]]
 }
 
-mapfile -t missing < <(missing_packages)
+# Package names hold no blanks, so word splitting is safe here; unlike process substitution it
+# needs no /dev/fd (absent in a bare chroot).
+# shellcheck disable=SC2207
+missing=($(missing_packages))
 if [[ ${#missing[@]} -eq 0 ]]; then
   say "all ${#PACKAGES[@]} packages already installed"
   exit 0
@@ -127,6 +130,7 @@ if [[ -d /run/systemd/system ]]; then
   done
 fi
 
-mapfile -t still_missing < <(missing_packages)
+# shellcheck disable=SC2207
+still_missing=($(missing_packages))
 [[ ${#still_missing[@]} -eq 0 ]] || die "still not installed: ${still_missing[*]} (see ${LOG})"
 say "done: ${#PACKAGES[@]} packages present"
