@@ -376,10 +376,10 @@ class Analyser(LineAnalyser):
             return
         level = _LEVEL_RE.search(text)
         message = level.group(2) if level else text
-        if not _GROUPS_ONLY_RE.match(message):
-            return
-        pending.groups.extend(parse_groups(message))
-        add_evidence(pending.evidence, evidence)
+        groups = parse_groups(message) if _GROUPS_ONLY_RE.match(message) else []
+        if groups:
+            pending.groups.extend(groups)
+            add_evidence(pending.evidence, evidence)
 
     def _flush_pending(self, rank: str | None) -> None:
         pending = self._pending.pop(rank, None)
