@@ -95,6 +95,7 @@ class Analyser(LineAnalyser):
         b"PMIx:",
         b"OpenPMIx",
         b"mpi/pmix",
+        b"pmixp_",
         b"MPI_ABORT was invoked",
         b"MPI_Abort(",
         b"Process received signal",
@@ -149,7 +150,7 @@ class Analyser(LineAnalyser):
             return kind or "PMIX ERROR"
         if match := _UNSUPPORTED_TYPE_RE.search(text):
             return f"UNPACK-PMIX-VALUE: UNSUPPORTED TYPE {match.group(1) or '?'}".strip()
-        if "mpi/pmix" in text and (match := _SLURM_ERROR_RE.search(text)):
+        if "pmix" in text.lower() and (match := _SLURM_ERROR_RE.search(text)):
             self._note_plugin(text, evidence)
             return " ".join(match.group(0).split())
         if match := _ERR_NAME_RE.search(text):

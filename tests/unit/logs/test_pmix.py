@@ -166,3 +166,15 @@ def test_anchor_soup_never_raises(pieces: list[str]) -> None:
     analyser = pmix.Analyser()
     feed(analyser, "s.log", "".join(pieces), "")
     analyser.facts()
+
+
+def test_slurm_pmix_errors_without_the_plugin_name() -> None:
+    analyser = pmix.Analyser()
+    feed(
+        analyser,
+        "x.log",
+        "slurmstepd: error: (null) [0] pmixp_agent.c:357 [_pmix_timer_thread] mpi/pmix: ERROR: x",
+        "srun: error: nid1 [0] pmixp_server.c:1394 [pmixp_server_init] PMIx init failed",
+    )
+    (finding,) = analyser.facts().findings
+    assert (finding.code, [e.line for e in finding.evidence]) == ("PMIX_ERROR", [1, 2])
