@@ -120,13 +120,9 @@ _SEVERITY = {info.code: info.severity for info in CODES}
 # --- line shapes --------------------------------------------------------------------------------
 
 # The level marker is found first; the "<host>:<pid>:<tid> [<dev>] [<file>:<line>] " prefix is
-# then matched right-anchored in a short window before it, so that a long garbage line cannot
-# make the prefix pattern retry at every position.
+# then read backwards from it with string operations (no pattern retried at every position, so
+# neither long garbage lines nor the common case cost much).
 _LEVEL = re.compile(r"\bNCCL (?P<level>INFO|WARN|TRACE|ABORT)\b ?")
-_PREFIX = re.compile(
-    r"(?P<host>[^\s:\[\]]+):(?P<pid>\d+):(?P<tid>\d+) \[(?P<dev>[^\]]*)\] "
-    r"(?:(?:[\d.]+ )?(?P<src>\S+:\d+) )?$"
-)
 #: Characters before the level marker searched for the prefix (host names are short).
 _PREFIX_WINDOW = 320
 #: Characters of a line that are looked at; NCCL's longest lines (device tables) are far shorter.
@@ -160,6 +156,29 @@ _COLLNET = re.compile(
 _VIA_NET = re.compile(
     r"^(?P<kind>NET|COLLNET)/(?P<name>.+?)/(?P<dev>\d+)(?:\((?P<proxy>\d+)\))?(?P<flags>(?:/.*)?)$"
 )
+
+
+def _prefix_before(text: str, start: int) -> tuple[str, str] | None:
+    """``(host, pid)`` from the ``host:pid:tid [dev] `` prefix ending before ``start``.
+
+    Anything before the prefix (a timestamp, ``[rank3]:``) is ignored: the host is the last but
+    two colon-separated field of the word in front of the ``[dev]`` bracket.
+    """
+    window = text[max(0, start - _PREFIX_WINDOW) : start]
+    close = window.rfind("] ")
+    if close < 0:
+        return None
+    open_ = window.rfind(" [", 0, close)
+    if open_ < 0:
+        return None
+    word = window[window.rfind(" ", 0, open_) + 1 : open_]
+    fields = word.rsplit(":", 3)
+    if len(fields) < 3:
+        return None
+    host, pid, tid = fields[-3], fields[-2], fields[-1]
+    if not (pid.isdigit() and tid.isdigit()) or not host or "[" in host or "]" in host:
+        return None
+    return host, pid
 
 
 def _is_rdma_net(net: str) -> bool:
@@ -224,10 +243,9 @@ class Analyser(LineAnalyser):
                 self._version(version["ver"], None, evidence)
             return
         level, msg = marker["level"], text[marker.end() :]
-        start = marker.start()
-        prefix = _PREFIX.search(text, max(0, start - _PREFIX_WINDOW), start)
-        host: str | None = prefix["host"] if prefix is not None else None
-        rank = f"{host}:{prefix['pid']}" if prefix is not None else None
+        prefix = _prefix_before(text, marker.start())
+        host = prefix[0] if prefix is not None else None
+        rank = f"{prefix[0]}:{prefix[1]}" if prefix is not None else None
         if level == "WARN":
             self._warn(msg, evidence)
             return
