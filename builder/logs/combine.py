@@ -493,7 +493,7 @@ def _finding(
         severity=severity,
         library=library,
         message=message,
-        evidence=list(evidence)[:_FINDING_EVIDENCE],
+        evidence=list(dict.fromkeys(evidence))[:_FINDING_EVIDENCE],  # each line once, in order
     )
 
 
