@@ -351,9 +351,12 @@ class Analyser(LineAnalyser):
         if match := _COMPONENT_SELECTED_RE.search(text):
             component = match.group(1)
             framework = self._state(rank).framework_of.get(component)
-            if framework is None:
-                framework = "mtl" if component in KNOWN_MTLS else "pml"
-            self._select(framework, component, rank, evidence)
+            if framework is None and component in KNOWN_MTLS:
+                framework = "mtl"
+            elif framework is None and component in KNOWN_PMLS:
+                framework = "pml"
+            if framework is not None:
+                self._select(framework, component, rank, evidence)
             return True
         if match := _BTL_SUCCESS_RE.search(text):
             component = match.group(1)
