@@ -168,7 +168,9 @@ def test_old_style_component_selected_uses_the_framework_it_was_initialised_in()
 
 def test_selected_component_without_initialising_line_falls_back_on_known_names() -> None:
     facts = feed_lines(
-        "[h:1] select: component ofi selected", "[h:2] select: component ob1 selected"
+        "[h:1] select: component ofi selected",
+        "[h:2] select: component ob1 selected",
+        "[h:3] select: component mystery selected",
     )
     assert facts.selected == {"pml": "ob1", "mtl": "ofi"}
 
