@@ -8,6 +8,7 @@ series a ``<polyline class="series ...">`` so that tests (and people with dev to
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 
 from pydantic import BaseModel, Field
@@ -195,11 +196,12 @@ def line_plot(
     return "\n".join(parts)
 
 
-def _ticks(lo: float, hi: float, log: bool, scale: object, *, axis: str) -> list[str]:
-    assert callable(scale)
+def _ticks(
+    lo: float, hi: float, log: bool, scale: Callable[[float], float], *, axis: str
+) -> list[str]:
     if log:
-        step = max(1, math.ceil((hi - lo) / 8))
-        values = [10.0**e for e in range(int(lo), int(hi) + 1, step)]
+        decades = max(1, math.ceil((hi - lo) / 8))
+        values = [10.0**e for e in range(int(lo), int(hi) + 1, decades)]
     else:
         step = nice_step(hi - lo)
         values = [lo + step * i for i in range(round((hi - lo) / step) + 1)]
