@@ -131,6 +131,9 @@ _VERSION = re.compile(r"NCCL version (?P<ver>\d+\.\d+(?:\.\d+)?\S*)")
 _USING_NETWORK = re.compile(r"^Using network (?P<net>.+?)\s*$")
 _NET_USING = re.compile(r"^NET/(?P<net>[^:]+?)\s*: Using (?P<list>.*)$")
 _IB_DEVICE = re.compile(r"\[(?P<idx>\d+)\](?P<name>[^\s:\[\]]+):(?P<port>\d+)/(?P<ll>IB|RoCE)")
+_LOOSE_IB_DEVICE = re.compile(
+    r"(?:^|[\s\]])(?P<name>[A-Za-z][\w.+-]*):(?P<port>\d+)/(?P<ll>IB|RoCE)\b"
+)
 _SOCKET_DEVICE = re.compile(r"\[(?P<idx>\d+)\](?P<name>[^\s:\[\]<]+):")
 _GDR = re.compile(
     r"GPU Direct RDMA (?:\([^)]*\) )?(?P<state>Enabled|Disabled|enabled|disabled)"
@@ -360,6 +363,11 @@ class Analyser(LineAnalyser):
             return
         using = _NET_USING.match(msg)
         if using is None:
+            # Other per-device lines ("NET/IB : [0] mlx5_0:1/RoCE speed=..." in some releases)
+            # still tell the device and its link layer.
+            for dev in _LOOSE_IB_DEVICE.finditer(msg):
+                self._obs.add("ib_device", f"{dev['name']}:{dev['port']}/{dev['ll']}", evidence)
+                self._obs.add("link_layer", dev["ll"], evidence)
             return
         net = using["net"].strip()
         devices = using["list"].split(";", 1)[0]

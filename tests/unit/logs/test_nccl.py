@@ -342,3 +342,12 @@ def test_device_table_names_the_network_when_nothing_else_does() -> None:
     )
     assert ib.selected == {"nccl_net": "IB"}
     assert sock.selected == {"nccl_net": "Socket"}
+
+
+def test_other_per_device_lines_still_tell_the_link_layer() -> None:
+    facts = analyse_lines(
+        ["h:1:1 [0] NCCL INFO NET/IB : [0] mlx5_bond_0:1/RoCE provider=Mlx5 speed=200000"]
+    )
+    observed = {(o.kind, o.value) for o in facts.observations}
+    assert ("ib_device", "mlx5_bond_0:1/RoCE") in observed
+    assert ("link_layer", "RoCE") in observed
