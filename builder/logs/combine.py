@@ -52,6 +52,7 @@ _IPOIB = re.compile(r"^ib(?:\d|p\d)", re.IGNORECASE)
 _TCP_PROVIDERS = frozenset({"tcp", "sockets", "udp", "net"})
 _FAST_PROVIDERS = frozenset({"verbs", "cxi", "efa", "psm2", "opx", "psm3", "mlx"})
 
+_HOST_RANK = re.compile(r"^([^\s:?]+):\s*\d+$")
 #: Host prefixes of the libraries' log lines: UCX ``[time] [host:pid``, UCX fatal
 #: ``[host:pid:thread:tid]``, Open MPI ``[host:pid]``, NCCL ``host:pid:tid [dev]``.
 _HOST_PATTERNS = (
@@ -291,7 +292,8 @@ def hosts_seen(facts: Iterable[LibraryFacts]) -> set[str]:
         ranks = [r for rs in library_facts.versions.values() for r in rs]
         ranks += [r for rs in library_facts.loaded_from.values() for r in rs]
         ranks += [o.rank for o in library_facts.observations if o.rank]
-        hosts.update(rank.split(":", 1)[0].strip() for rank in ranks if rank.strip())
+        # Only ``host:pid`` ranks name a host (libfabric keys by pid, others use "?" or "rank 0").
+        hosts.update(m.group(1) for m in map(_HOST_RANK.match, ranks) if m is not None)
         evidence = [*library_facts.version_evidence, *library_facts.path_evidence]
         evidence += [e for o in library_facts.observations for e in o.evidence]
         for item in evidence:

@@ -28,9 +28,9 @@ def _paths_table(analysis: Analysis) -> Table:
         table.add_column(column, justify="right" if column == "count" else "left")
     order = {"inter-node": 0, "intra-node": 1, "self": 2, "unknown": 3}
     for path in sorted(analysis.paths, key=lambda p: (order.get(p.scope, 9), p.library, p.layer)):
-        table.add_row(
-            path.scope, path.library, path.layer, path.transport, path.device or "", str(path.count)
-        )
+        cells = (path.scope, path.library, path.layer, path.transport, path.device or "")
+        # Text cells: names from logs must never be read as rich markup ("[...]").
+        table.add_row(*(Text(cell) for cell in cells), str(path.count))
     return table
 
 
@@ -41,7 +41,7 @@ def _libraries_table(analysis: Analysis) -> Table:
     table.add_column("loaded from")
     for name, info in analysis.libraries.items():
         if info is not None:
-            table.add_row(name, info.version or "?", info.loaded_from or "")
+            table.add_row(name, Text(info.version or "?"), Text(info.loaded_from or ""))
     return table
 
 

@@ -354,3 +354,12 @@ def test_ob1_with_the_tcp_btl_on_ipoib_is_a_fallback() -> None:
     analysis = combine(["x"], [ompi])
     assert analysis.inter_node == "tcp" and analysis.intra_node == "shm"
     assert codes(analysis) == {"INTER_NODE_TCP": "error", "PML_FALLBACK": "warning"}
+
+
+def test_only_host_pid_ranks_name_hosts() -> None:
+    facts = LibraryFacts(
+        library="x",
+        versions={"1": ["vm:12", "?", "rank 0", "9385", "nodeb: 7"]},
+        observations=[Observation(kind="k", rank="unknown")],
+    )
+    assert hosts_seen([facts]) == {"vm", "nodeb"}

@@ -39,3 +39,19 @@ def test_ok_and_unknown_verdicts() -> None:
     text = render(empty)
     assert "no transport lanes seen" in text
     assert "verdict: no transport evidence" in text
+
+
+def test_names_from_logs_are_not_read_as_markup() -> None:
+    from builder.model.analysis import LibraryInfo, PathUse
+
+    analysis = Analysis(
+        inputs=["x"],
+        libraries={**dict.fromkeys(LIBRARIES), "ucx": LibraryInfo(version="[bold]1.0[/bold]")},
+        paths=[
+            PathUse(
+                library="ucx", layer="tag", scope="intra-node", transport="[red]x", device="[/]"
+            )
+        ],
+    )
+    text = render(analysis)
+    assert "[red]x" in text and "[/]" in text and "[bold]1.0[/bold]" in text
