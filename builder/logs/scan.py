@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from builder.errors import EsdcError
 from builder.fsio import open_binary_input
 from builder.logs.base import LineAnalyser
 from builder.logs.clean import clean_line, evidence_text, strip_ansi_bytes
@@ -230,7 +231,12 @@ def scan_input(
     def handle_piece(number: int, piece: bytes) -> None:
         dispatch.piece(strip_ansi_bytes(piece), number)
 
-    run_prefilter(command, path if path is not None else handle, handle_piece, MAX_LINE_BYTES)
+    try:
+        run_prefilter(command, path if path is not None else handle, handle_piece, MAX_LINE_BYTES)
+    except EsdcError as exc:
+        if exc.where is not None:
+            raise
+        raise EsdcError(str(exc), where=name) from exc
 
 
 def _is_plain_file(name: str) -> bool:

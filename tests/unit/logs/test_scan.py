@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builder.errors import EsdcError
 from builder.logs import prefilter, scan
 from builder.logs.base import LibraryFacts, LineAnalyser
 from builder.model.analysis import Evidence
@@ -254,3 +255,15 @@ def test_grep_prefilter_equals_simple_path(parts: list[bytes]) -> None:
     analysers = [Recorder(), NcclRecorder()]
     scan.scan_input(io.BytesIO(data), "f", analysers)
     assert [a.seen for a in analysers] == simple(data)[0]
+
+
+def test_read_errors_name_the_input() -> None:
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, target: object) -> int:
+            raise OSError("disk on fire")
+
+    with pytest.raises(EsdcError, match=r"^broken\.log: cannot read: disk on fire"):
+        scan.scan_input(io.BufferedReader(Broken()), "broken.log", [Recorder()])
