@@ -140,11 +140,9 @@ _ACTUAL_VERSION_RE = re.compile(r"incompatible.*\bactual:?\s*(\d+\.\d+(?:\.\d+)?
 _OMPI_RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
 _LOADED_FROM_RE = re.compile(r"loaded from\s+([^\s)]+)")
 _LIBRARY_PATH_RE = re.compile(r"Library path:\s*(\S+)")
-_OLD_CFG_RE = re.compile(r"\bep_cfg\[(\d+)\]\s*:?\s*(.*)$")
-#: ``<ctx> <scope> cfg#N groups``; a build without the scope word is read like the old form.
-_NEW_CFG_RE = re.compile(
-    r"(?:^|\s)(?:(\S+)\s+)?(?:(self|intra-node|inter-node)\s+)?cfg#(\d+)\s*(.*)$"
-)
+_OLD_CFG_RE = re.compile(r"ep_cfg\[(\d+)\]\s*:?\s*(.*)$")
+#: What follows ``cfg#`` in ``<ctx> <scope> cfg#N tag(...) ...``: the number, then the groups.
+_CFG_NUMBER_RE = re.compile(r"\d+\s*(.*)$")
 #: ``tag(a/b c/d)``; a cut-off last line may lack the closing parenthesis.
 _GROUP_RE = re.compile(r"\b([a-z][a-z_]*)\(([^()]*)(?:\)|$)")
 _LANE_RE = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*)/([A-Za-z0-9_.:\-]+)")
@@ -300,8 +298,8 @@ class Analyser(LineAnalyser):
     )
 
     def __init__(self) -> None:
-        self._versions: dict[str, list[str]] = {}
-        self._loaded_from: dict[str, list[str]] = {}
+        self._versions: dict[str, dict[str, None]] = {}
+        self._loaded_from: dict[str, dict[str, None]] = {}
         self._version_evidence: list[Evidence] = []
         self._path_counts: dict[tuple[str, Scope, str, str], int] = {}
         self._path_evidence: list[Evidence] = []
@@ -343,7 +341,8 @@ class Analyser(LineAnalyser):
             self._feed_continuation(text, rank, evidence)
 
     def _feed_old_config(self, text: str, rank: str | None, evidence: Evidence) -> bool:
-        match = _OLD_CFG_RE.search(text)
+        # find() first: a plain substring search is far cheaper than a regex scan of the line
+        match = _OLD_CFG_RE.match(text, text.find("ep_cfg["))
         if match is None:
             return False
         self._flush_pending(rank)
@@ -359,13 +358,16 @@ class Analyser(LineAnalyser):
         return True
 
     def _feed_new_config(self, text: str, rank: str | None, evidence: Evidence) -> bool:
-        match = _NEW_CFG_RE.search(text)
-        if match is None or "(" not in match.group(4):
+        """``<ctx> <scope> cfg#N groups``; without the scope word it reads like the old form."""
+        at = text.find("cfg#")
+        match = _CFG_NUMBER_RE.match(text, at + 4)
+        if match is None or "(" not in match.group(1):
             return False
+        before = text[max(0, at - 40) : at].split()
+        scope = _SCOPES.get(before[-1]) if before else None
         self._flush_pending(rank)
-        scope = _SCOPES[match.group(2)] if match.group(2) else None
         self._pending[rank] = _PendingConfig(
-            scope=scope, groups=parse_groups(match.group(4)), evidence=[evidence]
+            scope=scope, groups=parse_groups(match.group(1)), evidence=[evidence]
         )
         return True
 
@@ -633,10 +635,11 @@ _MESSAGES: dict[str, Callable[[_Tally], str]] = {
 }
 
 
-def _add_rank(target: dict[str, list[str]], value: str, rank: str) -> None:
-    ranks = target.setdefault(value, [])
-    if rank not in ranks and len(ranks) < MAX_RANKS_PER_VALUE:
-        ranks.append(rank)
+def _add_rank(target: dict[str, dict[str, None]], value: str, rank: str) -> None:
+    """Note that ``rank`` printed ``value``; an insertion-ordered set, capped per value."""
+    ranks = target.setdefault(value, {})
+    if len(ranks) < MAX_RANKS_PER_VALUE:
+        ranks[rank] = None
 
 
 def _first_words(message: str, limit: int = 160) -> str:
