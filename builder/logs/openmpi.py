@@ -291,7 +291,7 @@ class Analyser(LineAnalyser):
         self._choices: dict[str, _Choice] = {"pml": _Choice(), "mtl": _Choice()}
         self._btls: dict[str, None] = {}
         self._providers: dict[str, int] = {}
-        self._versions: dict[str, list[str]] = {}
+        self._versions: dict[str, dict[str, None]] = {}
         self._version_evidence: list[Evidence] = []
         self._path_evidence: list[Evidence] = []
         self._path_keys: dict[tuple[str, ...], int] = {}
@@ -441,9 +441,9 @@ class Analyser(LineAnalyser):
         for pattern in _VERSION_RES:
             if match := pattern.search(text):
                 version = match.group(1).rstrip(".,")
-                ranks = self._versions.setdefault(version, [])
-                if rank not in ranks and len(ranks) < MAX_RANKS_PER_VALUE:
-                    ranks.append(rank)
+                ranks = self._versions.setdefault(version, {})
+                if len(ranks) < MAX_RANKS_PER_VALUE:
+                    ranks[rank] = None  # an insertion-ordered set
                 add_evidence(self._version_evidence, evidence)
                 break
         if match := _PACKAGE_RE.search(text):

@@ -108,7 +108,7 @@ class Analyser(LineAnalyser):
     )
 
     def __init__(self) -> None:
-        self._versions: dict[str, list[str]] = {}
+        self._versions: dict[str, dict[str, None]] = {}
         self._version_evidence: list[Evidence] = []
         #: First abort line of each file: later PMIx errors there are its consequences.
         self._aborts: dict[str, Observation] = {}
@@ -186,9 +186,9 @@ class Analyser(LineAnalyser):
             return
         rank_match = _RANK_RE.search(text)
         rank = f"{rank_match.group(1)}:{int(rank_match.group(2))}" if rank_match else "?"
-        ranks = self._versions.setdefault(match.group(1), [])
-        if rank not in ranks and len(ranks) < 512:
-            ranks.append(rank)
+        ranks = self._versions.setdefault(match.group(1), {})
+        if len(ranks) < 512:
+            ranks[rank] = None  # an insertion-ordered set
         add_evidence(self._version_evidence, evidence)
 
     def _note_plugin(self, text: str, evidence: Evidence) -> None:
