@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from builder import __version__
 from builder.build.definition import DefinitionFacts, read_facts
 from builder.build.hashing import bytes_sha256, file_sha256
+from builder.build.inventory import os_packages, subprocess_in_image
 from builder.build.models import BuildResult, BuiltImage
 from builder.build.provenance import git_state, make_provenance
 from builder.build.runtime import ContainerRuntime, runtime_for
-from builder.build.sbom import Component, components_from_spack_lock, make_sbom, parse_dpkg_query
+from builder.build.sbom import Component, components_from_spack_lock, make_sbom
 from builder.build.signing import sign_image, signing_key
 from builder.errors import EsdcError
 from builder.fsio import atomic_write_json, atomic_write_text
@@ -93,18 +93,13 @@ def _spack_components(facts: DefinitionFacts, context: Path) -> list[Component]:
     return []
 
 
-def _debian_components(runtime: ContainerRuntime, image: BuiltImage) -> list[Component]:
-    argv = runtime.dpkg_query_argv(str(image.path))
-    env = getattr(runtime, "env", None)
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
-        # An image without dpkg (a Spack-only or non-Debian base) is not an error.
-        if "dpkg-query" in proc.stderr and "No such file" in proc.stderr:
-            return []
-        raise EsdcError(
-            f"listing packages failed: {proc.stderr.strip()[-300:]}", where=str(image.path)
-        )
-    return parse_dpkg_query(proc.stdout)
+def _os_components(runtime: ContainerRuntime, image: BuiltImage) -> list[Component]:
+    # A SquashFS file cannot be mounted by ch-run here (no SquashFUSE): ask the directory.
+    runnable = image.unpacked or image.path
+    in_image = subprocess_in_image(
+        lambda img, argv: runtime.exec_argv(img, argv), str(runnable), getattr(runtime, "env", None)
+    )
+    return os_packages(in_image, str(image.path))
 
 
 def build_image(definition: Path, *, output: Path | None, site: str | None) -> BuildResult:
@@ -140,7 +135,7 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
         definition, image_tag(facts, definition), context=definition.parent, output=target
     )
     finished = datetime.now(UTC)
-    components = _spack_components(facts, definition.parent) + _debian_components(runtime, image)
+    components = _spack_components(facts, definition.parent) + _os_components(runtime, image)
     commit, dirty = git_state(Path(__file__).resolve().parents[2])
     provenance = make_provenance(
         image=image,

@@ -87,11 +87,6 @@ class ApptainerRuntime:
         namespace unless ``--userns``), so it is accepted and ignored."""
         return exec_argv(image, argv, env=env, binds=binds, gpu=gpu, executable=self.executable)
 
-    def dpkg_query_argv(self, image: str) -> list[str]:
-        """List the image's Debian packages (for the SBOM of Debian-based images)."""
-        query = "${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\n"
-        return exec_argv(image, ["dpkg-query", "-W", f"-f={query}"], executable=self.executable)
-
     def versions(self) -> dict[str, str]:
         """``apptainer --version`` (empty when it is not installed)."""
         if shutil.which(self.executable) is None:

@@ -71,9 +71,13 @@ def import_argv(tarball: Path, tag: str) -> list[str]:
     return ["ch-image", "import", str(tarball), tag]
 
 
+def _is_squash(path: Path) -> bool:
+    return path.suffix in (".sqfs", ".squashfs")
+
+
 def convert_argv(tag: str, output: Path) -> list[str]:
     """``ch-convert`` from ch-image storage to a directory or (``.sqfs``) a SquashFS file (pure)."""
-    fmt = "squash" if output.suffix in (".sqfs", ".squashfs") else "dir"
+    fmt = "squash" if _is_squash(output) else "dir"
     return ["ch-convert", "-i", "ch-image", "-o", fmt, tag, str(output)]
 
 
@@ -120,6 +124,9 @@ class CharliecloudRuntime:
         self.cache = (cache or cache_root()) / "charliecloud"
         self.storage = self.cache / "storage"
         self.env = ch_env(os.environ, self.storage)
+        # ch-run exits with "$USER not set" otherwise (design.md); the launchers pass this
+        # process's environment to every rank, so set it here once rather than per command.
+        os.environ.setdefault("USER", self.env["USER"])
 
     # -- interface ------------------------------------------------------------------------------
 
@@ -143,11 +150,6 @@ class CharliecloudRuntime:
                 where=image,
             )
         return run_argv(image, argv, env=env, binds=binds, join=join)
-
-    def dpkg_query_argv(self, image: str) -> list[str]:
-        """List the image's Debian packages as ``name<TAB>version<TAB>arch<TAB>status``."""
-        query = "${Package}\t${Version}\t${Architecture}\t${db:Status-Abbrev}\n"
-        return run_argv(image, ["dpkg-query", "-W", f"-f={query}"])
 
     def versions(self) -> dict[str, str]:
         """Versions of ch-image and ch-run (missing tools are left out)."""
@@ -179,44 +181,52 @@ class CharliecloudRuntime:
         bases = base_images(text)
         if not bases:
             raise EsdcError("no FROM line", where=recipe)
-        base_digest = None
         target = output or cached_image
-        if (entry / "digest").is_file() and cached_image.exists():
-            if target != cached_image:
-                _copy_image(cached_image, target)
-            return BuiltImage(
-                tag=tag,
-                path=target,
-                digest=_digest_of(target),
-                runtime=self.name,
-                build_log=log,
-                base_digest=_read_optional(entry / "base-digest"),
-                cached=True,
-            )
-        entry.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(log, f"# esdc charliecloud build {datetime.now(UTC).isoformat()}\n")
         # ch-image refuses concurrent use of one storage directory ("already in use"): builds
-        # from several processes (a campaign and a test, say) wait for each other instead.
+        # from several processes (a campaign and a test, say) wait for each other, and the
+        # second one of the same definition finds the first one's result in the cache.
         with self._storage_lock():
-            for base in dict.fromkeys(bases):
-                if base in SUITES:
-                    base_digest = self._ensure_base(base, log)
-            self._run(build_argv(tag, recipe, context), log)
-            self._run(convert_argv(tag, cached_image), log)
-        digest = tree_sha256(cached_image)
-        atomic_write_text(entry / "digest", digest + "\n")
-        if base_digest:
-            atomic_write_text(entry / "base-digest", base_digest + "\n")
-        if target != cached_image:
-            _copy_image(cached_image, target)
+            cached = (entry / "digest").is_file() and cached_image.exists()
+            if not cached:
+                self._build_entry(recipe, tag, context, bases, entry)
+        digest = _read_optional(entry / "digest") or tree_sha256(cached_image)
+        if _is_squash(target):
+            # A SquashFS file for shipping: ch-convert runs mksquashfs over the directory.
+            self._run(
+                ["ch-convert", "-i", "dir", "-o", "squash", str(cached_image), str(target)], log
+            )
+            digest = file_sha256(target)
+        elif target != cached_image:
+            digest = _place_copy(cached_image, target, digest)
         return BuiltImage(
             tag=tag,
             path=target,
-            digest=_digest_of(target) if target != cached_image else digest,
+            digest=digest,
             runtime=self.name,
             build_log=log,
-            base_digest=base_digest,
+            base_digest=_read_optional(entry / "base-digest"),
+            cached=cached,
+            unpacked=cached_image if _is_squash(target) else None,
         )
+
+    def _build_entry(
+        self, recipe: Path, tag: str, context: Path, bases: list[str], entry: Path
+    ) -> None:
+        """Build into the cache entry: base import, ch-image build, ch-convert, digest files."""
+        entry.mkdir(parents=True, exist_ok=True)
+        log = entry / "build.log"
+        image = entry / "image"
+        atomic_write_text(log, f"# esdc charliecloud build {datetime.now(UTC).isoformat()}\n")
+        base_digest = None
+        for base in dict.fromkeys(bases):
+            if base in SUITES:
+                base_digest = self._ensure_base(base, log)
+        self._run(build_argv(tag, recipe, context), log)
+        self._run(convert_argv(tag, image), log)
+        if base_digest:
+            atomic_write_text(entry / "base-digest", base_digest + "\n")
+        # Written last: its presence is what marks the entry as complete.
+        atomic_write_text(entry / "digest", tree_sha256(image) + "\n")
 
     # -- edges ----------------------------------------------------------------------------------
 
@@ -297,6 +307,20 @@ def _build_key(dockerfile_text: str, context: Path) -> str:
 
 def _digest_of(image: Path) -> str:
     return tree_sha256(image) if image.is_dir() else file_sha256(image)
+
+
+def _place_copy(source: Path, target: Path, digest: str) -> str:
+    """Put a copy of the cached image at ``target`` unless an identical copy is there already;
+    return the copy's digest (it must equal ``digest``: a mismatch means a damaged copy)."""
+    if target.exists() and _digest_of(target) == digest:
+        return digest
+    _copy_image(source, target)
+    copied = _digest_of(target)
+    if copied != digest:
+        raise EsdcError(
+            f"copy of the cached image differs from it ({copied} != {digest})", where=target
+        )
+    return copied
 
 
 def _copy_image(source: Path, target: Path) -> None:

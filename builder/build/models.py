@@ -26,6 +26,11 @@ class BuiltImage(_Frozen):
     build_log: Path
     base_digest: str | None = Field(default=None, description="Digest of the imported base.")
     cached: bool = Field(default=False, description="Reused from the cache, nothing rebuilt.")
+    unpacked: Path | None = Field(
+        default=None,
+        description="A directory copy runnable on this machine when ``path`` is an archive "
+        "(SquashFS) that the runtime cannot mount here.",
+    )
 
 
 class Provenance(_Frozen):

@@ -52,10 +52,6 @@ class ContainerRuntime(Protocol):
         """Versions of the runtime's tools, e.g. ``{"ch-run": "0.31"}``."""
         ...
 
-    def dpkg_query_argv(self, image: str) -> list[str]:
-        """The argv that lists the Debian packages inside ``image`` (for the SBOM)."""
-        ...
-
 
 def runtime_for(site: SiteProfile) -> ContainerRuntime:
     """The runtime a site profile asks for, configured with its binds and environment."""

@@ -16,6 +16,7 @@ import pytest
 
 from builder.build.api import build_image
 from builder.build.charliecloud import CharliecloudRuntime
+from builder.build.hashing import file_sha256
 
 pytestmark = [
     pytest.mark.integration,
@@ -74,6 +75,8 @@ def test_unchanged_definition_is_not_rebuilt(tmp_path: Path) -> None:
 
 def test_hybrid_mpirun_launches_one_ch_run_per_rank(tmp_path: Path) -> None:
     # The image needs no MPI for this: each rank is a plain program started through ch-run.
+    # With --join the first ch-run's command must outlive the others' joining (ch-run(1),
+    # caveats); MPI ranks do, waiting for each other in MPI_Init; here a short sleep does.
     context = _context(tmp_path, "hybrid")
     image = build_image(context / "Dockerfile", output=tmp_path / "img", site=None).image
     runtime = CharliecloudRuntime()
@@ -83,8 +86,21 @@ def test_hybrid_mpirun_launches_one_ch_run_per_rank(tmp_path: Path) -> None:
         "--oversubscribe",
         "-np",
         "2",
-        *runtime.exec_argv(str(image.path), ["cat", "/opt/hello.txt"], join=True),
+        *runtime.exec_argv(str(image.path), ["sh", "-c", "cat /opt/hello.txt; sleep 2"], join=True),
     ]
     proc = subprocess.run(argv, env=runtime.env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("hello hybrid") == 2
+
+
+def test_squashfs_output_for_shipping(tmp_path: Path) -> None:
+    context = _context(tmp_path, "squash")
+    result = build_image(context / "Dockerfile", output=tmp_path / "img.sqfs", site=None)
+    assert result.image.path.is_file()
+    assert result.image.digest == file_sha256(result.image.path)
+    assert result.image.unpacked is not None and result.image.unpacked.is_dir()
+    assert result.sbom_components > 50  # listed from the unpacked copy
+    listing = subprocess.run(
+        ["unsquashfs", "-l", str(result.image.path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "/opt/hello.txt" in listing

@@ -48,16 +48,27 @@ def test_sidecars_sit_beside_the_image() -> None:
 
 
 def test_provenance_records_definition_site_runtime_and_times() -> None:
-    image = BuiltImage(tag="esdc/nest-mpi:local", path=Path("/i/nest"), digest="sha256:" + "1" * 64,
-                       runtime="charliecloud", build_log=Path("/c/build.log"),
-                       base_digest="sha256:" + "2" * 64)  # fmt: skip
+    image = BuiltImage(
+        tag="esdc/nest-mpi:local",
+        path=Path("/i/nest"),
+        digest="sha256:" + "1" * 64,
+        runtime="charliecloud",
+        build_log=Path("/c/build.log"),
+        base_digest="sha256:" + "2" * 64,
+    )
     started = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
     record = make_provenance(
-        image=image, definition=Path("/d/Dockerfile"), definition_sha256="sha256:" + "3" * 64,
-        facts=read_facts(Path("Dockerfile"), HEADER), site=None,
-        runtime_versions={"ch-image": "0.31"}, git_commit="abc", git_dirty=False,
-        started=started, finished=started,
-    )  # fmt: skip
+        image=image,
+        definition=Path("/d/Dockerfile"),
+        definition_sha256="sha256:" + "3" * 64,
+        facts=read_facts(Path("Dockerfile"), HEADER),
+        site=None,
+        runtime_versions={"ch-image": "0.31"},
+        git_commit="abc",
+        git_dirty=False,
+        started=started,
+        finished=started,
+    )
     payload = json.loads(record.model_dump_json(by_alias=True))
     assert payload["schema"] == "esdc.provenance/1"
     assert payload["site"] == "local" and payload["env"] == "nest-mpi"
@@ -111,8 +122,22 @@ def test_directory_image_signature_verifies_and_never_holds_the_key(tmp_path: Pa
     allowed = tmp_path / "allowed"
     allowed.write_text("esdc " + (tmp_path / "key.pub").read_text())
     verify = subprocess.run(
-        ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", "esdc", "-n", "esdc-image",
-         "-s", str(signature)],
-        input=digest + "\n", text=True, capture_output=True, check=False,
-    )  # fmt: skip
+        [
+            "ssh-keygen",
+            "-Y",
+            "verify",
+            "-f",
+            str(allowed),
+            "-I",
+            "esdc",
+            "-n",
+            "esdc-image",
+            "-s",
+            str(signature),
+        ],
+        input=digest + "\n",
+        text=True,
+        capture_output=True,
+        check=False,
+    )
     assert verify.returncode == 0, verify.stderr

@@ -30,9 +30,13 @@ def test_parse_dpkg_query_keeps_installed_packages_only() -> None:
 
 
 def test_sbom_is_cyclonedx_1_5_json() -> None:
-    sbom = make_sbom(image_name="esdc/t", image_digest="sha256:" + "a" * 64,
-                     components=parse_dpkg_query(DPKG), tool_version="0.1.0",
-                     timestamp=datetime(2026, 1, 1, tzinfo=UTC))  # fmt: skip
+    sbom = make_sbom(
+        image_name="esdc/t",
+        image_digest="sha256:" + "a" * 64,
+        components=parse_dpkg_query(DPKG),
+        tool_version="0.1.0",
+        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     payload = json.loads(sbom.to_json())
     assert payload["bomFormat"] == "CycloneDX"
     assert payload["specVersion"] == "1.5"
