@@ -125,7 +125,8 @@ MAX_ENV_OBSERVATIONS = 32
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: ``[host:pid :thread]``, ``[host:pid:thread]`` and the backtrace form ``[host:pid:thread:tid]``.
-_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]+):\s*(\d+)\s*:\s*\d+(?::\d+)?\]")
+#: Possessive quantifiers: the timestamp bracket before it fails at once instead of backtracking.
+_RANK_RE = re.compile(r"\[([A-Za-z0-9_.\-]++):\s*+(\d++)\s*+:\s*+\d++(?::\d++)?\]")
 _LEVEL_RE = re.compile(r"\bUCX\s+(ERROR|WARN|DIAG|INFO|DEBUG|TRACE|PRINT)\b\s*(.*)$")
 _UCP_VERSION_RE = re.compile(r"UCP version is (\d+)\.(\d+)(?:\s*\(release (\d+)\))?")
 _VERSION_RE = re.compile(r"\bVersion\s+v?(\d+\.\d+(?:\.\d+)?(?:[-~+][0-9A-Za-z.]+)?)")
