@@ -120,6 +120,8 @@ MAX_RANKS_PER_VALUE = 512
 #: reported can be shown with lines that name it, within an overall cap.
 LINES_PER_LANE = 4
 MAX_PATH_EVIDENCE = 64
+#: Most ranks whose last configuration or table header is held open at once.
+MAX_OPEN_CONFIGS = 4096
 #: Most distinct ``UCX_*`` settings lines kept as observations.
 MAX_ENV_OBSERVATIONS = 32
 
@@ -386,8 +388,16 @@ class Analyser(LineAnalyser):
 
     def _flush_pending(self, rank: str | None) -> None:
         pending = self._pending.pop(rank, None)
-        if pending is None:
-            return
+        if pending is not None:
+            self._count_config(pending)
+        if len(self._pending) >= MAX_OPEN_CONFIGS:
+            # Only very old UCX continues a configuration on later lines; with this many ranks
+            # open at once, count what is there rather than hold it all.
+            for held in self._pending.values():
+                self._count_config(held)
+            self._pending.clear()
+
+    def _count_config(self, pending: _PendingConfig) -> None:
         scope = pending.scope
         if scope is None:
             scope = scope_from_lanes(lane for _, lanes in pending.groups for lane in lanes)
@@ -439,6 +449,8 @@ class Analyser(LineAnalyser):
         if scope == "unknown" and old:
             scope = self._old_cfg_scope.get((rank, int(old.group(1))), "unknown")
         operation = description.split(" by ")[0].strip()
+        if len(self._tables) >= MAX_OPEN_CONFIGS:
+            self._tables.clear()  # headers of tables long finished; keep memory flat
         self._tables[rank] = _TableHeader(operation=operation, scope=scope)
         return True
 

@@ -444,3 +444,12 @@ def test_megabyte_lines_are_cut_before_parsing(line: str) -> None:
     )
     analyser.feed(line, Evidence(file="l", line=2, text=line[:100]))
     assert analyser.facts().library == "ucx"
+
+
+def test_many_ranks_keep_memory_flat_and_counts_exact() -> None:
+    analyser = ucx.Analyser()
+    for pid in range(10_000):
+        line = f"[1.0] [h:{pid}:0] ucp_worker.c:1 UCX  INFO  ep_cfg[0]: tag(sysv/memory)"
+        analyser.feed(line, Evidence(file="m.log", line=pid + 1, text=line))
+        assert len(analyser._pending) <= ucx.MAX_OPEN_CONFIGS
+    assert paths(analyser.facts()) == {("tag", "intra-node", "sysv", "memory", 10_000)}
