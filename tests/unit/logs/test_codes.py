@@ -10,7 +10,7 @@ from pathlib import Path
 from builder.logs.codes import ENGINE_CODES, all_codes, analyser_codes, render_markdown
 
 ROOT = Path(__file__).parents[3]
-ENGINE_MODULES = ("combine.py", "diff.py")
+ENGINE_MODULES = ("combine.py", "judge.py", "diff.py")
 
 
 def test_docs_findings_md_is_current() -> None:

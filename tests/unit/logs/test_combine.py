@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from builder.logs.base import LibraryFacts, Observation
-from builder.logs.combine import combine, hosts_seen, merge_paths, merge_selected
+from builder.logs.combine import combine, merge_paths, merge_selected
 from builder.logs.registry import new_analysers
 from builder.logs.scan import scan_file
 from builder.model.analysis import LIBRARIES, Analysis, Evidence, Finding, PathUse
@@ -310,19 +308,6 @@ def test_merging_paths_and_selections() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "host"),
-    [
-        ("[1795318394.349800] [vm:8041 :0]     ucp_context.c:1849 UCX  INFO  x", "vm"),
-        ("[nodeb:12998:0]  cma_ep.c:81 process_vm_readv", "nodeb"),
-        ("[vm:23143] select: component ofi selected", "vm"),
-        ("gpu01:1234:1240 [0] NCCL INFO Using network IB", "gpu01"),
-    ],
-)
-def test_hosts_from_line_prefixes(text: str, host: str) -> None:
-    assert hosts_seen([LibraryFacts(library="x", path_evidence=[ev(1, text)])]) == {host}
-
-
 def test_tcp_over_ipoib_leaves_infiniband_unused() -> None:
     ucx = LibraryFacts(
         library="ucx",
@@ -354,12 +339,3 @@ def test_ob1_with_the_tcp_btl_on_ipoib_is_a_fallback() -> None:
     analysis = combine(["x"], [ompi])
     assert analysis.inter_node == "tcp" and analysis.intra_node == "shm"
     assert codes(analysis) == {"INTER_NODE_TCP": "error", "PML_FALLBACK": "warning"}
-
-
-def test_only_host_pid_ranks_name_hosts() -> None:
-    facts = LibraryFacts(
-        library="x",
-        versions={"1": ["vm:12", "?", "rank 0", "9385", "nodeb: 7"]},
-        observations=[Observation(kind="k", rank="unknown")],
-    )
-    assert hosts_seen([facts]) == {"vm", "nodeb"}

@@ -1,0 +1,315 @@
+"""Cross-library findings: the engine's judgement of the combined paths and selections.
+
+Pure: the facts, the merged selection and the path classes in, findings out. What counts as
+good comes from an :class:`Expectation`: the site profile's declared fabric with ``--site``,
+else the log itself (an RDMA device or provider that the traffic does not use is a finding).
+NCCL checks are made here only as a fallback; combine.py drops an engine finding whose code the
+library analyser already reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from builder.logs.base import LibraryFacts, Observation
+from builder.logs.classify import (
+    NETWORK_CLASSES,
+    RDMA_CLASSES,
+    SHM_CLASSES,
+    is_loopback_device,
+    ofi_provider_class,
+    path_class,
+)
+from builder.logs.lanes import ClassEvidence, path_evidence, selection_evidence
+from builder.model.analysis import Evidence, Finding, Selected, Severity
+from builder.model.site import SiteProfile
+
+#: Evidence lines attached to one engine finding.
+_FINDING_EVIDENCE = 6
+_TCP_CLASSES = frozenset({"tcp", "socket"})
+
+
+#: An IP-over-InfiniBand interface name (``ib0``, ``ib1``, ``ibp65s0``).
+_IPOIB = re.compile(r"^ib(?:\d|p\d)", re.IGNORECASE)
+#: libfabric providers that drive RDMA or vendor fabrics (a site listing one expects it used).
+_FAST_PROVIDERS = frozenset({"verbs", "cxi", "efa", "psm2", "opx", "psm3", "mlx"})
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What counts as a good path, from a site profile or (``site is None``) from the log."""
+
+    site: str | None = None
+    inter_node: frozenset[str] | None = None
+    intra_node: frozenset[str] | None = None
+    roce: bool = False
+    expects_ucx: bool = False
+    ofi_providers: frozenset[str] = frozenset()
+
+
+def expectation_from_site(site: SiteProfile) -> Expectation:
+    """The :class:`Expectation` a site profile declares (its fabric's acceptable classes)."""
+    pml = site.environment.get("OMPI_MCA_pml") or site.debug_environment.get("OMPI_MCA_pml")
+    return Expectation(
+        site=site.name,
+        inter_node=frozenset(site.fabric.inter_node),
+        intra_node=frozenset(site.fabric.intra_node),
+        roce=site.fabric.kind == "roce",
+        # A site that tunes pml ucx (or names UCX transports) means Open MPI should run on UCX.
+        expects_ucx=site.fabric.ucx_tls is not None
+        or pml == "ucx"
+        or any(key.startswith(("OMPI_MCA_pml_ucx", "UCX_TLS")) for key in site.environment),
+        ofi_providers=frozenset(p.lower() for p in site.fabric.ofi_providers),
+    )
+
+
+def rdma_in_log(facts: Sequence[LibraryFacts], classified: ClassEvidence) -> list[Evidence] | None:
+    """Evidence that an RDMA device or provider exists, or ``None`` when the log shows none.
+
+    Besides RDMA lanes and the analysers' device/provider observations, an IP-over-InfiniBand
+    interface (``tcp/ib0``, ``btl: tcp: Using interface: ib0``, NCCL sockets on ``ib0``) counts:
+    IPoIB needs an InfiniBand HCA, so TCP over it leaves the RDMA hardware unused.
+    """
+    for cls, evidence in [*classified.inter.items(), *classified.intra.items()]:
+        if cls in RDMA_CLASSES:
+            return evidence
+    for library_facts in facts:
+        for path in library_facts.paths:
+            if path.device is not None and _IPOIB.match(path.device):
+                return path_evidence(library_facts, path)
+        for observation in library_facts.observations:
+            if _observation_says_rdma(observation):
+                return observation.evidence
+    return None
+
+
+def _observation_says_rdma(observation: Observation) -> bool:
+    kind = observation.kind.lower()
+    value = (observation.value or "").lower()
+    if kind in {"rdma_device", "ib_device", "net_ib_available", "rdma_available"}:
+        return True
+    if kind in {"btl_tcp_interface", "socket_device"}:
+        return _IPOIB.match(value) is not None
+    # A registered provider proves nothing (Debian's libfabric registers psm2 on any machine);
+    # one that fi_info lists as usable does.
+    if kind in {"provider_available", "provider_usable"}:
+        return ofi_provider_class(value) in RDMA_CLASSES
+    return False
+
+
+def _finding(
+    code: str, severity: Severity, library: str | None, message: str, evidence: Iterable[Evidence]
+) -> Finding:
+    return Finding(
+        code=code,
+        severity=severity,
+        library=library,
+        message=message,
+        evidence=list(dict.fromkeys(evidence))[:_FINDING_EVIDENCE],  # each line once, in order
+    )
+
+
+def cross_findings(
+    facts: Sequence[LibraryFacts],
+    selected: Selected,
+    classified: ClassEvidence,
+    inter_node: str | None,
+    intra_node: str | None,
+    expectation: Expectation,
+    single_host: bool | None,
+    roce: bool,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    rdma_evidence = rdma_in_log(facts, classified)
+    expected_inter = expectation.inter_node
+    if inter_node in _TCP_CLASSES:
+        evidence = classified.inter[inter_node]
+        if expected_inter is not None and inter_node not in expected_inter:
+            findings.append(
+                _finding(
+                    "INTER_NODE_TCP",
+                    "error",
+                    None,
+                    f"inter-node traffic uses {inter_node}; site {expectation.site} expects "
+                    f"{', '.join(sorted(expected_inter))}",
+                    evidence,
+                )
+            )
+        elif expected_inter is None and rdma_evidence is not None:
+            findings.append(
+                _finding(
+                    "INTER_NODE_TCP",
+                    "error",
+                    None,
+                    f"inter-node traffic uses {inter_node} although the log shows an RDMA device",
+                    [*evidence, *rdma_evidence],
+                )
+            )
+    elif inter_node is not None and expected_inter is not None and inter_node not in expected_inter:
+        findings.append(
+            _finding(
+                "INTER_NODE_UNEXPECTED",
+                "warning",
+                None,
+                f"inter-node traffic uses {inter_node}; site {expectation.site} lists "
+                f"{', '.join(sorted(expected_inter))}",
+                classified.inter[inter_node],
+            )
+        )
+
+    if intra_node is not None and intra_node not in SHM_CLASSES and intra_node != "unknown":
+        findings.append(
+            _finding(
+                "NO_SHM_INTRA",
+                "error",
+                None,
+                f"traffic between ranks of one node uses {intra_node} and no shared-memory path",
+                classified.intra[intra_node],
+            )
+        )
+    elif (
+        intra_node is not None
+        and expectation.intra_node is not None
+        and intra_node not in expectation.intra_node
+    ):
+        findings.append(
+            _finding(
+                "INTRA_NODE_UNEXPECTED",
+                "warning",
+                None,
+                f"intra-node traffic uses {intra_node}; site {expectation.site} lists "
+                f"{', '.join(sorted(expectation.intra_node))}",
+                classified.intra[intra_node],
+            )
+        )
+
+    findings.extend(_pml_fallback(facts, selected, expectation, single_host, rdma_evidence, roce))
+    findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
+    findings.extend(_nccl_findings(facts, selected, classified))
+    return findings
+
+
+def _pml_fallback(
+    facts: Sequence[LibraryFacts],
+    selected: Selected,
+    expectation: Expectation,
+    single_host: bool | None,
+    rdma_evidence: list[Evidence] | None,
+    roce: bool,
+) -> list[Finding]:
+    severity: Severity = "error" if expectation.expects_ucx else "warning"
+    on_cm = selected.pml == "cm" or (selected.pml is None and selected.mtl == "ofi")
+    one_node = single_host or is_loopback_device(selected.ofi_provider)
+    if on_cm and selected.ofi_provider and one_node:
+        cls = ofi_provider_class(selected.ofi_provider, roce=roce)
+        if cls in NETWORK_CLASSES:
+            return [
+                _finding(
+                    "PML_FALLBACK",
+                    severity,
+                    "openmpi",
+                    f"Open MPI runs pml cm with mtl {selected.mtl or 'ofi'} over "
+                    f"{selected.ofi_provider} ({cls}) for ranks on one node, where shared memory "
+                    "(pml ob1 + vader, or pml ucx) was available",
+                    selection_evidence(facts, selected.ofi_provider)
+                    + selection_evidence(facts, "component cm"),
+                )
+            ]
+    if selected.pml == "ob1" and (expectation.expects_ucx or rdma_evidence is not None):
+        why = (
+            f"site {expectation.site} expects UCX"
+            if expectation.expects_ucx
+            else ("the log shows an RDMA device UCX could use")
+        )
+        return [
+            _finding(
+                "PML_FALLBACK",
+                severity if expectation.expects_ucx else "warning",
+                "openmpi",
+                f"Open MPI selected pml ob1 although {why}",
+                selection_evidence(facts, "ob1") + (rdma_evidence or []),
+            )
+        ]
+    return []
+
+
+def _ofi_fallback(
+    facts: Sequence[LibraryFacts],
+    selected: Selected,
+    expectation: Expectation,
+    rdma_evidence: list[Evidence] | None,
+) -> list[Finding]:
+    provider = selected.ofi_provider
+    if not provider or ofi_provider_class(provider) != "tcp":
+        return []
+    expected_fast = expectation.ofi_providers & _FAST_PROVIDERS
+    if expected_fast:
+        return [
+            _finding(
+                "OFI_FALLBACK_PROVIDER",
+                "error",
+                "libfabric",
+                f"libfabric provider {provider} is in use; site {expectation.site} expects "
+                f"{', '.join(sorted(expected_fast))}",
+                selection_evidence(facts, provider),
+            )
+        ]
+    if expectation.site is None and rdma_evidence is not None:
+        return [
+            _finding(
+                "OFI_FALLBACK_PROVIDER",
+                "warning",
+                "libfabric",
+                f"libfabric provider {provider} is in use although the log shows an RDMA provider "
+                "or device",
+                selection_evidence(facts, provider) + rdma_evidence,
+            )
+        ]
+    return []
+
+
+def _nccl_findings(
+    facts: Sequence[LibraryFacts], selected: Selected, classified: ClassEvidence
+) -> list[Finding]:
+    """NCCL checks made here only if the NCCL analyser left them out (deduplicated by code)."""
+    nccl = next((f for f in facts if f.library == "nccl"), None)
+    if nccl is None:
+        return []
+    findings: list[Finding] = []
+    classes = [path_class("nccl", p.transport, p.device) for p in nccl.paths]
+    if "socket" in classified.inter or (
+        (selected.nccl_net or "").lower() == "socket"
+        and any(p.scope == "inter-node" for p in nccl.paths)
+    ):
+        findings.append(
+            _finding(
+                "NCCL_SOCKET",
+                "error",
+                "nccl",
+                "NCCL moves inter-node data over its Socket transport",
+                classified.inter.get("socket", nccl.path_evidence),
+            )
+        )
+    if "shm" in classes and "p2p" not in classes:
+        findings.append(
+            _finding(
+                "NCCL_SHM_NOT_P2P",
+                "warning",
+                "nccl",
+                "NCCL uses SHM between GPUs of one node and no P2P channel was seen",
+                [e for e in nccl.path_evidence if "SHM" in e.text] or nccl.path_evidence,
+            )
+        )
+    if selected.gdr is False:
+        findings.append(
+            _finding(
+                "GDR_OFF",
+                "warning",
+                "nccl",
+                "NCCL network channels run without GPUDirect RDMA",
+                nccl.path_evidence,
+            )
+        )
+    return findings
