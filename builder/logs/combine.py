@@ -4,14 +4,13 @@ Pure: facts (and optionally a site profile) in, an Analysis out. The steps:
 
 1. libraries: the most common version and load path per library (``VERSION_MISMATCH`` /
    ``LOAD_PATH_MISMATCH`` when ranks disagree); ``None`` for a library that left no trace;
-2. paths: every lane the analysers saw, duplicates merged by summing counts;
-3. selected components, merged across libraries;
-4. path classes per scope (classify.py); lanes printed without a scope (UCX before 1.15,
-   Open MPI components) get one here: shared-memory lanes are intra-node, a loopback device is
-   intra-node, network lanes are intra-node when every rank seen ran on one host and
-   inter-node otherwise (the design's rule for the old UCX format);
-5. cross-library findings judged against an :class:`Expectation`, from the site profile when
-   one is given, else from the log itself;
+2. paths: every lane the analysers saw plus the lanes Open MPI's selection implies, scopes
+   resolved (lanes.py), duplicates merged by summing counts;
+3. selected components, merged across libraries (the first library in ``LIBRARIES`` order
+   that names a component wins);
+4. the best class per scope (classify.py): ``inter_node`` and ``intra_node``;
+5. cross-library findings (judge.py) against the site profile or the log itself, each dropped
+   when the library analyser already reported that code;
 6. ``degraded``: true on any error finding, false with transport evidence and no error,
    ``None`` without transport evidence.
 """
