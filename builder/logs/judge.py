@@ -147,7 +147,11 @@ def cross_findings(
                     [*evidence, *rdma_evidence],
                 )
             )
-    elif inter_node is not None and expected_inter is not None and inter_node not in expected_inter:
+    elif (
+        inter_node not in (None, "unknown")  # an unknown class is no evidence of a wrong one
+        and expected_inter is not None
+        and inter_node not in expected_inter
+    ):
         findings.append(
             _finding(
                 "INTER_NODE_UNEXPECTED",
@@ -170,7 +174,7 @@ def cross_findings(
             )
         )
     elif (
-        intra_node is not None
+        intra_node not in (None, "unknown")
         and expectation.intra_node is not None
         and intra_node not in expectation.intra_node
     ):

@@ -339,3 +339,11 @@ def test_ob1_with_the_tcp_btl_on_ipoib_is_a_fallback() -> None:
     analysis = combine(["x"], [ompi])
     assert analysis.inter_node == "tcp" and analysis.intra_node == "shm"
     assert codes(analysis) == {"INTER_NODE_TCP": "error", "PML_FALLBACK": "warning"}
+
+
+def test_unknown_classes_are_not_judged_against_a_site() -> None:
+    ompi = LibraryFacts(library="openmpi", selected={"pml": "cm", "mtl": "ofi"})
+    analysis = combine(["x"], [ompi], ib_site())
+    assert analysis.inter_node == "unknown"
+    assert codes(analysis) == {}
+    assert analysis.degraded is False
