@@ -267,3 +267,38 @@ def test_read_errors_name_the_input() -> None:
 
     with pytest.raises(EsdcError, match=r"^broken\.log: cannot read: disk on fire"):
         scan.scan_input(io.BufferedReader(Broken()), "broken.log", [Recorder()])
+
+
+_ENGINE = Path(__file__).parents[2] / "fixtures" / "logs" / "engine"
+_REAL_LINES = sorted(
+    {
+        line + b"\n"
+        for path in _ENGINE.glob("*.txt")
+        for line in path.read_bytes().splitlines()
+        if line.strip()
+    }
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    lines=st.lists(
+        st.one_of(st.sampled_from(_REAL_LINES), _PARTS, st.binary(max_size=40)), max_size=80
+    )
+)
+def test_real_analysers_see_the_same_on_every_path(lines: list[bytes]) -> None:
+    from builder.logs.registry import new_analysers
+
+    data = b"".join(lines)
+    results = []
+    for run in ("grep", "python", "simple"):
+        analysers = new_analysers()
+        if run == "grep":
+            scan.scan_input(io.BytesIO(data), "f", analysers)
+        elif run == "python":
+            scan.scan_stream(io.BytesIO(data), "f", analysers, chunk_bytes=97)
+        else:
+            scan.scan_simple_stream(io.BytesIO(data), "f", analysers)
+        results.append([a.facts().model_dump(mode="json") for a in analysers])
+    assert results[0] == results[2]
+    assert results[1] == results[2]
