@@ -524,7 +524,7 @@ class Analyser(LineAnalyser):
         level_match = _LEVEL_RE.search(text)
         level = level_match.group(1) if level_match else None
         message = level_match.group(2).strip() if level_match else _PREFIX_RE.sub("", text)
-        if "process_vm_" in text and ("not permitted" in text or "returned -1" in text):
+        if "process_vm_" in text and ("not permitted" in text or "ermission denied" in text):
             self._tally("CMA_BLOCKED", evidence, _first_words(message))
             if rank is not None and rank not in self._cma_blocked and len(self._cma_blocked) < 64:
                 self._cma_blocked[rank] = Observation(kind="cma_blocked", value="cma", rank=rank)
@@ -549,7 +549,8 @@ class Analyser(LineAnalyser):
             self._tally("UCX_IFACE_OPEN_FAILED", evidence, _first_words(message))
         elif level in ("WARN", "ERROR") and "is not available" in message:
             self._tally("UCX_RESOURCE_UNAVAILABLE", evidence, _first_words(message))
-        elif level == "ERROR":
+        elif level == "ERROR" or ("process_vm_" in text and "returned -1" in text):
+            # a CMA copy failing for another reason (peer gone: No such process) is no block
             self._tally("UCX_ERROR", evidence, _first_words(message))
         elif level == "WARN":
             self._tally("UCX_WARNING", evidence, _first_words(message))

@@ -453,3 +453,14 @@ def test_many_ranks_keep_memory_flat_and_counts_exact() -> None:
         analyser.feed(line, Evidence(file="m.log", line=pid + 1, text=line))
         assert len(analyser._pending) <= ucx.MAX_OPEN_CONFIGS
     assert paths(analyser.facts()) == {("tag", "intra-node", "sysv", "memory", 10_000)}
+
+
+def test_cma_failure_for_another_reason_is_not_a_block() -> None:
+    facts = feed_lines(
+        "[h:7:0:7]      cma_ep.c:81   process_vm_readv(pid=8 {0x1,8}-->{0x2,8}) returned -1: "
+        "No such process",
+        "[1.0] [h:9:0] cma_ep.c:81 UCX  ERROR process_vm_writev(pid=3 {0x1,8}-->{0x2,8}) "
+        "returned -1: Operation not permitted",
+    )
+    assert codes(facts) == {"UCX_ERROR": "error", "CMA_BLOCKED": "error"}
+    assert [o.rank for o in facts.observations if o.kind == "cma_blocked"] == ["h:9"]
