@@ -14,15 +14,18 @@ Lines start with ``[host:pid]``. What it reads:
 * versions (``Open MPI v4.1.4``, ``ompi_info``'s ``Open MPI: 4.1.4``, ``mpirun (Open MPI) 4.1.4``),
   and the errors Open MPI prints (see ``CODES``).
 
-Observations it records (``kind``): ``pml_selected``/``mtl_selected`` (per rank, so that a later
-stage can see ranks that disagree), ``btl_tcp_interface``, ``package`` (``Package: Debian
-OpenMPI``), ``pml_inferred`` (the PML when no line names the winner: the best init priority
-seen, or cm when only an MTL selection is logged), ``pml_ucx_declined`` (pml ucx found no usable
-UCX transport: ``support level is none``),
-``ucx_version`` (the UCX version pml ucx reported), ``rdma_device`` (an RDMA NIC named in a
-``Local device:``/``Local adapter:`` help-text line), ``mpi_abort`` and ``process_signal`` (the
-application aborted, died on a signal or hit a fatal MPI error; errors of other libraries after
-it are consequences).
+Observations it records (``kind``):
+
+* ``pml_selected``/``mtl_selected``: per rank, so that a later stage can see ranks that disagree;
+* ``pml_inferred``: the PML when no line names the winner (the best init priority seen, or cm
+  when only an MTL selection is logged);
+* ``btl_tcp_interface`` (``using ipv4 interface eth0``) and ``btl_tcp_if_list_entry``
+  (``Using interface: sppp``: an entry of the include/exclude list, not an interface in use);
+* ``package`` (``Package: Debian OpenMPI``), ``ucx_version`` (the UCX version pml ucx reported);
+* ``pml_ucx_declined``: pml ucx found no usable UCX transport (``support level is none``);
+* ``rdma_device``: an RDMA NIC named in a ``Local device:``/``Local adapter:`` help-text line;
+* ``mpi_abort`` and ``process_signal``: the application aborted, died on a signal or hit a fatal
+  MPI error; errors of other libraries after it are consequences.
 """
 
 from __future__ import annotations
@@ -177,7 +180,11 @@ _BEST_RE = re.compile(r"\bselected (\w+) best priority (-?\d+)")
 _COMPONENT_SELECTED_RE = re.compile(r"select: component (\w+) selected")
 _NEW_SELECTED_RE = re.compile(r"mca:base:select:\(\s*(\w+)\s*\)\s*Selected component \[(\w+)\]")
 _BTL_SUCCESS_RE = re.compile(r"init of component (\w+) returned success")
-_TCP_IFACE_RE = re.compile(r"btl:\s*tcp:\s*(?:Using interface:\s*|using ipv[46] interface\s+)(\S+)")
+#: ``btl:tcp: using ipv4 interface eth0``: an interface the TCP BTL really uses.
+_TCP_IFACE_RE = re.compile(r"btl:\s*tcp:\s*using ipv[46] interface\s+(\S+)")
+#: ``btl: tcp: Using interface: sppp`` is printed while the include/exclude list is resolved
+#: (``sppp`` is in the default exclude list): an entry of that list, not an interface in use.
+_TCP_IF_ENTRY_RE = re.compile(r"btl:\s*tcp:\s*Using interface:\s*(\S+)")
 _OFI_PROVIDER_RE = re.compile(r"mtl:ofi:provider:\s*(\S+)")
 _VERSION_RES = (
     re.compile(r"\bOpen MPI:\s*v?(\d+\.\d+(?:\.\d+)?[\w.+~\-]*)"),
@@ -400,6 +407,9 @@ class Analyser(LineAnalyser):
         if match := _TCP_IFACE_RE.search(text):
             self._observe("btl_tcp_interface", match.group(1), rank, evidence)
             self._note_path(("btl_tcp_interface", match.group(1)), evidence)
+            return True
+        if match := _TCP_IF_ENTRY_RE.search(text):
+            self._observe("btl_tcp_if_list_entry", match.group(1), rank, evidence)
             return True
         if match := _UCX_VERSION_RE.search(text):
             self._observe("ucx_version", match.group(1), rank, evidence)
