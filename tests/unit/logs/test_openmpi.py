@@ -304,6 +304,9 @@ def test_real_container_ob1_vader_cma_across_user_namespaces() -> None:
     facts = analyse("real-charliecloud-ob1-vader-cma-userns.txt")
     assert facts.selected == {"pml": "ob1", "btl": ["tcp", "vader", "self"]}
     assert ("eth0", "vm:17939") in observed(facts, "btl_tcp_interface")
+    # "Using interface: sppp" names an entry of the default exclude list, not an interface
+    assert "sppp" not in [value for value, _ in observed(facts, "btl_tcp_interface")]
+    assert [value for value, _ in observed(facts, "btl_tcp_if_list_entry")] == ["sppp"]
     assert {(p.scope, p.transport) for p in facts.paths} == {
         ("intra-node", "vader"),
         ("self", "self"),
