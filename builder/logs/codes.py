@@ -22,6 +22,13 @@ ENGINE_CODES: list[CodeInfo] = [
         "exists.",
     ),
     CodeInfo(
+        code="INTER_NODE_PARTIAL_TCP",
+        severity="warning",
+        library=None,
+        summary="Inter-node traffic mostly uses an RDMA class, but some lanes between nodes use "
+        "TCP or sockets (a node without a working HCA, or peers unreachable by RDMA).",
+    ),
+    CodeInfo(
         code="INTER_NODE_UNEXPECTED",
         severity="warning",
         library=None,

@@ -162,6 +162,20 @@ def cross_findings(
                 classified.inter[inter_node],
             )
         )
+    partial = sorted(_TCP_CLASSES & classified.inter.keys())
+    if inter_node in RDMA_CLASSES and partial:
+        # The best lane is RDMA, but some endpoints still fell back to TCP/sockets: a node
+        # without a working HCA, or a transport list that leaves some peers unreachable by RDMA.
+        findings.append(
+            _finding(
+                "INTER_NODE_PARTIAL_TCP",
+                "warning",
+                None,
+                f"inter-node traffic uses {inter_node}, but some lanes between nodes use "
+                f"{' and '.join(partial)}",
+                [e for cls in partial for e in classified.inter[cls]],
+            )
+        )
 
     if intra_node is not None and intra_node not in SHM_CLASSES and intra_node != "unknown":
         findings.append(

@@ -347,3 +347,24 @@ def test_unknown_classes_are_not_judged_against_a_site() -> None:
     assert analysis.inter_node == "unknown"
     assert codes(analysis) == {}
     assert analysis.degraded is False
+
+
+def test_some_inter_node_lanes_on_tcp_beside_rdma_is_a_warning() -> None:
+    facts = LibraryFacts(
+        library="ucx",
+        paths=[
+            PathUse(
+                library="ucx",
+                layer="tag",
+                scope="inter-node",
+                transport="rc_mlx5",
+                device="mlx5_0:1",
+            ),
+            PathUse(library="ucx", layer="tag", scope="inter-node", transport="tcp", device="eth0"),
+        ],
+        path_evidence=[ev(3, "cfg#1 tag(rc_mlx5/mlx5_0:1)"), ev(9, "cfg#4 tag(tcp/eth0)")],
+    )
+    analysis = combine(["x"], [facts])
+    assert analysis.inter_node == "ib"
+    assert codes(analysis) == {"INTER_NODE_PARTIAL_TCP": "warning"}
+    assert [e.line for e in analysis.findings[0].evidence] == [9]
