@@ -193,7 +193,7 @@ _VERSION_RES = (
 )
 _PACKAGE_RE = re.compile(r"\b[Pp]ackage:\s*([^,]*Open\s?MPI[^,]*?)\s*(?:,|$)")
 _UCX_VERSION_RE = re.compile(r"mca_pml_ucx_open: UCX version\s+(\S+)")
-_MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) on (\S+) selected pml (\w+)")
+_MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) (?:on (\S+) )?selected pml (\w+)")
 _NOT_SELECTABLE_RE = re.compile(r"\bPML (\S+) cannot be selected")
 _NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w+) framework")
 _OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
@@ -208,7 +208,8 @@ _VADER_CMA_FAILED_RE = re.compile(r"\b(?:Read|Write) -1, expected \d+, errno = (
 _ABORT_RE = re.compile(r"MPI_ABORT was invoked on rank (\d+)")
 _FATAL_RE = re.compile(r"\*\*\* An error occurred in (MPI_\w+)")
 _BML_RE = re.compile(r"bml: Using (\w+) btl for send to (\S+) on node (\S+)")
-_PML_CHECK_RE = re.compile(r"checking my pml (\w+) against process (\S+) pml (\w+)")
+#: Newer ``against process [[1,1],0] pml ob1``, older ``against rank=0 pml ob1``.
+_PML_CHECK_RE = re.compile(r"checking my pml (\w+) against (?:process )?(\S+) pml (\w+)")
 _SIGNAL_RE = re.compile(r"\*\*\* Process received signal \*\*\*|exited on signal (\d+)")
 
 
@@ -464,10 +465,11 @@ class Analyser(LineAnalyser):
     def _feed_trouble(self, text: str, rank: str, evidence: Evidence) -> None:
         if match := _MISMATCH_RE.search(text):
             mine, peer, host, theirs = match.groups()
+            where = f" on {host}" if host else ""
             self._tally(
                 "OMPI_PML_MISMATCH",
                 evidence,
-                f"{rank} selected pml {mine}, peer {peer} on {host} selected pml {theirs}",
+                f"{rank} selected pml {mine}, peer {peer}{where} selected pml {theirs}",
             )
         elif match := _NOT_SELECTABLE_RE.search(text):
             self._tally("OMPI_PML_NOT_SELECTABLE", evidence, f"pml {match.group(1)}")

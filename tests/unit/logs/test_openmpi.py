@@ -324,3 +324,15 @@ def test_provider_line_is_kept_as_evidence_after_many_selection_lines() -> None:
     facts = feed_lines(*lines)
     assert facts.selected == {"mtl": "ofi", "pml": "cm", "ofi_provider": "cxi0"}
     assert [e.line for e in facts.path_evidence] == [1, 2, 3, 4, 41]
+
+
+def test_older_mismatch_and_check_line_forms() -> None:
+    facts = feed_lines(
+        "[n1:5] [[7,1],1] selected pml ob1, but peer [[7,1],0] selected pml cm",
+        "[n1:5] check:select: checking my pml ob1 against rank=0 pml cm",
+        "[n1:6] check:select: checking my pml cm against rank=0 pml cm",
+    )
+    (finding,) = facts.findings
+    assert finding.code == "OMPI_PML_MISMATCH"
+    assert [e.line for e in finding.evidence] == [1, 2]
+    assert "peer [[7,1],0] selected pml cm" in finding.message
