@@ -1,0 +1,106 @@
+"""The campaign's pure parts: one rep's job, which suites apply, and the environment jobs need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from builder.model.site import SiteProfile
+from builder.run.campaign import CampaignSetup, applicable, job_for, required_environment
+from builder.run.launchers import launcher_for
+from builder.run.plan import PlannedRep
+from builder.run.probe import Versions
+from builder.run.schedulers.local import LocalScheduler
+from builder.run.suites import SUITES
+
+
+class RecordingRuntime:
+    """A runtime that renders ``ch-run``-like argv and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def exec_argv(self, image: str, argv: list[str], **options: Any) -> list[str]:
+        self.calls.append(options)
+        binds = [f"--bind={b}" for b in options.get("binds", ())]
+        return ["ch-run", *(["--join"] if options.get("join") else []), *binds, image, "--", *argv]
+
+
+TOOLS = {"pingpong": ["/cache/pingpong"], "mpi4py_python": None, "mpi4py_pingpong": None}
+
+
+def _setup(site: SiteProfile, runtime: RecordingRuntime | None = None) -> CampaignSetup:
+    versions = Versions(where="host")
+    return CampaignSetup(
+        site=site,
+        image="/images/img",
+        launcher=launcher_for(site, as_root=True),
+        scheduler=LocalScheduler(),
+        runtime=runtime or RecordingRuntime(),
+        tools={"bare": TOOLS, "container": {**TOOLS, "pingpong": ["/mnt/0/pingpong"]}},
+        versions={"bare": {"host": versions}, "container": {"host": versions}},
+        base_environment={"USER": "root"},
+        container_binds=("/cache:/mnt/0",),
+    )
+
+
+PINGPONG = next(s for s in SUITES if s.name == "pingpong")
+
+
+def test_bare_debug_job_has_profile_and_debug_environment(local_site: SiteProfile) -> None:
+    job = job_for(
+        _setup(local_site),
+        PlannedRep(mode="bare", suite="pingpong", rep="debug", kind="debug"),
+        PINGPONG,
+    )
+    assert job.program == ["/cache/pingpong", "1048576"]
+    assert job.environment["UCX_LOG_LEVEL"] == "info"
+    assert job.environment["OMPI_MCA_pml_ucx_tls"] == "any"
+    assert job.environment["USER"] == "root"
+    assert job.ranks == 2 and job.nodes == 1
+
+
+def test_container_perf_job_wraps_each_rank_and_has_no_debug_settings(
+    site_factory: Callable[..., SiteProfile],
+) -> None:
+    site = site_factory(
+        runtime={"kind": "charliecloud", "join_namespace": True, "binds": ["/scratch"]}
+    )
+    runtime = RecordingRuntime()
+    job = job_for(
+        _setup(site, runtime),
+        PlannedRep(mode="container", suite="pingpong", rep="0", kind="perf"),
+        PINGPONG,
+    )
+    assert job.program == [
+        "ch-run", "--join", "--bind=/scratch", "--bind=/cache:/mnt/0", "/images/img", "--",
+        "/mnt/0/pingpong", "1048576",
+    ]  # fmt: skip
+    assert "UCX_LOG_LEVEL" not in job.environment
+    assert runtime.calls[0]["gpu"] is False
+
+
+def test_local_site_with_two_nodes_spreads_the_ranks(
+    site_factory: Callable[..., SiteProfile],
+) -> None:
+    site = site_factory(nodes=[{"name": "a"}, {"name": "b"}])
+    job = job_for(
+        _setup(site), PlannedRep(mode="bare", suite="pingpong", rep="0", kind="perf"), PINGPONG
+    )
+    assert job.nodes == 2
+
+
+def test_applicable_names_the_missing_tool_and_the_side(local_site: SiteProfile) -> None:
+    chosen, skipped = applicable(_setup(local_site), list(SUITES))
+    assert [s.name for s in chosen] == ["pingpong"]
+    assert skipped["mpi4py"] == "mpi4py_python, mpi4py_pingpong not found on the host"
+    assert skipped["nccl_all_reduce"] == "site testsite has no GPUs"
+
+
+@pytest.mark.parametrize(("env", "expected"), [({"USER": "alice"}, {}), ({}, {"USER": None})])
+def test_required_environment_adds_user_only_when_missing(
+    env: dict[str, str], expected: dict[str, None]
+) -> None:
+    assert set(required_environment(env)) == set(expected)
