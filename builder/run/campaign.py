@@ -214,6 +214,11 @@ def run_site_campaign(
 ) -> Path:
     """:func:`run_campaign` for a site profile already loaded (same parameters)."""
     console = console or Console(stderr=True)
+    # Mistakes in the arguments fail before any probe or host setup.
+    if resume is not None:
+        rundir.read_manifest(resume)
+    else:
+        select_suites(suites)
     rank_runtime = runtime if runtime is not None else _site_runtime(profile)
     with contextlib.ExitStack() as stack:
         hosts = _hosts(profile, stack)
@@ -254,6 +259,10 @@ def prepare_setup(
     def in_image_bound(argv: list[str], bind: str) -> list[str]:
         return runtime.exec_argv(image, argv, binds=(bind,))
 
+    code, out = runner(in_image(["true"]))
+    if code != 0:
+        last = out.strip().splitlines()[-1] if out.strip() else f"exit status {code}"
+        raise EsdcError(f"cannot run a command in the image: {last}", where=image)
     host_versions = collect_versions("host", on_host, runner)
     image_versions = collect_versions("image", in_image, runner)
     on_host_tools, in_image_tools, bind_benchmarks = pair_scripts(
