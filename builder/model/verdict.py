@@ -131,6 +131,8 @@ class Verdict(BaseModel):
     transport: list[SuiteTransport] = Field(default_factory=list)
     metrics: list[MetricVerdict] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
+    #: Suites the campaign did not run at this site, with its reason (``skipped.json``).
+    skipped: dict[str, str] = Field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

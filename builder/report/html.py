@@ -150,12 +150,23 @@ def _metrics(verdict: Verdict) -> str:
 
 
 def _problems(verdict: Verdict) -> str:
-    if not verdict.problems:
-        return ""
-    items = "".join(
-        f"<li><code>{escape(p.where)}</code>: {escape(p.message)}</li>" for p in verdict.problems
-    )
-    return f'<section id="problems"><h2>What could not be used</h2><ul>{items}</ul></section>'
+    parts = []
+    if verdict.problems:
+        items = "".join(
+            f"<li><code>{escape(p.where)}</code>: {escape(p.message)}</li>"
+            for p in verdict.problems
+        )
+        parts.append(
+            f'<section id="problems"><h2>What could not be used</h2><ul>{items}</ul></section>'
+        )
+    if verdict.skipped:
+        items = "".join(
+            f"<li><code>{escape(s)}</code>: {escape(r)}</li>" for s, r in verdict.skipped.items()
+        )
+        parts.append(
+            f'<section id="skipped"><h2>Suites not run here</h2><ul>{items}</ul></section>'
+        )
+    return "".join(parts)
 
 
 def _figures(title: str, anchor: str, figures: list[Figure]) -> str:

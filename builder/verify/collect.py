@@ -24,6 +24,7 @@ from builder.verify.rundir import (
     perf_reps,
     read_manifest,
     read_record,
+    read_skipped,
     read_text,
     relative,
 )
@@ -69,6 +70,7 @@ class RunData(BaseModel):
     outputs: list[RepOutput] = Field(default_factory=list)
     analyses: list[SuiteAnalysis] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
 
     def results(self, mode: str, suite: str) -> list[RepOutput]:
         """The reps of one mode and suite, in rep order."""
@@ -97,7 +99,10 @@ def collect_run(run_dir: Path) -> RunData:
     analyses = [
         _analyse_suite(run_dir, suite, manifest.site, problems) for suite in manifest.suites
     ]
-    return RunData(manifest=manifest, outputs=outputs, analyses=analyses, problems=problems)
+    skipped = read_skipped(run_dir, problems)
+    return RunData(
+        manifest=manifest, outputs=outputs, analyses=analyses, problems=problems, skipped=skipped
+    )
 
 
 def _parse_rep(

@@ -243,6 +243,7 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
         transport=transport,
         metrics=metrics,
         problems=problems,
+        skipped=data.skipped,
     )
 
 

@@ -111,5 +111,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
                 ),
             )
         console.print(paths)
+    for suite, reason in verdict.skipped.items():
+        console.print(f"[dim]not run[/] {escape(suite)}: {escape(reason)}")
     for problem in verdict.problems:
         console.print(f"[yellow]cannot use[/] {escape(problem.where)}: {escape(problem.message)}")

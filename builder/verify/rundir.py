@@ -91,3 +91,19 @@ def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     if suite_dir.is_dir():
         names |= {p.name for p in suite_dir.iterdir() if p.is_dir() and p.name.isdigit()}
     return sorted(names, key=int)
+
+
+def read_skipped(run_dir: Path, problems: list[Problem]) -> dict[str, str]:
+    """``skipped.json``: suites the campaign left out and why (absent file: none skipped)."""
+    path = run_dir / "skipped.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(where="skipped.json", message=f"unreadable: {exc}"))
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(where="skipped.json", message="expected an object suite -> reason"))
+        return {}
+    return {str(k): str(v) for k, v in data.items()}

@@ -45,3 +45,11 @@ def test_esdc_report_with_html_elsewhere(tmp_path: Path) -> None:
     page = target.read_text()
     assert 'class="verdict pass"' in page and 'id="first-failure"' not in page
     assert str((run_dir / "results.csv").resolve()) in page
+
+
+def test_skipped_suites_are_listed_with_their_reason(tmp_path: Path) -> None:
+    run_dir = tmp_path / "pass"
+    shutil.copytree(FIXTURES / "pass", run_dir)
+    (run_dir / "skipped.json").write_text('{"nccl_all_reduce": "needs GPUs <none here>"}')
+    page = write_report(run_dir, html=None)[0].read_text()
+    assert 'id="skipped"' in page and "needs GPUs &lt;none here&gt;" in page

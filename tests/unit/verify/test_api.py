@@ -146,3 +146,15 @@ def test_esdc_verify_on_a_non_run_directory_is_one_line_exit_2(tmp_path: Path) -
     assert shown.returncode == 2
     assert shown.stderr.strip().count("\n") == 0 and "run.json" in shown.stderr
     assert "Traceback" not in shown.stderr
+
+
+def test_skipped_suites_are_carried_into_the_verdict(run_copy) -> None:  # type: ignore[no-untyped-def]
+    run_dir = run_copy("pass")
+    reason = "OSU is not packaged on Debian: {osu_latency} does not resolve on the host"
+    (run_dir / "skipped.json").write_text(json.dumps({"osu_allreduce": reason}))
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "pass"
+    assert verdict.skipped == {"osu_allreduce": reason}
+    (run_dir / "skipped.json").write_text("[1, 2]")
+    broken = verify_run_dir(run_dir)
+    assert broken.verdict == "inconclusive" and "skipped.json" in broken.reason
