@@ -158,3 +158,13 @@ def test_skipped_suites_are_carried_into_the_verdict(run_copy) -> None:  # type:
     (run_dir / "skipped.json").write_text("[1, 2]")
     broken = verify_run_dir(run_dir)
     assert broken.verdict == "inconclusive" and "skipped.json" in broken.reason
+
+
+def test_missing_debug_logs_leave_the_transport_unjudged(run_copy) -> None:  # type: ignore[no-untyped-def]
+    run_dir = run_copy("pass")
+    shutil.rmtree(run_dir / "container/mpi4py/debug")
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "inconclusive"
+    assert "container/mpi4py/debug" in verdict.reason
+    mpi4py = next(t for t in verdict.transport if t.suite == "mpi4py")
+    assert mpi4py.status == "inconclusive" and mpi4py.container is None
