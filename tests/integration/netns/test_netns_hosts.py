@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from builder.errors import EsdcError
-from builder.run.netns import NetnsHosts, list_namespaces
+from builder.run.netns import NetnsHosts, cleanup_stale, list_namespaces
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +65,30 @@ def test_two_host_mpirun_pingpong_goes_over_tcp_on_veth(pingpong: Path) -> None:
     assert "rank 0/2 on esdta" in output and "rank 1/2 on esdtb" in output
     assert f"tag(tcp/{net.hosts[0].interface})" in output
     assert "pingpong bytes=1024" in output
+
+
+def test_cleanup_stale_removes_hosts_of_a_killed_process() -> None:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from builder.run.netns import NetnsHosts\n"
+            "net = NetnsHosts(2, prefix='esdk').__enter__()\n"
+            "print(' '.join(h.netns for h in net.hosts), flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        namespaces = child.stdout.readline().split()
+        assert len(namespaces) == 2 and set(namespaces) <= set(list_namespaces())
+        assert not set(namespaces) & set(cleanup_stale())  # owner alive: left alone
+    finally:
+        child.kill()
+        child.wait()
+    removed = cleanup_stale()
+    assert set(namespaces) <= set(removed)
+    assert not set(namespaces) & set(list_namespaces())
