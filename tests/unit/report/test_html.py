@@ -7,6 +7,9 @@ import io
 import re
 from html.parser import HTMLParser
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from builder.model.analysis import Evidence, Finding, Selected
 from builder.model.bench import BenchResult, SourceRef
 from builder.model.run import CampaignManifest
@@ -172,3 +175,42 @@ def test_csv_one_row_per_mode_suite_benchmark_rep_size() -> None:
     )
     nest = [r for r in table if r["benchmark"] == "hpc_benchmark"]
     assert len(nest) == 4 and nest[0]["size"] == "" and nest[0]["time_simulate"] == "2.0"
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_any_evidence_text_comes_back_verbatim_as_text_never_as_markup(text: str) -> None:
+    from html.parser import HTMLParser as Parser
+
+    base = verdict()
+    finding = (
+        base.transport[0]
+        .findings[0]
+        .model_copy(update={"evidence": [Evidence(file="f", line=1, text=text)]})
+    )
+    entry = base.transport[0].model_copy(update={"findings": [finding]})
+    page = render_html(base.model_copy(update={"transport": [entry]}), data())
+
+    class Pres(Parser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.inside = False
+            self.texts: list[str] = []
+            self.tags: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append(tag)
+            self.inside = tag == "pre"
+
+        def handle_endtag(self, tag: str) -> None:
+            self.inside = self.inside and tag != "pre"
+
+        def handle_data(self, chunk: str) -> None:
+            if self.inside:
+                self.texts.append(chunk)
+
+    parser = Pres()
+    parser.feed(page)
+    assert "script" not in parser.tags
+    shown = "".join(parser.texts)
+    expected = f"f:1: {text}".replace("\r\n", "\n").replace("\r", "\n")
+    assert expected in shown.replace("\r\n", "\n").replace("\r", "\n")
