@@ -124,9 +124,9 @@ def validate_site(
     written = write_report(run_dir, html=None)
     print_verdict(verdict, console)
     report = written[0] if written else None
-    console.print(f"run directory: {run_dir}", highlight=False)
+    console.print(f"run directory: {run_dir}", highlight=False, soft_wrap=True)
     if report is not None:
-        console.print(f"report: {report}", highlight=False)
+        console.print(f"report: {report}", highlight=False, soft_wrap=True)
     return ValidateOutcome(
         site=profile.name,
         image=image,

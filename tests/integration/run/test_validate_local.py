@@ -1,0 +1,45 @@
+"""``esdc validate --site local`` from the command line: image, campaign, verdict, report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+#: Shared with test_charliecloud_hybrid.py so that the image is built once.
+IMAGE_ROOT = Path.home() / ".cache" / "esdc" / "test-runs"
+
+
+def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) -> None:
+    missing = [t for t in ("ch-image", "ch-run", "debootstrap", "mpirun") if not shutil.which(t)]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    before = {p.name for p in IMAGE_ROOT.glob("20*")} if IMAGE_ROOT.is_dir() else set()
+    done = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "validate", "--site", "local", "--reps", "1",
+         "--runs", str(IMAGE_ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        cwd=tmp_path,
+    )  # fmt: skip
+    (run_dir,) = [p for p in IMAGE_ROOT.glob("20*") if p.name not in before]
+    try:
+        assert "Traceback" not in done.stderr
+        verdict = json.loads((run_dir / "verdict.json").read_text())
+        assert done.returncode == {"pass": 0, "fail": 1, "inconclusive": 2}[verdict["verdict"]]
+        assert (run_dir / "report.html").is_file() and (run_dir / "results.csv").is_file()
+        assert f"report: {run_dir / 'report.html'}" in done.stdout.splitlines()
+        manifest = json.loads((run_dir / "run.json").read_text())
+        assert manifest["status"] == "complete"
+        assert manifest["image_digest"].startswith("sha256:")
+        assert {"pingpong", "mpi4py"} <= set(manifest["suites"])
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
