@@ -94,8 +94,12 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
     nodes = suite.nodes
     if setup.site.scheduler == "local" and len(setup.site.nodes) > 1:
         nodes = min(len(setup.site.nodes), suite.ranks)
+    gpus = 0
+    if suite.needs_gpu and setup.site.gpus is not None:
+        gpus = min(setup.site.gpus.per_node, suite.ranks)
     return JobSpec(
         name=f"esdc-{planned.mode}-{planned.suite}-{planned.rep}",
+        gpus_per_node=gpus,
         program=program,
         ranks=suite.ranks,
         nodes=nodes,

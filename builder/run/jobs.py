@@ -29,6 +29,8 @@ class JobSpec(BaseModel):
         Variables every rank must see (debug settings, MCA parameters...).
     timeout_s
         Wall-clock limit after which the job is killed.
+    gpus_per_node
+        GPUs the job needs on each node (batch schedulers request them).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -39,6 +41,7 @@ class JobSpec(BaseModel):
     nodes: int = Field(default=1, ge=1)
     environment: dict[str, str] = Field(default_factory=dict)
     timeout_s: float = Field(default=600.0, gt=0)
+    gpus_per_node: int = Field(default=0, ge=0)
 
 
 class LaunchPlan(BaseModel):
@@ -52,6 +55,7 @@ class LaunchPlan(BaseModel):
     nodes: int = 1
     name: str = "esdc"
     timeout_s: float = 600.0
+    gpus_per_node: int = 0
 
 
 class JobOutcome(BaseModel):

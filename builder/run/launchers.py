@@ -134,6 +134,7 @@ def _plan(argv: list[str], job: JobSpec) -> LaunchPlan:
         nodes=job.nodes,
         name=job.name,
         timeout_s=job.timeout_s,
+        gpus_per_node=job.gpus_per_node,
     )
 
 

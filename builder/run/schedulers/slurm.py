@@ -79,6 +79,7 @@ def render_sbatch_script(
             raise EsdcError(f"cannot export environment variable {name!r} in an sbatch script")
     return _template().render(
         name=_JOB_NAME_UNSAFE.sub("_", plan.name) or "esdc",
+        gpus=plan.gpus_per_node,
         account=account,
         partition=partition,
         nodes=plan.nodes,
@@ -139,6 +140,8 @@ class SlurmScheduler:
     ----------
     account, partition
         Written into the script when given.
+    gpu_partition
+        The partition of jobs that need GPUs (``partition`` when not given).
     poll_s
         Seconds between ``squeue`` polls.
     environment
@@ -148,6 +151,7 @@ class SlurmScheduler:
 
     account: str | None = None
     partition: str | None = None
+    gpu_partition: str | None = None
     poll_s: float = 0.5
     environment: dict[str, str] | None = field(default=None)
 
@@ -157,7 +161,14 @@ class SlurmScheduler:
         workdir.mkdir(parents=True, exist_ok=True)
         script = workdir / SCRIPT_NAME
         script.write_text(
-            render_sbatch_script(plan, workdir, account=self.account, partition=self.partition)
+            render_sbatch_script(
+                plan,
+                workdir,
+                account=self.account,
+                partition=(self.gpu_partition or self.partition)
+                if plan.gpus_per_node
+                else self.partition,
+            )
         )
         started = utc_now()
         clock = time.perf_counter()

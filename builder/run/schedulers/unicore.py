@@ -128,6 +128,8 @@ class UnicoreScheduler:
     @classmethod
     def from_site(cls, site: SiteProfile) -> UnicoreScheduler:
         """The scheduler of a UNICORE site profile (``transfer.unicore_endpoint``)."""
+        from builder.run.schedulers.select import cpu_partition
+
         if not site.transfer.unicore_endpoint:
             raise EsdcError(
                 "UNICORE scheduler needs transfer.unicore_endpoint", where=f"site {site.name}"
@@ -135,7 +137,7 @@ class UnicoreScheduler:
         return cls(
             endpoint=site.transfer.unicore_endpoint,
             project=site.accounts[0] if site.accounts else None,
-            queue=site.partitions.get("benchmark") or site.partitions.get("batch"),
+            queue=cpu_partition(site.partitions),
         )
 
     def client(self) -> Any:

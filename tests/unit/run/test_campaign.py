@@ -104,3 +104,47 @@ def test_required_environment_adds_user_only_when_missing(
     env: dict[str, str], expected: dict[str, None]
 ) -> None:
     assert set(required_environment(env)) == set(expected)
+
+
+def test_apptainer_nccl_job_command_on_a_gpu_slurm_site() -> None:
+    """jureca-dc's real profile: srun with its PMI plugin, apptainer exec --nv per rank, and a
+    batch script asking the GPU partition for the GPUs (Apptainer cannot run here: the command
+    is what is tested)."""
+    from pathlib import Path
+
+    from builder.build.apptainer import ApptainerRuntime
+    from builder.profiles import load_site
+    from builder.run.schedulers.select import scheduler_for
+    from builder.run.schedulers.slurm import SlurmScheduler, render_sbatch_script
+
+    site = load_site("jureca-dc")
+    assert site.gpus is not None
+    versions = Versions(where="host")
+    tools = {"all_reduce_perf": ["/opt/nccl-tests/all_reduce_perf"]}
+    setup = CampaignSetup(
+        site=site,
+        image="/p/images/esd.sif",
+        launcher=launcher_for(site),
+        scheduler=scheduler_for(site),
+        runtime=ApptainerRuntime(),
+        tools={"bare": tools, "container": tools},
+        versions={"bare": {"host": versions}, "container": {"host": versions}},
+    )
+    nccl = next(s for s in SUITES if s.name == "nccl_all_reduce")
+    job = job_for(setup, PlannedRep(mode="container", suite=nccl.name, rep="0", kind="perf"), nccl)
+    plan = setup.launcher.render(job)
+    assert plan.argv[:2] == ["srun", site.launcher.split()[1]]
+    exec_at = plan.argv.index("exec")
+    assert plan.argv[exec_at - 1] == "apptainer" and "--nv" in plan.argv[exec_at:]
+    assert (
+        plan.argv[-8:]
+        == ["/opt/nccl-tests/all_reduce_perf", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"][-8:]
+    )
+    assert isinstance(setup.scheduler, SlurmScheduler)
+    partition = setup.scheduler.gpu_partition
+    assert partition == site.partitions["gpu"]
+    script = render_sbatch_script(
+        plan, Path("/r"), account=setup.scheduler.account, partition=partition
+    )
+    assert f"#SBATCH --gres=gpu:{min(site.gpus.per_node, 2)}" in script.splitlines()
+    assert f"#SBATCH --partition={partition}" in script.splitlines()
