@@ -136,10 +136,8 @@ def test_apptainer_nccl_job_command_on_a_gpu_slurm_site() -> None:
     assert plan.argv[:2] == ["srun", site.launcher.split()[1]]
     exec_at = plan.argv.index("exec")
     assert plan.argv[exec_at - 1] == "apptainer" and "--nv" in plan.argv[exec_at:]
-    assert (
-        plan.argv[-8:]
-        == ["/opt/nccl-tests/all_reduce_perf", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"][-8:]
-    )
+    nccl_argv = ["/opt/nccl-tests/all_reduce_perf", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"]
+    assert plan.argv[-len(nccl_argv) :] == nccl_argv
     assert isinstance(setup.scheduler, SlurmScheduler)
     partition = setup.scheduler.gpu_partition
     assert partition == site.partitions["gpu"]
