@@ -79,18 +79,34 @@ def _runtime(site: str | None, facts: DefinitionFacts, definition: Path) -> Cont
     return CharliecloudRuntime()
 
 
+def build_context(facts: DefinitionFacts, definition: Path) -> Path:
+    """Generated definitions name their inputs relative to the project root (``esdc generate``
+    says so in the Dockerfile); any other definition is built in its own folder."""
+    if facts.generated:
+        from builder.profiles import project_root
+
+        return project_root()
+    return definition.resolve().parent
+
+
 def _spack_components(facts: DefinitionFacts, context: Path) -> list[Component]:
-    lock = context / "spack.lock"
-    candidates = [lock] if lock.is_file() else sorted(context.glob("**/spack.lock"))[:1]
-    for path in candidates:
-        if facts.lock_sha256 and file_sha256(path) != f"sha256:{facts.lock_sha256}":
-            continue
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise EsdcError(f"cannot read spack.lock: {exc}", where=path) from exc
-        return components_from_spack_lock(data, path)
-    return []
+    """The specs of the lock the definition installs, checked against the digest it names."""
+    if facts.lock_source is None:
+        return []
+    lock = context / facts.lock_source
+    if not lock.is_file():
+        raise EsdcError(
+            f"the definition copies {facts.lock_source}, not found in {context}", where=lock
+        )
+    if facts.lock_sha256 and file_sha256(lock) != f"sha256:{facts.lock_sha256}":
+        raise EsdcError(
+            f"differs from the sha256 the definition names ({facts.lock_sha256})", where=lock
+        )
+    try:
+        data = json.loads(lock.read_text())
+    except (OSError, ValueError) as exc:
+        raise EsdcError(f"cannot read spack.lock: {exc}", where=lock) from exc
+    return components_from_spack_lock(data, lock)
 
 
 def _os_components(runtime: ContainerRuntime, image: BuiltImage) -> list[Component]:
@@ -131,11 +147,10 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
     runtime = _runtime(site, facts, definition)
     target = output or default_output(facts, definition)
     started = datetime.now(UTC)
-    image = runtime.build(
-        definition, image_tag(facts, definition), context=definition.parent, output=target
-    )
+    context = build_context(facts, definition)
+    image = runtime.build(definition, image_tag(facts, definition), context=context, output=target)
     finished = datetime.now(UTC)
-    components = _spack_components(facts, definition.parent) + _os_components(runtime, image)
+    components = _spack_components(facts, context) + _os_components(runtime, image)
     commit, dirty = git_state(Path(__file__).resolve().parents[2])
     provenance = make_provenance(
         image=image,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from builder.build.cache import cache_root
 from builder.build.debian_base import SUITES, make_base_tarball
+from builder.build.definition import copy_sources
 from builder.build.hashing import bytes_sha256, file_sha256, tree_sha256
 from builder.build.models import BuiltImage
 from builder.build.runtime import NO_ENV
@@ -300,9 +301,23 @@ def _read_optional(path: Path) -> str | None:
 
 
 def _build_key(dockerfile_text: str, context: Path) -> str:
-    """Cache key: the Dockerfile's bytes and the context's tree (a COPY may read any of it)."""
-    context_digest = tree_sha256(context, exclude=frozenset({".git"})) if context.is_dir() else ""
-    return bytes_sha256(f"{dockerfile_text}\0{context_digest}".encode())
+    """Cache key: the Dockerfile's bytes and the content of every context path it copies.
+
+    Only what ``COPY``/``ADD`` name is hashed: the generated definitions use the project root
+    as context, and hashing all of it (virtual environment included) would cost more than a
+    build, while anything not copied cannot change the image.
+    """
+    parts = [dockerfile_text]
+    for source in copy_sources(dockerfile_text):
+        matches = sorted(context.glob(source)) if any(c in source for c in "*?[") else []
+        for path in matches or [context / source]:
+            if path.is_dir():
+                parts.append(f"{source}:{tree_sha256(path, exclude=frozenset({'.git'}))}")
+            elif path.is_file():
+                parts.append(f"{source}:{file_sha256(path)}")
+            else:
+                parts.append(f"{source}:missing")
+    return bytes_sha256("\0".join(parts).encode())
 
 
 def _digest_of(image: Path) -> str:

@@ -15,6 +15,11 @@ _HEADER = re.compile(r"^#\s*esdc:\s*(\S+)\s+for\s+(\S+)", re.MULTILINE)
 _DOCKER_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
 _APPTAINER_FROM = re.compile(r"^\s*From:\s*(\S+)", re.MULTILINE)
 _LOCK_CHECK = re.compile(r"\b([0-9a-f]{64})\s+\S*spack\.lock\b")
+# "COPY [--opt]... SRC DEST/spack.lock" (Dockerfile) or "  SRC DEST/spack.lock" (%files).
+_LOCK_COPY = re.compile(
+    r"^\s*(?:COPY\s+(?:--\S+\s+)*)?(\S+)\s+\S*/spack\.lock\s*$", re.MULTILINE | re.IGNORECASE
+)
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(.+)$", re.MULTILINE | re.IGNORECASE)
 
 
 class DefinitionFacts(BaseModel):
@@ -27,6 +32,8 @@ class DefinitionFacts(BaseModel):
     env: str | None = None
     site: str | None = None
     lock_sha256: str | None = None
+    lock_source: str | None = None
+    generated: bool = False
     labels: dict[str, str] = {}
 
 
@@ -82,5 +89,25 @@ def read_facts(path: Path, text: str) -> DefinitionFacts:
         site=_label_ending(labels, ".site") or (header.group(2).rstrip(",") if header else None),
         lock_sha256=_label_ending(labels, ".lock-sha256")
         or (lock_check.group(1) if lock_check else None),
+        lock_source=lock_copy.group(1) if (lock_copy := _LOCK_COPY.search(text)) else None,
+        generated=header is not None,
         labels=labels,
     )
+
+
+def copy_sources(dockerfile_text: str) -> list[str]:
+    """Build-context paths that ``COPY``/``ADD`` read (pure); copies from stages are left out.
+
+    Used for the build cache key: an unchanged Dockerfile with a changed input must rebuild.
+    """
+    sources: list[str] = []
+    for args in _COPY.findall(dockerfile_text):
+        try:
+            words = shlex.split(args)
+        except ValueError:
+            words = args.split()
+        if any(w.startswith("--from") for w in words):
+            continue
+        paths = [w for w in words if not w.startswith("--")]
+        sources.extend(paths[:-1])
+    return sources

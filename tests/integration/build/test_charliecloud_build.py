@@ -33,8 +33,8 @@ def _context(tmp_path: Path, marker: str) -> Path:
     context.mkdir()
     (context / "hello.txt").write_text(f"hello {marker}\n")
     (context / "Dockerfile").write_text(
-        "# esdc: tiny for local, from OS packages\n"
         "FROM debian:12\n"
+        "LABEL org.ebrains.esdc.environment=tiny org.ebrains.esdc.site=local\n"
         "COPY hello.txt /opt/hello.txt\n"
         "RUN echo built > /etc/esdc-test\n"
     )

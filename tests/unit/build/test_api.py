@@ -141,3 +141,35 @@ def test_directory_image_signature_verifies_and_never_holds_the_key(tmp_path: Pa
         check=False,
     )
     assert verify.returncode == 0, verify.stderr
+
+
+def test_generated_definitions_build_in_the_project_root(tmp_path: Path) -> None:
+    from builder.build.api import build_context
+    from builder.profiles import project_root
+
+    generated = read_facts(tmp_path / "Dockerfile", HEADER)
+    assert build_context(generated, tmp_path / "Dockerfile") == project_root()
+    plain = read_facts(tmp_path / "Dockerfile", "FROM debian:12\n")
+    assert build_context(plain, tmp_path / "Dockerfile") == tmp_path.resolve()
+
+
+REFERENCE_LOCK = Path("/work/shared/reference/spack/spack.lock")
+
+
+@pytest.mark.skipif(not REFERENCE_LOCK.is_file(), reason="reference spack.lock not present")
+def test_spack_sbom_reads_the_lock_the_definition_copies(tmp_path: Path) -> None:
+    from builder.build.api import _spack_components
+    from builder.build.hashing import file_sha256
+
+    (tmp_path / "envs").mkdir()
+    shutil.copy2(REFERENCE_LOCK, tmp_path / "envs" / "spack.lock")
+    sha = file_sha256(REFERENCE_LOCK).removeprefix("sha256:")
+    text = (
+        "# esdc: nest for jusuf\nFROM x\nCOPY envs/spack.lock /opt/env/spack.lock\n"
+        f"LABEL a.lock-sha256={sha}\n"
+    )
+    components = _spack_components(read_facts(Path("Dockerfile"), text), tmp_path)
+    assert len(components) == 76
+    tampered = text.replace(sha, "0" * 64)
+    with pytest.raises(EsdcError, match="differs from the sha256"):
+        _spack_components(read_facts(Path("Dockerfile"), tampered), tmp_path)

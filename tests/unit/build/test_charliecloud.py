@@ -105,3 +105,17 @@ def test_exec_argv_refuses_gpu_with_a_hint(tmp_path: Path) -> None:
 def test_runtime_keeps_storage_in_its_cache(tmp_path: Path) -> None:
     runtime = CharliecloudRuntime(cache=tmp_path)
     assert runtime.env["CH_IMAGE_STORAGE"] == str(tmp_path / "charliecloud" / "storage")
+
+
+def test_cache_key_follows_copied_inputs_only(tmp_path: Path) -> None:
+    from builder.build.charliecloud import _build_key
+
+    (tmp_path / "hello.txt").write_text("a")
+    (tmp_path / "unrelated.txt").write_text("a")
+    dockerfile = "FROM debian:12\nCOPY hello.txt /opt/\n"
+    key = _build_key(dockerfile, tmp_path)
+    (tmp_path / "unrelated.txt").write_text("b")
+    assert _build_key(dockerfile, tmp_path) == key
+    (tmp_path / "hello.txt").write_text("b")
+    assert _build_key(dockerfile, tmp_path) != key
+    assert _build_key(dockerfile + "RUN true\n", tmp_path) != _build_key(dockerfile, tmp_path)

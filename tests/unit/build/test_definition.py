@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.build.definition import read_facts
+from builder.build.definition import copy_sources, read_facts
 
 LOCK_SHA = "ab" * 32
 
@@ -57,3 +57,24 @@ def test_lock_none_label_means_no_lock() -> None:
 def test_plain_dockerfile_has_no_facts() -> None:
     facts = read_facts(Path("Dockerfile"), "FROM debian:12\nRUN true\n")
     assert (facts.env, facts.site, facts.lock_sha256) == (None, None, None)
+
+
+def test_generated_definitions_name_their_lock_source() -> None:
+    docker = (
+        "# esdc: nest for jusuf, built with Spack\nFROM x\n"
+        "COPY spack-envs/nest/spack.lock /opt/env/spack.lock\n"
+    )
+    facts = read_facts(Path("Dockerfile"), docker)
+    assert facts.generated and facts.lock_source == "spack-envs/nest/spack.lock"
+    apptainer = (
+        "Bootstrap: docker\nFrom: x\n%files\n  spack-envs/nest/spack.lock /opt/env/spack.lock\n"
+    )
+    assert read_facts(Path("n.def"), apptainer).lock_source == "spack-envs/nest/spack.lock"
+
+
+def test_copy_sources_leave_out_stage_copies_and_options() -> None:
+    text = (
+        "FROM a AS build\nCOPY --chown=1:1 src/ conf.yaml /opt/\nADD data.tgz /data\n"
+        "FROM b\nCOPY --from=build /opt/env /opt/env\n"
+    )
+    assert copy_sources(text) == ["src/", "conf.yaml", "data.tgz"]
