@@ -44,6 +44,10 @@ MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2"]
 # Debian's Open MPI takes pml ucx without an RDMA device only with these (design.md).
 UCX_ANY = ["--mca", "pml_ucx_tls", "any", "--mca", "pml_ucx_devices", "any"]
 PML_UCX = ["--mca", "pml", "ucx", *UCX_ANY]
+IMG_OMPI = (
+    "image img-ompi = tests/fixtures/src/ompi.Dockerfile "
+    "(libopenmpi3 + openmpi-common + openmpi-bin)"
+)
 
 
 @dataclass
@@ -88,7 +92,9 @@ def ompi_ucx_intranode(_: Workspace) -> Run:
 
 def ompi_ob1_vader(_: Workspace) -> Run:
     verbose = ["--mca", "pml_base_verbose", "10", "--mca", "btl_base_verbose", "100"]
-    return Run([*MPIRUN, "--mca", "pml", "ob1", "--mca", "btl", "vader,self", *verbose, "./pingpong"])
+    return Run(
+        [*MPIRUN, "--mca", "pml", "ob1", "--mca", "btl", "vader,self", *verbose, "./pingpong"]
+    )
 
 
 def ompi_ucx_tcp(_: Workspace) -> Run:
@@ -97,8 +103,20 @@ def ompi_ucx_tcp(_: Workspace) -> Run:
 
 
 def ompi_cm_ofi_tcp(_: Workspace) -> Run:
-    mca = ["--mca", "pml", "cm", "--mca", "mtl", "ofi", "--mca", "mtl_ofi_provider_include", "tcp",
-           "--mca", "mtl_base_verbose", "100"]  # fmt: skip
+    mca = [
+        "--mca",
+        "pml",
+        "cm",
+        "--mca",
+        "mtl",
+        "ofi",
+        "--mca",
+        "mtl_ofi_provider_include",
+        "tcp",
+        "--mca",
+        "mtl_base_verbose",
+        "100",
+    ]
     env = {"FI_LOG_LEVEL": "info", "FI_PROVIDER": "tcp", "FI_TCP_IFACE": "lo"}
     return Run([*MPIRUN, *mca, *_x(env), "./pingpong", "65536"])
 
@@ -106,7 +124,10 @@ def ompi_cm_ofi_tcp(_: Workspace) -> Run:
 def mpich_ucx(_: Workspace) -> Run:
     return Run(
         ["mpiexec.mpich", "-n", "2", "./pingpong-mpich"],
-        setup=["MPICH 4.0.2 from Debian (device ch4:ucx); environment MPIR_CVAR_DEBUG_SUMMARY=1 UCX_LOG_LEVEL=info"],
+        setup=[
+            "MPICH 4.0.2 from Debian (device ch4:ucx); environment "
+            "MPIR_CVAR_DEBUG_SUMMARY=1 UCX_LOG_LEVEL=info"
+        ],
         extra_env={"MPIR_CVAR_DEBUG_SUMMARY": "1", "UCX_LOG_LEVEL": "info"},
     )
 
@@ -117,7 +138,8 @@ def ch_lib_only(ws: Workspace) -> Run:
         [*MPIRUN, *verbose, "ch-run", "./img-ompi-lib-only", "--", "/opt/pingpong"],
         setup=[
             "image img-ompi-lib-only = tests/fixtures/src/ompi-lib-only.Dockerfile (libopenmpi3 "
-            "only: no openmpi-bin, so no /etc/openmpi/openmpi-mca-params.conf inside); host mpirun, "
+            "only: no openmpi-bin, so no /etc/openmpi/openmpi-mca-params.conf inside); "
+            "host mpirun, "
             "one ch-run per rank (hybrid model)",
             "host /etc/openmpi/openmpi-mca-params.conf: " + _host_mca_params(),
         ],
@@ -126,9 +148,17 @@ def ch_lib_only(ws: Workspace) -> Run:
 
 def ch_cma_separate_userns(ws: Workspace) -> Run:
     return Run(
-        [*MPIRUN, *PML_UCX, *_x({"UCX_LOG_LEVEL": "info"}), "ch-run", "./img-ompi", "--", "/opt/pingpong"],
+        [
+            *MPIRUN,
+            *PML_UCX,
+            *_x({"UCX_LOG_LEVEL": "info"}),
+            "ch-run",
+            "./img-ompi",
+            "--",
+            "/opt/pingpong",
+        ],
         setup=[
-            "image img-ompi = tests/fixtures/src/ompi.Dockerfile (libopenmpi3 + openmpi-common + openmpi-bin); "
+            f"{IMG_OMPI}; "
             "host mpirun, one ch-run per rank WITHOUT --join: each rank in its own user namespace, "
             "so CMA (process_vm_readv) between ranks is refused"
         ],
@@ -137,11 +167,20 @@ def ch_cma_separate_userns(ws: Workspace) -> Run:
 
 def ch_join_corrected(ws: Workspace) -> Run:
     return Run(
-        [*MPIRUN, *PML_UCX, *_x({"UCX_LOG_LEVEL": "info"}), "ch-run", "--join", "./img-ompi", "--",
-         "/opt/pingpong"],  # fmt: skip
+        [
+            *MPIRUN,
+            *PML_UCX,
+            *_x({"UCX_LOG_LEVEL": "info"}),
+            "ch-run",
+            "--join",
+            "./img-ompi",
+            "--",
+            "/opt/pingpong",
+        ],
         setup=[
-            "image img-ompi = tests/fixtures/src/ompi.Dockerfile (libopenmpi3 + openmpi-common + openmpi-bin); "
-            "host mpirun, ch-run --join: the ranks of the node share one namespace (corrected image)"
+            f"{IMG_OMPI}; "
+            "host mpirun, ch-run --join: the ranks of the node share one namespace "
+            "(corrected image)"
         ],
     )
 
@@ -159,34 +198,69 @@ def ch_ob1_cma_separate_userns(ws: Workspace) -> Run:
 
 
 CASES = [
-    Case("ompi-pml-ucx_UCX_LOG_LEVEL-info_intranode", "Open MPI pml ucx, intra-node shared memory",
-         ompi_ucx_intranode),
-    Case("ompi-pml-ob1-btl-vader_verbose", "Open MPI pml ob1 + btl vader with selection verbosity",
-         ompi_ob1_vader),
+    Case(
+        "ompi-pml-ucx_UCX_LOG_LEVEL-info_intranode",
+        "Open MPI pml ucx, intra-node shared memory",
+        ompi_ucx_intranode,
+    ),
+    Case(
+        "ompi-pml-ob1-btl-vader_verbose",
+        "Open MPI pml ob1 + btl vader with selection verbosity",
+        ompi_ob1_vader,
+    ),
     Case("ompi-pml-ucx_UCX_TLS-tcp_degraded", "UCX forced to tcp over loopback", ompi_ucx_tcp),
-    Case("ompi-pml-cm-mtl-ofi_FI_LOG_LEVEL-info_tcp", "mtl ofi with the tcp provider, FI_LOG_LEVEL=info",
-         ompi_cm_ofi_tcp),
-    Case("mpich-ch4-ucx_UCX_LOG_LEVEL-info", "MPICH ch4:ucx with its debug summary", mpich_ucx,
-         needs=("mpiexec.mpich",)),
-    Case("netns-2hosts_ompi-pml-ucx_tcp-over-veth", "two network-namespace hosts, pml ucx over veth",
-         runner=lambda ws: run_netns_case(ws), needs=("root",)),
-    Case("charliecloud-hybrid_libopenmpi3-only_pml-cm-mtl-ofi",
-         "image with libopenmpi3 only selects pml cm + mtl ofi", ch_lib_only,
-         needs=("charliecloud",)),
-    Case("charliecloud-hybrid_pml-ucx_cma-separate-userns", "CMA refused across user namespaces",
-         ch_cma_separate_userns, expect_failure=True, needs=("charliecloud",)),
-    Case("charliecloud-hybrid_pml-ob1_cma-separate-userns", "vader CMA refused across user namespaces",
-         ch_ob1_cma_separate_userns, needs=("charliecloud",)),
-    Case("charliecloud-hybrid_join_corrected", "corrected image with ch-run --join: bare-metal path",
-         ch_join_corrected, needs=("charliecloud",)),
-]  # fmt: skip
+    Case(
+        "ompi-pml-cm-mtl-ofi_FI_LOG_LEVEL-info_tcp",
+        "mtl ofi with the tcp provider, FI_LOG_LEVEL=info",
+        ompi_cm_ofi_tcp,
+    ),
+    Case(
+        "mpich-ch4-ucx_UCX_LOG_LEVEL-info",
+        "MPICH ch4:ucx with its debug summary",
+        mpich_ucx,
+        needs=("mpiexec.mpich",),
+    ),
+    Case(
+        "netns-2hosts_ompi-pml-ucx_tcp-over-veth",
+        "two network-namespace hosts, pml ucx over veth",
+        runner=lambda ws: run_netns_case(ws),
+        needs=("root",),
+    ),
+    Case(
+        "charliecloud-hybrid_libopenmpi3-only_pml-cm-mtl-ofi",
+        "image with libopenmpi3 only selects pml cm + mtl ofi",
+        ch_lib_only,
+        needs=("charliecloud",),
+    ),
+    Case(
+        "charliecloud-hybrid_pml-ucx_cma-separate-userns",
+        "CMA refused across user namespaces",
+        ch_cma_separate_userns,
+        expect_failure=True,
+        needs=("charliecloud",),
+    ),
+    Case(
+        "charliecloud-hybrid_pml-ob1_cma-separate-userns",
+        "vader CMA refused across user namespaces",
+        ch_ob1_cma_separate_userns,
+        needs=("charliecloud",),
+    ),
+    Case(
+        "charliecloud-hybrid_join_corrected",
+        "corrected image with ch-run --join: bare-metal path",
+        ch_join_corrected,
+        needs=("charliecloud",),
+    ),
+]
 
 
 def _host_mca_params() -> str:
     path = Path("/etc/openmpi/openmpi-mca-params.conf")
     if not path.is_file():
         return "(absent)"
-    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+    ]
     return " ; ".join(lines)
 
 
@@ -194,7 +268,9 @@ def _missing(case: Case) -> str | None:
     for need in case.needs:
         if need == "root" and os.geteuid() != 0:
             return "network namespaces need root"
-        if need == "charliecloud" and not all(shutil.which(t) for t in ("ch-image", "ch-run", "debootstrap")):
+        if need == "charliecloud" and not all(
+            shutil.which(t) for t in ("ch-image", "ch-run", "debootstrap")
+        ):
             return "ch-image, ch-run or debootstrap missing"
         if need not in ("root", "charliecloud") and shutil.which(need) is None:
             return f"{need} missing"
@@ -213,10 +289,14 @@ def prepare(root: Path, cases: Sequence[Case]) -> Workspace:
     for key in [k for k in env if k.startswith(("OMPI_MCA_", "UCX_", "FI_", "MPIR_CVAR_"))]:
         del env[key]
     ws = Workspace(root=root, env=env)
-    subprocess.run(["mpicc", "-O2", "-o", str(root / "pingpong"), str(SRC / "pingpong.c")], check=True)
+    subprocess.run(
+        ["mpicc", "-O2", "-o", str(root / "pingpong"), str(SRC / "pingpong.c")], check=True
+    )
     if any(c.name.startswith("mpich") for c in cases) and shutil.which("mpicc.mpich"):
-        subprocess.run(["mpicc.mpich", "-O2", "-o", str(root / "pingpong-mpich"),
-                        str(SRC / "pingpong.c")], check=True)  # fmt: skip
+        subprocess.run(
+            ["mpicc.mpich", "-O2", "-o", str(root / "pingpong-mpich"), str(SRC / "pingpong.c")],
+            check=True,
+        )
     wanted = {"img-ompi-lib-only"} if any("libopenmpi3-only" in c.name for c in cases) else set()
     if any(c.name.startswith("charliecloud") and "libopenmpi3-only" not in c.name for c in cases):
         wanted.add("img-ompi")
@@ -234,8 +314,9 @@ def build_fixture_image(root: Path, name: str) -> Path:
     shutil.copy2(root / "pingpong", context / "pingpong")
     shutil.copy2(SRC / f"{name}.Dockerfile", context / "Dockerfile")
     runtime = CharliecloudRuntime()
-    built = runtime.build(context / "Dockerfile", f"esdc-fixture-{name}", context=context,
-                          output=root / f"img-{name}")  # fmt: skip
+    built = runtime.build(
+        context / "Dockerfile", f"esdc-fixture-{name}", context=context, output=root / f"img-{name}"
+    )
     return built.path
 
 
@@ -248,9 +329,16 @@ def render(run: Run, output: str, rc: int) -> str:
 
 
 def execute(argv: Sequence[str], env: dict[str, str], cwd: Path) -> tuple[str, int]:
-    proc = subprocess.run(list(argv), cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          timeout=TIMEOUT_S, check=False)  # fmt: skip
+    proc = subprocess.run(
+        list(argv),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
     return proc.stdout.decode("utf-8", "replace"), proc.returncode
 
 
@@ -259,8 +347,16 @@ def run_netns_case(ws: Workspace) -> tuple[Run, str, int]:
 
     with NetnsHosts(2, prefix="node") as net:
         a, b = net.hosts
-        inner = ["mpirun", "--allow-run-as-root", "-np", "2", *net.mpirun_args(), *PML_UCX,
-                 *_x({"UCX_LOG_LEVEL": "info"}), "./pingpong"]  # fmt: skip
+        inner = [
+            "mpirun",
+            "--allow-run-as-root",
+            "-np",
+            "2",
+            *net.mpirun_args(),
+            *PML_UCX,
+            *_x({"UCX_LOG_LEVEL": "info"}),
+            "./pingpong",
+        ]
         run = Run(
             net.exec_argv(a, inner),
             setup=[
@@ -304,7 +400,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_name = {c.name: c for c in CASES}
     unknown = [name for name in args.cases if name not in by_name]
     if unknown:
-        print(f"make-log-fixtures: unknown case(s): {', '.join(unknown)} (see --list)", file=sys.stderr)
+        print(
+            f"make-log-fixtures: unknown case(s): {', '.join(unknown)} (see --list)",
+            file=sys.stderr,
+        )
         return 2
     selected = [by_name[n] for n in args.cases] if args.cases else CASES
     runnable = []
