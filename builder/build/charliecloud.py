@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -39,9 +40,16 @@ def ch_env(base: Mapping[str, str], storage: Path) -> dict[str, str]:
     env = {k: v for k, v in base.items() if k != "REQUESTS_CA_BUNDLE"}
     rest = [p for p in env.get("PATH", "").split(":") if p and p not in _SYSTEM_PATH.split(":")]
     env["PATH"] = ":".join([_SYSTEM_PATH, *rest])
-    env.setdefault("USER", "root" if os.geteuid() == 0 else str(os.geteuid()))
+    env.setdefault("USER", _user_name())
     env["CH_IMAGE_STORAGE"] = str(storage)
     return env
+
+
+def _user_name() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an id without a passwd entry (containers, CI)
+        return str(os.geteuid())
 
 
 def base_images(dockerfile_text: str) -> list[str]:

@@ -54,7 +54,11 @@ class ContainerRuntime(Protocol):
 
 
 def runtime_for(site: SiteProfile) -> ContainerRuntime:
-    """The runtime a site profile asks for, configured with its binds and environment."""
+    """The runtime a site profile asks for.
+
+    The profile's binds, environment and ``join_namespace`` are per-launch settings: callers
+    pass them to :meth:`ContainerRuntime.exec_argv` (the campaign does, per job).
+    """
     kind = site.runtime.kind
     if kind == "charliecloud":
         from builder.build.charliecloud import CharliecloudRuntime
