@@ -173,3 +173,24 @@ def test_spack_sbom_reads_the_lock_the_definition_copies(tmp_path: Path) -> None
     tampered = text.replace(sha, "0" * 64)
     with pytest.raises(EsdcError, match="differs from the sha256"):
         _spack_components(read_facts(Path("Dockerfile"), tampered), tmp_path)
+
+
+def test_esdc_build_error_is_one_line_without_traceback(tmp_path: Path) -> None:
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from builder.cli import main; main()",
+            "build",
+            str(tmp_path / "absent.def"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"esdc: error: {tmp_path / 'absent.def'}: cannot read: No such file or directory"
+    ]
