@@ -92,3 +92,23 @@ def test_cleanup_stale_removes_hosts_of_a_killed_process() -> None:
     removed = cleanup_stale()
     assert set(namespaces) <= set(removed)
     assert not set(namespaces) & set(list_namespaces())
+
+
+def test_three_hosts_share_a_bridge(pingpong: Path) -> None:
+    with NetnsHosts(3, prefix="esdt") as net:
+        argv = net.exec_argv(
+            net.hosts[0],
+            [
+                "mpirun",
+                "--allow-run-as-root",
+                "-np",
+                "3",
+                *net.mpirun_args(),
+                *OMPI_UCX,
+                str(pingpong),
+                "8",
+            ],
+        )
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {f"rank {i}/3 on esdt{c}" for i, c in enumerate("abc")} <= set(proc.stdout.splitlines())
