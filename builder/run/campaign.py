@@ -288,7 +288,11 @@ def prepare_setup(
         tools={"bare": on_host_tools, "container": in_image_tools},
         versions={
             "bare": {"host": host_versions},
-            "container": {"host": host_versions, "image": image_versions},
+            "container": {
+                "host": host_versions,
+                "image": image_versions,
+                "runtime": _runtime_versions(runtime),
+            },
         },
         base_environment=base_environment,
         container_binds=binds,
@@ -432,6 +436,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _runtime_versions(runtime: RankRuntime) -> Versions:
+    """The container runtime's own versions (``ch-run``, ``apptainer``) where it reports them."""
+    report = getattr(runtime, "versions", None)
+    found = report() if callable(report) else {}
+    return Versions(where="runtime", libraries={str(k): str(v) for k, v in dict(found).items()})
 
 
 def _image_digest(image: str) -> str | None:
