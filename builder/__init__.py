@@ -1,3 +1,4 @@
-"""esd-containers: generate, build, ship, benchmark and verify EBRAINS Software Distribution images."""
+"""esd-containers: generate, build, ship, benchmark and verify EBRAINS Software Distribution
+images."""
 
 __version__ = "0.1.0"

@@ -30,7 +30,9 @@ err_console = Console(stderr=True)
 _state = {"debug": False}
 
 Json = Annotated[bool, typer.Option("--json", help="Print exact JSON instead of tables.")]
-SiteOpt = Annotated[str, typer.Option("--site", "-s", help="Site profile name (site-profiles/NAME.yaml).")]
+SiteOpt = Annotated[
+    str, typer.Option("--site", "-s", help="Site profile name (site-profiles/NAME.yaml).")
+]
 
 
 def _print_json(payload: object) -> None:
@@ -60,7 +62,9 @@ def generate(
     site: SiteOpt,
     lock: Annotated[Path | None, typer.Option(help="spack.lock to install exactly.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="apptainer or dockerfile.")] = "apptainer",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (atomically).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (atomically).")
+    ] = None,
 ) -> None:
     """Render an Apptainer definition (or a Dockerfile) for ENV at SITE."""
     from builder.generate.api import generate_definition
@@ -91,7 +95,7 @@ def build(
     site: Annotated[str | None, typer.Option("--site", help="Use this site's runtime.")] = None,
     json_out: Json = False,
 ) -> None:
-    """Build an image with the site's (or the local) runtime; writes provenance and SBOM beside it."""
+    """Build an image with the site's (or the local) runtime; provenance and SBOM go beside it."""
     from builder.build.api import build_image
 
     result = build_image(definition, output=output, site=site)
@@ -134,9 +138,15 @@ def ship(image: Annotated[Path, typer.Argument()], site: SiteOpt, json_out: Json
 def bench(
     site: SiteOpt,
     image: Annotated[str, typer.Option("--image", help="Image to benchmark.")],
-    suite: Annotated[list[str] | None, typer.Option("--suite", help="Suite(s); default: all that apply.")] = None,
-    reps: Annotated[int, typer.Option("--reps", min=1, help="Performance repetitions per mode.")] = 3,
-    resume: Annotated[Path | None, typer.Option("--resume", help="Run directory to continue.")] = None,
+    suite: Annotated[
+        list[str] | None, typer.Option("--suite", help="Suite(s); default: all that apply.")
+    ] = None,
+    reps: Annotated[
+        int, typer.Option("--reps", min=1, help="Performance repetitions per mode.")
+    ] = 3,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Run directory to continue.")
+    ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Where run directories go.")] = Path("runs"),
 ) -> None:
     """Run a paired bare-metal and container campaign; prints the run directory."""
@@ -150,9 +160,12 @@ def bench(
 def analyze(
     files: Annotated[list[str], typer.Argument(help="Debug logs ('-' for stdin, .gz accepted).")],
     baseline: Annotated[
-        list[str] | None, typer.Option("--baseline", help="Bare-metal logs for a differential analysis.")
+        list[str] | None,
+        typer.Option("--baseline", help="Bare-metal logs for a differential analysis."),
     ] = None,
-    site: Annotated[str | None, typer.Option("--site", help="Expected paths from this site.")] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Expected paths from this site.")
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Tell which transport paths the logged run took, with line-numbered evidence.
@@ -202,7 +215,9 @@ def verify(run_dir: Annotated[Path, typer.Argument()], json_out: Json = False) -
 @app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument()],
-    html: Annotated[Path | None, typer.Option("--html", help="HTML file (default RUN_DIR/report.html).")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="HTML file (default RUN_DIR/report.html).")
+    ] = None,
 ) -> None:
     """Write the human report (HTML with plots, and a CSV of all numbers)."""
     from builder.report.api import write_report

@@ -69,7 +69,7 @@ def add_evidence(target: list[Evidence], evidence: Evidence) -> None:
 
 
 class CodeInfo(BaseModel):
-    """A finding code's documentation entry; each analyser module exposes ``CODES: list[CodeInfo]``."""
+    """A finding code's documentation entry (each analyser module exposes ``CODES``)."""
 
     code: str
     severity: Severity

@@ -5,7 +5,7 @@ Layout (one campaign)::
     runs/<id>/run.json                                 CampaignManifest
     runs/<id>/<mode>/<suite>/<rep>/record.json          RunRecord (mode: bare | container)
     runs/<id>/<mode>/<suite>/<rep>/stdout, stderr       the job's output
-    runs/<id>/<mode>/<suite>/<rep>/env.json             environment the job ran with (secrets removed)
+    runs/<id>/<mode>/<suite>/<rep>/env.json             the job's environment, secrets removed
     runs/<id>/<mode>/<suite>/<rep>/versions.json        library versions on the host / in the image
     runs/<id>/results.json, analysis.json, verdict.json, report.html, results.csv
 
