@@ -19,12 +19,36 @@ Library = Literal["ucx", "openmpi", "nccl", "libfabric", "mpich", "impi", "pmix"
 
 #: The class of path that carries inter- or intra-node traffic.
 PathClass = Literal[
-    "ib", "roce", "tcp", "socket", "efa", "cxi", "psm2", "opx",
-    "shm", "cma", "xpmem", "knem", "p2p", "unknown",
+    "ib",
+    "roce",
+    "tcp",
+    "socket",
+    "efa",
+    "cxi",
+    "psm2",
+    "opx",
+    "shm",
+    "cma",
+    "xpmem",
+    "knem",
+    "p2p",
+    "unknown",
 ]
 PATH_CLASSES: tuple[str, ...] = (
-    "ib", "roce", "tcp", "socket", "efa", "cxi", "psm2", "opx",
-    "shm", "cma", "xpmem", "knem", "p2p", "unknown",
+    "ib",
+    "roce",
+    "tcp",
+    "socket",
+    "efa",
+    "cxi",
+    "psm2",
+    "opx",
+    "shm",
+    "cma",
+    "xpmem",
+    "knem",
+    "p2p",
+    "unknown",
 )
 
 Scope = Literal["self", "intra-node", "inter-node", "unknown"]
