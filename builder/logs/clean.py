@@ -51,8 +51,32 @@ def decode_line(raw: bytes) -> str:
     return text.rstrip("\r\n").replace("\r", "")
 
 
+#: A ``--tag-output`` marker anywhere in a line: ranks that print without a trailing newline get
+#: the next rank's tagged line glued onto theirs.
+_TAG_OUTPUT_ANYWHERE = re.compile(r"\[\d+,\d+\]<(?:stdout|stderr|stddiag)>:\s?")
+
+
+def strip_glued_tags(text: str) -> str:
+    """Keep what follows the last ``--tag-output`` marker glued inside a line.
+
+    ``text...[1,0]<stdout>:`` loses the dangling marker; ``app text[1,1]<stdout>:UCX ...`` becomes
+    the line that starts at the marker, which is the one a library printed.
+    """
+    if ">:" not in text:
+        return text
+    markers = list(_TAG_OUTPUT_ANYWHERE.finditer(text))
+    if not markers or (len(markers) == 1 and markers[0].start() == 0):
+        return text
+    last = markers[-1]
+    rest = text[last.end() :]
+    if rest.strip():
+        return rest
+    return _TAG_OUTPUT_ANYWHERE.sub("", text[: last.start()]) if last.start() else text
+
+
 def strip_launcher_prefixes(text: str) -> str:
     """Remove ``srun --label`` and ``mpirun --tag-output`` prefixes (in either nesting order)."""
+    text = strip_glued_tags(text)
     head = text[:2]
     if not head or not (head[0] in _LABEL_START or (head[0] == "[" and head[1:].isdigit())):
         return text  # cheap exit for the usual line: neither prefix can start here

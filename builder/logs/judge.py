@@ -320,7 +320,8 @@ def _nccl_findings(
                 [e for e in nccl.path_evidence if "SHM" in e.text] or nccl.path_evidence,
             )
         )
-    if selected.gdr is False:
+    # GPUDirect RDMA only exists on RDMA networks: on Socket, NCCL_SOCKET already says it all.
+    if selected.gdr is False and (selected.nccl_net or "").lower() != "socket":
         findings.append(
             _finding(
                 "GDR_OFF",

@@ -67,3 +67,15 @@ def test_evidence_text_is_capped() -> None:
     capped = evidence_text("y" * 10_000)
     assert len(capped) == MAX_EVIDENCE_CHARS
     assert capped.endswith("…")
+
+
+def test_tag_output_marker_glued_at_the_end_of_a_line_is_dropped() -> None:
+    # Real shape: tests/fixtures/bench/mpi4py/pingpong_ompi-ucx_tag-output_ucx-info.txt
+    assert clean_line(b"1048576  2563.91 | 4.09e-04 \xc2\xb1 1.2e-05  10000[1,0]<stdout>:") == (
+        "1048576  2563.91 | 4.09e-04 ± 1.2e-05  10000"
+    )
+
+
+def test_library_line_glued_after_another_ranks_output_is_recovered() -> None:
+    glued = b"rank 0 done[1,1]<stdout>:[17.1] [vm:7 :0] w.c:1 UCX  INFO  ep_cfg[0]: tag(tcp/lo)"
+    assert clean_line(glued) == "[17.1] [vm:7 :0] w.c:1 UCX  INFO  ep_cfg[0]: tag(tcp/lo)"
