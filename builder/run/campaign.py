@@ -220,7 +220,7 @@ def run_site_campaign(
     console = console or Console(stderr=True)
     # Mistakes in the arguments fail before any probe or host setup.
     if resume is not None:
-        rundir.read_manifest(resume)
+        _check_resumable(rundir.read_manifest(resume), profile.name, image, resume)
     else:
         select_suites(suites)
     rank_runtime = runtime if runtime is not None else _site_runtime(profile)
@@ -344,12 +344,7 @@ def _open_run_dir(
 ) -> tuple[Path, CampaignManifest]:
     if resume is not None:
         manifest = rundir.read_manifest(resume)
-        if manifest.site != setup.site.name or manifest.image != setup.image:
-            raise EsdcError(
-                f"run directory is for site {manifest.site} and image {manifest.image}, "
-                f"not {setup.site.name} and {setup.image}",
-                where=resume,
-            )
+        _check_resumable(manifest, setup.site.name, setup.image, resume)
         return resume, manifest
     chosen, skipped = applicable(setup, select_suites(suites))
     for name, reason in skipped.items():
@@ -376,6 +371,16 @@ def _open_run_dir(
     atomic_write_json(run_dir / rundir.SKIPPED_NAME, skipped)
     rundir.write_manifest(run_dir, manifest)
     return run_dir, manifest
+
+
+def _check_resumable(manifest: CampaignManifest, site: str, image: str, run_dir: Path) -> None:
+    """Refuse to continue a campaign with another site or image (its pairs would mix)."""
+    if manifest.site != site or manifest.image != image:
+        raise EsdcError(
+            f"run directory is for site {manifest.site} and image {manifest.image}, "
+            f"not {site} and {image}",
+            where=run_dir,
+        )
 
 
 def _run_all(

@@ -146,3 +146,22 @@ def test_apptainer_nccl_job_command_on_a_gpu_slurm_site() -> None:
     )
     assert f"#SBATCH --gres=gpu:{min(site.gpus.per_node, 2)}" in script.splitlines()
     assert f"#SBATCH --partition={partition}" in script.splitlines()
+
+
+def test_resume_with_another_image_is_refused_before_anything_runs(
+    local_site: SiteProfile, tmp_path: Any
+) -> None:
+    from builder.errors import EsdcError
+    from builder.model.run import CampaignManifest
+    from builder.run import rundir
+    from builder.run.campaign import run_site_campaign
+
+    manifest = CampaignManifest(
+        id="r", site=local_site.name, image="/images/a", suites=["pingpong"], reps=1,
+        created="t", toolkit_version="0",
+    )  # fmt: skip
+    rundir.write_manifest(tmp_path, manifest)
+    with pytest.raises(EsdcError, match="is for site testsite and image /images/a, not"):
+        run_site_campaign(local_site, "/images/b", suites=None, reps=1, resume=tmp_path,
+                          runs_root=tmp_path, runtime=RecordingRuntime())  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
