@@ -17,6 +17,8 @@ Rules for analysers:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pydantic import BaseModel, Field
@@ -25,6 +27,14 @@ from builder.model.analysis import Evidence, Finding, PathUse, Severity
 
 #: Evidence lines kept per fact; more would only repeat the same rank's story.
 MAX_EVIDENCE = 8
+#: Distinct observations kept per analyser; a garbage log must not grow memory without bound.
+MAX_OBSERVATIONS = 512
+#: Characters of a line that are looked at; longer lines are garbage or pasted binary data.
+MAX_LINE = 8192
+#: Distinct keys (providers, versions, paths, variables) kept per table; see :func:`room_for`.
+MAX_KEYS = 1024
+#: Ranks remembered per version.
+MAX_RANKS_PER_VERSION = 4096
 
 
 class Observation(BaseModel):
@@ -66,6 +76,85 @@ def add_evidence(target: list[Evidence], evidence: Evidence) -> None:
     """Append ``evidence`` unless the list already holds :data:`MAX_EVIDENCE` lines."""
     if len(target) < MAX_EVIDENCE:
         target.append(evidence)
+
+
+@dataclass
+class FindingTally:
+    """One finding code's running count, details and first evidence lines."""
+
+    count: int = 0
+    details: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def times(self) -> str:
+        """``once`` or ``N times``, for messages."""
+        return "once" if self.count == 1 else f"{self.count} times"
+
+    def detail(self) -> str:
+        """``: a; b`` listing the details, or nothing."""
+        return f": {'; '.join(self.details)}" if self.details else ""
+
+
+class ObservationBook:
+    """Observations deduplicated by (kind, value, rank), each with capped evidence.
+
+    At most ``limit`` distinct observations are kept, so that a log full of odd variants cannot
+    grow memory without bound.
+    """
+
+    def __init__(self, limit: int = MAX_OBSERVATIONS) -> None:
+        self._items: dict[tuple[str, str | None, str | None], Observation] = {}
+        self._limit = limit
+
+    def add(
+        self, kind: str, value: str | None, evidence: Evidence, rank: str | None = None
+    ) -> None:
+        """Record one sighting of ``kind``/``value``."""
+        key = (kind, value, rank)
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= self._limit:
+                return
+            found = Observation(kind=kind, value=value, rank=rank)
+            self._items[key] = found
+        add_evidence(found.evidence, evidence)
+
+    def values(self, kind: str) -> list[str]:
+        """Distinct values seen for ``kind``, in first-seen order."""
+        seen: dict[str, None] = {}
+        for (k, value, _rank), _obs in self._items.items():
+            if k == kind and value is not None:
+                seen.setdefault(value, None)
+        return list(seen)
+
+    def evidence(self, kind: str, value: str | None = None) -> list[Evidence]:
+        """Capped evidence of every observation of ``kind`` (optionally one ``value``)."""
+        out: list[Evidence] = []
+        for (k, v, _rank), obs in self._items.items():
+            if k == kind and (value is None or v == value):
+                for ev in obs.evidence:
+                    add_evidence(out, ev)
+        return out
+
+    def all(self) -> list[Observation]:
+        """Every observation, in first-seen order."""
+        return [obs.model_copy(deep=True) for obs in self._items.values()]
+
+
+def room_for(table: Collection[object], key: object, limit: int = MAX_KEYS) -> bool:
+    """True when ``key`` is in ``table`` or the table may still grow (memory stays bounded)."""
+    return key in table or len(table) < limit
+
+
+def record_version(
+    versions: dict[str, list[str]], version: str, rank: str, limit: int = MAX_RANKS_PER_VERSION
+) -> None:
+    """Add ``rank`` to the ranks that printed ``version`` (bounded, no duplicates)."""
+    if not room_for(versions, version, 64):
+        return
+    ranks = versions.setdefault(version, [])
+    if rank not in ranks and len(ranks) < limit:
+        ranks.append(rank)
 
 
 class CodeInfo(BaseModel):

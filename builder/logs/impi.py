@@ -28,14 +28,17 @@ import re
 from collections import Counter
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import (
+from builder.logs.base import (
     MAX_LINE,
+    CodeInfo,
+    LibraryFacts,
+    LineAnalyser,
     ObservationBook,
-    is_socket_provider,
+    add_evidence,
     record_version,
     room_for,
 )
+from builder.logs.libfabric import is_socket_provider
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "impi"

@@ -49,22 +49,23 @@ The ``versions`` map uses the pid as the rank key: libfabric's prefix carries no
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.logs.base import (
+    MAX_LINE,
+    MAX_RANKS_PER_VERSION,
+    CodeInfo,
+    LibraryFacts,
+    LineAnalyser,
+    ObservationBook,
+    add_evidence,
+    record_version,
+    room_for,
+)
 from builder.model.analysis import Evidence, Finding
 
 LIBRARY = "libfabric"
 
-#: Distinct observations kept per analyser; a garbage log must not grow memory without bound.
-MAX_OBSERVATIONS = 512
-#: Characters of a line that are looked at; longer lines are garbage or pasted binary data.
-MAX_LINE = 8192
-#: Distinct keys (providers, versions, paths, variables) kept per table; see :func:`room_for`.
-MAX_KEYS = 1024
-#: Ranks remembered per version.
-MAX_RANKS_PER_VERSION = 4096
 
 #: Core providers that carry RDMA or a vendor fabric (anything better than sockets).
 FAST_PROVIDERS = frozenset(
@@ -121,68 +122,6 @@ def is_fast_provider(name: str) -> bool:
 def is_plumbing_provider(name: str) -> bool:
     """True for hook and utility providers that do not carry traffic by themselves."""
     return core_provider(name).startswith(_PLUMBING_PREFIXES)
-
-
-class ObservationBook:
-    """Observations deduplicated by (kind, value, rank), each with capped evidence.
-
-    At most ``limit`` distinct observations are kept, so that a log full of odd variants cannot
-    grow memory without bound.
-    """
-
-    def __init__(self, limit: int = MAX_OBSERVATIONS) -> None:
-        self._items: dict[tuple[str, str | None, str | None], Observation] = {}
-        self._limit = limit
-
-    def add(
-        self, kind: str, value: str | None, evidence: Evidence, rank: str | None = None
-    ) -> None:
-        """Record one sighting of ``kind``/``value``."""
-        key = (kind, value, rank)
-        found = self._items.get(key)
-        if found is None:
-            if len(self._items) >= self._limit:
-                return
-            found = Observation(kind=kind, value=value, rank=rank)
-            self._items[key] = found
-        add_evidence(found.evidence, evidence)
-
-    def values(self, kind: str) -> list[str]:
-        """Distinct values seen for ``kind``, in first-seen order."""
-        seen: dict[str, None] = {}
-        for (k, value, _rank), _obs in self._items.items():
-            if k == kind and value is not None:
-                seen.setdefault(value, None)
-        return list(seen)
-
-    def evidence(self, kind: str, value: str | None = None) -> list[Evidence]:
-        """Capped evidence of every observation of ``kind`` (optionally one ``value``)."""
-        out: list[Evidence] = []
-        for (k, v, _rank), obs in self._items.items():
-            if k == kind and (value is None or v == value):
-                for ev in obs.evidence:
-                    add_evidence(out, ev)
-        return out
-
-    def all(self) -> list[Observation]:
-        """Every observation, in first-seen order."""
-        return [obs.model_copy(deep=True) for obs in self._items.values()]
-
-
-def room_for(table: Collection[object], key: object, limit: int = MAX_KEYS) -> bool:
-    """True when ``key`` is in ``table`` or the table may still grow (memory stays bounded)."""
-    return key in table or len(table) < limit
-
-
-def record_version(
-    versions: dict[str, list[str]], version: str, rank: str, limit: int = MAX_RANKS_PER_VERSION
-) -> None:
-    """Add ``rank`` to the ranks that printed ``version`` (bounded, no duplicates)."""
-    if not room_for(versions, version, 64):
-        return
-    ranks = versions.setdefault(version, [])
-    if rank not in ranks and len(ranks) < limit:
-        ranks.append(rank)
 
 
 # --- line shapes --------------------------------------------------------------------------------

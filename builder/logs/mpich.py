@@ -33,8 +33,16 @@ import re
 from collections import Counter
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, add_evidence
-from builder.logs.libfabric import MAX_LINE, ObservationBook, record_version, room_for
+from builder.logs.base import (
+    MAX_LINE,
+    CodeInfo,
+    LibraryFacts,
+    LineAnalyser,
+    ObservationBook,
+    add_evidence,
+    record_version,
+    room_for,
+)
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "mpich"

@@ -35,7 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.logs.base import (
+    CodeInfo,
+    FindingTally,
+    LibraryFacts,
+    LineAnalyser,
+    Observation,
+    add_evidence,
+)
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "openmpi"
@@ -214,15 +221,6 @@ _SIGNAL_RE = re.compile(r"\*\*\* Process received signal \*\*\*|exited on signal
 
 
 @dataclass
-class _Tally:
-    """One finding code's running count and first evidence lines."""
-
-    count: int = 0
-    details: list[str] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-
-
-@dataclass
 class _RankState:
     """What one rank's selection lines said so far."""
 
@@ -307,7 +305,7 @@ class Analyser(LineAnalyser):
         #: PML -> (best priority its init returned, that line): the fallback for cut-off logs.
         self._pml_priorities: dict[str, tuple[int, Evidence]] = {}
         self._observations: dict[tuple[str, str | None], Observation] = {}
-        self._tallies: dict[str, _Tally] = {}
+        self._tallies: dict[str, FindingTally] = {}
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned candidate line; lines that do not parse are ignored."""
@@ -531,7 +529,7 @@ class Analyser(LineAnalyser):
         add_evidence(observation.evidence, evidence)
 
     def _tally(self, code: str, evidence: Evidence, detail: str | None) -> None:
-        tally = self._tallies.setdefault(code, _Tally())
+        tally = self._tallies.setdefault(code, FindingTally())
         tally.count += 1
         if detail and detail not in tally.details and len(tally.details) < 3:
             tally.details.append(detail)
@@ -614,7 +612,7 @@ class Analyser(LineAnalyser):
             evidence=evidence[:8],
         )
 
-    def _finding(self, code: str, tally: _Tally) -> Finding:
+    def _finding(self, code: str, tally: FindingTally) -> Finding:
         return Finding(
             code=code,
             severity=_SEVERITY[code],
@@ -624,61 +622,53 @@ class Analyser(LineAnalyser):
         )
 
 
-def _times(tally: _Tally) -> str:
-    return "once" if tally.count == 1 else f"{tally.count} times"
-
-
-def _detail(tally: _Tally) -> str:
-    return f": {'; '.join(tally.details)}" if tally.details else ""
-
-
-_MESSAGES: dict[str, Callable[[_Tally], str]] = {
-    "OMPI_PML_MISMATCH": lambda t: f"ranks selected different PMLs ({_times(t)}){_detail(t)}",
+_MESSAGES: dict[str, Callable[[FindingTally], str]] = {
+    "OMPI_PML_MISMATCH": lambda t: f"ranks selected different PMLs ({t.times()}){t.detail()}",
     "OMPI_PML_NOT_SELECTABLE": lambda t: (
-        f"the requested PML cannot be selected ({_times(t)}){_detail(t)}"
+        f"the requested PML cannot be selected ({t.times()}){t.detail()}"
     ),
     "OMPI_NO_COMPONENTS": lambda t: (
-        f"Open MPI could open no component of a framework ({_times(t)}){_detail(t)}"
+        f"Open MPI could open no component of a framework ({t.times()}){t.detail()}"
     ),
     "OMPI_UCX_WORKER_ADDRESS": lambda t: (
         "pml ucx failed to receive a peer's UCX worker address "
-        f"({_times(t)}): the peer runs another PML, or the runtime's address exchange (PMIx) failed"
+        f"({t.times()}): the peer runs another PML, or the runtime's address exchange (PMIx) failed"
     ),
     "OMPI_UNREACHABLE": lambda t: (
-        f"some MPI processes are unable to reach each other ({_times(t)})"
+        f"some MPI processes are unable to reach each other ({t.times()})"
     ),
-    "OMPI_PML_UCX_ERROR": lambda t: f"pml ucx errors ({_times(t)}){_detail(t)}",
+    "OMPI_PML_UCX_ERROR": lambda t: f"pml ucx errors ({t.times()}){t.detail()}",
     "OMPI_OFI_CALL_FAILED": lambda t: (
-        f"a libfabric call failed in Open MPI ({_times(t)}){_detail(t)}"
+        f"a libfabric call failed in Open MPI ({t.times()}){t.detail()}"
     ),
     "OMPI_TCP_CONNECT_FAILED": lambda t: (
-        f"the TCP BTL could not connect to a peer ({_times(t)}){_detail(t)}"
+        f"the TCP BTL could not connect to a peer ({t.times()}){t.detail()}"
     ),
     "OMPI_OPENFABRICS_WARNING": lambda t: (
         "the openib BTL warned about an OpenFabrics device "
-        f"({_times(t)}); an RDMA device is present"
+        f"({t.times()}); an RDMA device is present"
     ),
     "OMPI_NO_SLURM_PMI": lambda t: (
         "srun direct launch without matching PMI support in Open MPI "
-        f"({_times(t)}): launch with srun --mpi=pmix"
+        f"({t.times()}): launch with srun --mpi=pmix"
     ),
-    "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({_times(t)}){_detail(t)}",
+    "OMPI_OPAL_ERROR": lambda t: f"Open MPI runtime error ({t.times()}){t.detail()}",
     "VADER_CMA_FAILED": lambda t: (
         "vader/sm BTL's CMA single copy failed "
-        f"({_times(t)}){_detail(t)}: ranks in different user namespaces cannot use CMA"
+        f"({t.times()}){t.detail()}: ranks in different user namespaces cannot use CMA"
     ),
     "VADER_CMA_USERNS": lambda t: (
         "vader/sm BTL: CMA refused between ranks in different user "
-        f"namespaces ({_times(t)}); copy-in/copy-out is used instead, large messages are several "
+        f"namespaces ({t.times()}); copy-in/copy-out is used instead, large messages are several "
         "times slower; run the ranks in one namespace (e.g. ch-run --join)"
     ),
     "VADER_CMA_UNAVAILABLE": lambda t: (
         "vader/sm BTL: CMA not available, falling back to a "
-        f"slower single-copy mechanism ({_times(t)}){_detail(t)}"
+        f"slower single-copy mechanism ({t.times()}){t.detail()}"
     ),
     "OMPI_PML_UCX_DECLINED": lambda t: (
         "pml ucx declined (support level none): no UCX transport "
-        f"on an accepted device ({_times(t)})"
+        f"on an accepted device ({t.times()})"
     ),
-    "OMPI_RANK_ABORTED": lambda t: f"a rank aborted ({_times(t)}){_detail(t)}",
+    "OMPI_RANK_ABORTED": lambda t: f"a rank aborted ({t.times()}){t.detail()}",
 }

@@ -21,10 +21,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.logs.base import (
+    CodeInfo,
+    FindingTally,
+    LibraryFacts,
+    LineAnalyser,
+    Observation,
+    add_evidence,
+)
 from builder.model.analysis import Evidence, Finding, Severity
 
 LIBRARY = "pmix"
@@ -74,15 +80,6 @@ _ABORT_RES = (
 )
 
 
-@dataclass
-class _Tally:
-    """One finding code's running count and first evidence lines."""
-
-    count: int = 0
-    details: list[str] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-
-
 class Analyser(LineAnalyser):
     """Reads PMIx errors, versions and the aborts that explain them; see the module docstring."""
 
@@ -114,7 +111,7 @@ class Analyser(LineAnalyser):
         self._aborts: dict[str, Observation] = {}
         self._plugins: dict[str, Observation] = {}
         self._error_kinds: dict[str, Observation] = {}
-        self._tallies: dict[str, _Tally] = {}
+        self._tallies: dict[str, FindingTally] = {}
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned candidate line; lines that do not parse are ignored."""
@@ -163,7 +160,7 @@ class Analyser(LineAnalyser):
         abort = self._aborts.get(evidence.file)
         after_abort = abort is not None and abort.evidence[0].line < evidence.line
         code = "PMIX_ERROR_AFTER_ABORT" if after_abort else "PMIX_ERROR"
-        tally = self._tallies.setdefault(code, _Tally())
+        tally = self._tallies.setdefault(code, FindingTally())
         tally.count += 1
         short_kind = kind if len(kind) <= 100 else kind[:99] + "…"
         if short_kind not in tally.details and len(tally.details) < 4:
@@ -218,7 +215,7 @@ class Analyser(LineAnalyser):
             findings=[self._finding(code, tally) for code, tally in self._tallies.items()],
         )
 
-    def _finding(self, code: str, tally: _Tally) -> Finding:
+    def _finding(self, code: str, tally: FindingTally) -> Finding:
         return Finding(
             code=code,
             severity=_SEVERITY[code],
@@ -228,11 +225,7 @@ class Analyser(LineAnalyser):
         )
 
 
-def _times(tally: _Tally) -> str:
-    return "once" if tally.count == 1 else f"{tally.count} times"
-
-
-def _hint(tally: _Tally) -> str:
+def _hint(tally: FindingTally) -> str:
     """Why a reader should suspect a version mismatch, when the errors look like one."""
     joined = " ".join(tally.details).upper()
     if "UNSUPPORTED TYPE" in joined or "PACK_MISMATCH" in joined or "UNPACK" in joined:
@@ -243,10 +236,10 @@ def _hint(tally: _Tally) -> str:
     return ""
 
 
-_MESSAGES: dict[str, Callable[[_Tally], str]] = {
-    "PMIX_ERROR": lambda t: f"PMIx errors ({_times(t)}): {', '.join(t.details)}{_hint(t)}",
+_MESSAGES: dict[str, Callable[[FindingTally], str]] = {
+    "PMIX_ERROR": lambda t: f"PMIx errors ({t.times()}): {', '.join(t.details)}{_hint(t)}",
     "PMIX_ERROR_AFTER_ABORT": lambda t: (
-        f"PMIx errors after an application abort ({_times(t)}): "
+        f"PMIx errors after an application abort ({t.times()}): "
         f"{', '.join(t.details)}; they follow the abort and are not blamed on PMIx"
     ),
 }

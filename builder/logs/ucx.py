@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from builder.logs.base import CodeInfo, LibraryFacts, LineAnalyser, Observation, add_evidence
+from builder.logs.base import (
+    CodeInfo,
+    FindingTally,
+    LibraryFacts,
+    LineAnalyser,
+    Observation,
+    add_evidence,
+)
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "ucx"
@@ -257,15 +264,6 @@ class _TableHeader:
     scope: Scope
 
 
-@dataclass
-class _Tally:
-    """One finding code's running count and first evidence lines."""
-
-    count: int = 0
-    details: list[str] = field(default_factory=list)
-    evidence: list[Evidence] = field(default_factory=list)
-
-
 class Analyser(LineAnalyser):
     """Reads UCX's info-level log lines; see the module docstring for what it extracts."""
 
@@ -310,7 +308,7 @@ class Analyser(LineAnalyser):
         self._pending: dict[str | None, _PendingConfig] = {}
         self._old_cfg_scope: dict[tuple[str | None, int], Scope] = {}
         self._tables: dict[str | None, _TableHeader] = {}
-        self._tallies: dict[str, _Tally] = {}
+        self._tallies: dict[str, FindingTally] = {}
         self._env: dict[str, Observation] = {}
         self._cma_blocked: dict[str, Observation] = {}
         self._no_rdma: Observation | None = None
@@ -559,7 +557,7 @@ class Analyser(LineAnalyser):
         return True
 
     def _tally(self, code: str, evidence: Evidence, detail: str | None) -> None:
-        tally = self._tallies.setdefault(code, _Tally())
+        tally = self._tallies.setdefault(code, FindingTally())
         tally.count += 1
         if detail and detail not in tally.details and len(tally.details) < 3:
             tally.details.append(detail)
@@ -600,7 +598,7 @@ class Analyser(LineAnalyser):
             findings=[self._finding(code, tally) for code, tally in self._tallies.items()],
         )
 
-    def _finding(self, code: str, tally: _Tally) -> Finding:
+    def _finding(self, code: str, tally: FindingTally) -> Finding:
         return Finding(
             code=code,
             severity=_SEVERITY[code],
@@ -610,40 +608,32 @@ class Analyser(LineAnalyser):
         )
 
 
-def _times(tally: _Tally) -> str:
-    return "once" if tally.count == 1 else f"{tally.count} times"
-
-
-def _detail(tally: _Tally) -> str:
-    return f": {'; '.join(tally.details)}" if tally.details else ""
-
-
-_MESSAGES: dict[str, Callable[[_Tally], str]] = {
+_MESSAGES: dict[str, Callable[[FindingTally], str]] = {
     "CMA_BLOCKED": lambda t: (
         "UCX's CMA copy (process_vm_readv/writev) was refused "
-        f"({_times(t)}): ranks likely run in separate user namespaces (one container runtime "
+        f"({t.times()}): ranks likely run in separate user namespaces (one container runtime "
         "instance per rank) or ptrace is restricted; large messages abort. Join one namespace "
-        "(e.g. ch-run --join) or exclude cma (UCX_TLS=^cma)" + _detail(t)
+        "(e.g. ch-run --join) or exclude cma (UCX_TLS=^cma)" + t.detail()
     ),
     "UCX_NO_AM_TRANSPORT": lambda t: (
-        f"UCX found no active-message transport to a peer ({_times(t)}){_detail(t)}"
+        f"UCX found no active-message transport to a peer ({t.times()}){t.detail()}"
     ),
-    "UCX_UNREACHABLE": lambda t: f"UCX: destination unreachable ({_times(t)}){_detail(t)}",
+    "UCX_UNREACHABLE": lambda t: f"UCX: destination unreachable ({t.times()}){t.detail()}",
     "UCX_API_INCOMPATIBLE": lambda t: (
         "the loaded libucp does not match the UCP API the program "
-        f"was built for ({_times(t)}){_detail(t)}"
+        f"was built for ({t.times()}){t.detail()}"
     ),
     "UCX_IFACE_OPEN_FAILED": lambda t: (
-        f"UCX could not open a transport interface ({_times(t)}){_detail(t)}"
+        f"UCX could not open a transport interface ({t.times()}){t.detail()}"
     ),
     "UCX_RESOURCE_UNAVAILABLE": lambda t: (
-        f"a requested UCX transport or device is not available ({_times(t)}){_detail(t)}"
+        f"a requested UCX transport or device is not available ({t.times()}){t.detail()}"
     ),
-    "UCX_TLS_RESTRICTED": lambda t: f"UCX transports restricted ({_times(t)}){_detail(t)}",
-    "UCX_ERROR": lambda t: f"UCX printed errors ({_times(t)}){_detail(t)}",
-    "UCX_WARNING": lambda t: f"UCX printed warnings ({_times(t)}){_detail(t)}",
+    "UCX_TLS_RESTRICTED": lambda t: f"UCX transports restricted ({t.times()}){t.detail()}",
+    "UCX_ERROR": lambda t: f"UCX printed errors ({t.times()}){t.detail()}",
+    "UCX_WARNING": lambda t: f"UCX printed warnings ({t.times()}){t.detail()}",
     "UCX_NO_RDMA_DEVICE": lambda t: (
-        f"UCX sees no RDMA device ({_times(t)}): none on the host, or /dev/infiniband not visible "
+        f"UCX sees no RDMA device ({t.times()}): none on the host, or /dev/infiniband not visible "
         "to the process; only shared memory and TCP are possible there"
     ),
 }

@@ -277,11 +277,20 @@ def test_nccl_checks_are_added_only_when_the_nccl_analyser_left_them_out() -> No
         ],
         selected={"nccl_net": "Socket", "gdr": False},
     )
+    # GPUDirect RDMA cannot exist on Socket: NCCL_SOCKET says it all, GDR_OFF would repeat it.
     assert codes(combine(["x"], [nccl])) == {
         "NCCL_SOCKET": "error",
         "NCCL_SHM_NOT_P2P": "warning",
-        "GDR_OFF": "warning",
     }
+    on_ib = nccl.model_copy(
+        update={
+            "paths": [
+                PathUse(library="nccl", layer="channel", scope="inter-node", transport="NET/IB")
+            ],
+            "selected": {"nccl_net": "IB", "gdr": False},
+        }
+    )
+    assert codes(combine(["x"], [on_ib])) == {"GDR_OFF": "warning"}
     own = Finding(code="NCCL_SOCKET", severity="error", library="nccl", message="own words")
     reported = combine(["x"], [nccl.model_copy(update={"findings": [own]})])
     assert [f.message for f in reported.findings if f.code == "NCCL_SOCKET"] == ["own words"]
