@@ -215,12 +215,6 @@ def test_unrelated_anchor_lines_are_ignored() -> None:
     assert facts == openmpi.Analyser().facts()
 
 
-def test_codes_are_documented() -> None:
-    documented = {info.code for info in openmpi.CODES}
-    for name in FIXTURES.iterdir():
-        assert {f.code for f in analyse(name.name).findings} <= documented
-
-
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=200), max_size=20))
 def test_random_text_never_raises(lines: list[str]) -> None:
