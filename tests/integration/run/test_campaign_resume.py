@@ -1,4 +1,4 @@
-"""A real campaign interrupted by a signal and resumed: finished reps are not run again."""
+"""A real campaign interrupted (Ctrl-C or SIGTERM) and resumed: finished reps are not rerun."""
 
 from __future__ import annotations
 
@@ -30,6 +30,28 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
 
 
+def _processes_using(folder: Path) -> list[str]:
+    """Live processes whose program or command line lies under ``folder`` (zombies excluded)."""
+    found = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if "State:\tZ" in (proc / "status").read_text():
+                    continue
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                exe = os.readlink(proc / "exe")
+            except OSError:
+                continue
+            if str(folder) in command or exe.startswith(str(folder)):
+                found.append(f"{proc.name}: {command}")
+        if not found:
+            break
+        time.sleep(0.2)  # a SIGKILLed group may take a moment to disappear
+    return found
+
+
 def _records(run_dir: Path) -> dict[str, dict[str, object]]:
     return {
         str(path.parent.relative_to(run_dir)): json.loads(path.read_text())
@@ -37,7 +59,10 @@ def _records(run_dir: Path) -> dict[str, dict[str, object]]:
     }
 
 
-def test_interrupted_campaign_resumes_without_rerunning_finished_reps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_campaign_resumes_without_rerunning_finished_reps(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     env = _child_env(tmp_path)
     runs = tmp_path / "runs"
     child = subprocess.Popen(
@@ -52,12 +77,14 @@ def test_interrupted_campaign_resumes_without_rerunning_finished_reps(tmp_path: 
         while time.monotonic() < deadline and len(list(runs.glob("*/*/*/*/record.json"))) < 3:
             assert child.poll() is None, child.communicate()
             time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
+        child.send_signal(stop)
         child.wait(timeout=60)
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
+    # The interrupted campaign stopped its running job's whole process group.
+    assert _processes_using(tmp_path) == []
     (run_dir,) = [p for p in runs.iterdir() if p.name != ".cache"]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     before = _records(run_dir)
