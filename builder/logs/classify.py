@@ -127,6 +127,36 @@ def ofi_provider_class(provider: str, *, roce: bool = False) -> str:
     return "roce" if cls == "ib" and roce else cls
 
 
+#: Provider that owns an OFI domain name, for consumers that print the domain.
+_DOMAIN_PROVIDERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^mlx\d|^mlx5_|^ibp"), "verbs"),
+    (re.compile(r"^cxi\d"), "cxi"),
+    (re.compile(r"^hfi1?_?\d"), "psm2"),
+    (re.compile(r"^rdmap|-rdm$|-dgrm$"), "efa"),
+)
+
+
+def ofi_provider_name(value: str | None) -> str | None:
+    """The libfabric provider behind a provider *or domain* name, for ``selected.ofi_provider``.
+
+    Open MPI's ``mtl:ofi:provider:`` line prints the domain (``lo``, ``eth0``, ``mlx5_0``,
+    ``cxi0``); the analysis reports the provider (``tcp``, ``verbs``, ``cxi``). Provider names,
+    layered ones included (``verbs;ofi_rxm``), and names nothing is known about stay as they are.
+    """
+    if value is None:
+        return None
+    name = value.strip().lower()
+    core = name.split(";", 1)[0]
+    if core in _OFI_PROVIDERS or core.startswith("ofi_"):
+        return value
+    for pattern, provider in _DOMAIN_PROVIDERS:
+        if pattern.search(name):
+            return provider
+    if _OFI_DOMAINS[-1][0].search(name):  # a network interface: the tcp (or sockets) provider
+        return "tcp"
+    return value
+
+
 def ucx_lane_class(transport: str, *, roce: bool = False) -> str | None:
     """The class of a UCX lane (``rc_mlx5`` -> ib, ``sysv`` -> shm, ``self`` -> None)."""
     name = transport.lower()

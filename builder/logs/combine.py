@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from builder.logs.base import LibraryFacts
-from builder.logs.classify import best_class
+from builder.logs.classify import best_class, ofi_provider_name
 from builder.logs.judge import Expectation, cross_findings, expectation_from_site
 from builder.logs.lanes import (
     all_on_one_host,
@@ -104,7 +104,11 @@ def combine_detailed(
         inputs=list(inputs),
         libraries=libraries,
         paths=paths,
-        selected=selected,
+        # The engine reasons on the OFI domain Open MPI printed (``lo`` tells loopback); the
+        # contract reports the provider, and the domain stays visible as the path's device.
+        selected=selected.model_copy(
+            update={"ofi_provider": ofi_provider_name(selected.ofi_provider)}
+        ),
         inter_node=inter_node,
         intra_node=intra_node,
         findings=findings,

@@ -9,6 +9,7 @@ from builder.logs.classify import (
     class_rank,
     nccl_transport_class,
     ofi_provider_class,
+    ofi_provider_name,
     path_class,
     ucx_lane_class,
 )
@@ -134,3 +135,21 @@ def test_ranks() -> None:
     assert class_rank("shm", "intra-node") > class_rank("tcp", "intra-node")  # type: ignore[operator]
     assert class_rank("unknown", "inter-node") is None
     assert class_rank(None, "intra-node") is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "provider"),
+    [
+        ("eth0", "tcp"),
+        ("lo", "tcp"),
+        ("mlx5_0", "verbs"),
+        ("cxi0", "cxi"),
+        ("hfi1_0", "psm2"),
+        ("rdmap0s6-rdm", "efa"),
+        ("verbs;ofi_rxm", "verbs;ofi_rxm"),
+        ("tcp", "tcp"),
+        ("mystery", "mystery"),
+    ],
+)
+def test_ofi_domain_names_map_to_their_provider(printed: str, provider: str) -> None:
+    assert ofi_provider_name(printed) == provider

@@ -24,7 +24,7 @@ def test_paths_versions_findings_evidence_and_verdict_are_shown() -> None:
     (box,) = ENGINE.glob("25-*.txt")
     text = render(analyze_paths([str(box)], baseline=[str(bare)]))
     assert "intra-node │ openmpi │ mtl" in text
-    assert "ofi_provider=eth0" in text
+    assert "ofi_provider=tcp" in text
     assert "PATH_DIFFERS" in text and "NO_SHM_INTRA" in text
     assert f"{box}:49: [vm:23143]" in text  # evidence as file:line text, markup left alone
     assert "verdict: degraded" in text
