@@ -107,10 +107,11 @@ ENGINE_CODES: list[CodeInfo] = [
     ),
     CodeInfo(
         code="SELECTION_DIFFERS",
-        severity="warning",
+        severity="error",
         library=None,
-        summary="Differential mode: a selected component (pml, btl, mtl, ofi_provider, nccl_net, "
-        "gdr) differs between baseline and container.",
+        summary="Differential mode: a selected component differs between baseline and container; "
+        "an error for pml, mtl, ofi_provider and nccl_net (a different path), a warning for the "
+        "BTL list and gdr.",
     ),
     CodeInfo(
         code="VERSION_DIFFERS",

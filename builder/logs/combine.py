@@ -52,6 +52,7 @@ class Combined:
     analysis: Analysis
     inter_evidence: dict[str, list[Evidence]]
     intra_evidence: dict[str, list[Evidence]]
+    facts: tuple[LibraryFacts, ...] = ()
 
     def class_evidence(self, scope: str, cls: str | None) -> list[Evidence]:
         """The lines that show ``cls`` carrying ``scope`` traffic."""
@@ -114,7 +115,7 @@ def combine_detailed(
         findings=findings,
         degraded=verdict(findings, has_evidence),
     )
-    return Combined(analysis, classified.inter, classified.intra)
+    return Combined(analysis, classified.inter, classified.intra, tuple(facts))
 
 
 def verdict(findings: Iterable[Finding], has_transport_evidence: bool) -> bool | None:

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from builder.logs.classify import class_rank
 from builder.logs.combine import Combined, verdict
-from builder.model.analysis import Analysis, Finding, LibraryInfo, Severity
+from builder.model.analysis import Analysis, Evidence, Finding, LibraryInfo, Severity
 
 _SELECTION_FIELDS = ("pml", "btl", "mtl", "ofi_provider", "nccl_net", "gdr")
+#: A different choice of these is a different transport path, whatever the classes say: the
+#: container does not run the way bare metal was validated. A BTL list or GDR flag may differ
+#: for benign reasons (an extra ``self``; GDR already judged by the path classes): a warning.
+_PATH_DEFINING = frozenset({"pml", "mtl", "ofi_provider", "nccl_net"})
+#: Observation kinds that record each selection, for the evidence of a difference.
+_SELECTION_KINDS = {
+    "pml": ("pml_selected", "pml_inferred"),
+    "mtl": ("mtl_selected",),
+    "btl": ("btl_selected",),
+    "ofi_provider": ("consumer_selected", "ofi_provider", "fabric_opened"),
+    "nccl_net": ("net_selected", "plugin"),
+    "gdr": ("gdr_hca",),
+}
 _EVIDENCE_PER_SIDE = 3
 
 
@@ -24,7 +37,7 @@ def compare(baseline: Combined, container: Combined) -> Analysis:
     """
     findings = [
         *_path_findings(baseline, container),
-        *_selection_findings(baseline.analysis, container.analysis),
+        *_selection_findings(baseline, container),
         *_library_findings(baseline.analysis, container.analysis),
     ]
     own = container.analysis
@@ -72,22 +85,34 @@ def _path_findings(baseline: Combined, container: Combined) -> list[Finding]:
     return findings
 
 
-def _selection_findings(baseline: Analysis, container: Analysis) -> list[Finding]:
+def _selection_findings(baseline: Combined, container: Combined) -> list[Finding]:
     findings: list[Finding] = []
     for name in _SELECTION_FIELDS:
-        before = getattr(baseline.selected, name)
-        after = getattr(container.selected, name)
+        before = getattr(baseline.analysis.selected, name)
+        after = getattr(container.analysis.selected, name)
         if before in (None, []) or after in (None, []) or before == after:
             continue  # an absent selection line is no evidence of a different choice
         findings.append(
             Finding(
                 code="SELECTION_DIFFERS",
-                severity="warning",
+                severity="error" if name in _PATH_DEFINING else "warning",
                 library="nccl" if name in {"nccl_net", "gdr"} else None,
                 message=f"selected {name}: baseline {_show(before)}, container {_show(after)}",
+                evidence=_selection_evidence(container, name) + _selection_evidence(baseline, name),
             )
         )
     return findings
+
+
+def _selection_evidence(side: Combined, name: str) -> list[Evidence]:
+    """The lines on one side that record its choice of ``name``."""
+    kinds = _SELECTION_KINDS.get(name, ())
+    lines: list[Evidence] = []
+    for facts in side.facts:
+        for observation in facts.observations:
+            if observation.kind in kinds:
+                lines.extend(e for e in observation.evidence if e not in lines)
+    return lines[:_EVIDENCE_PER_SIDE]
 
 
 def _show(value: object) -> str:

@@ -83,10 +83,11 @@ def test_every_kind_of_difference_is_a_finding() -> None:
     assert found == {
         "VERSION_DIFFERS": "warning",
         "LOAD_PATH_DIFFERS": "info",
-        "SELECTION_DIFFERS": "warning",
+        # A different PML is a different path, whatever the lane classes say.
+        "SELECTION_DIFFERS": "error",
         "PML_FALLBACK": "warning",  # the container's own: ob1 although an RDMA lane exists
     }
-    assert analysis.degraded is False
+    assert analysis.degraded is True
 
 
 def test_better_container_path_is_info_and_missing_one_is_a_warning() -> None:
