@@ -3,6 +3,7 @@
 # Build context: the project root (paths below are relative to it).
 FROM debian:12
 RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfabric-bin libfabric1 libopenmpi3 libpmix-bin libpmix2 libucx0 openmpi-bin openmpi-common python3 python3-mpi4py ucx-utils && rm -rf /var/lib/apt/lists/*
+ENV OMPI_MCA_pml="ucx"
 ENV OMPI_MCA_pml_ucx_devices="any"
 ENV OMPI_MCA_pml_ucx_tls="any"
 # The checks an Apptainer %test would run, kept in the image: sh /opt/esdc/test.sh
