@@ -153,10 +153,9 @@ def test_generated_definitions_build_in_the_project_root(tmp_path: Path) -> None
     assert build_context(plain, tmp_path / "Dockerfile") == tmp_path.resolve()
 
 
-REFERENCE_LOCK = Path("/work/shared/reference/spack/spack.lock")
+REFERENCE_LOCK = Path(__file__).parents[3] / "spack-envs" / "nest-reference" / "spack.lock"
 
 
-@pytest.mark.skipif(not REFERENCE_LOCK.is_file(), reason="reference spack.lock not present")
 def test_spack_sbom_reads_the_lock_the_definition_copies(tmp_path: Path) -> None:
     from builder.build.api import _spack_components
     from builder.build.hashing import file_sha256

@@ -11,7 +11,7 @@ import pytest
 from builder.build.sbom import components_from_spack_lock, make_sbom, parse_dpkg_query
 from builder.errors import EsdcError
 
-LOCK = Path("/work/shared/reference/spack/spack.lock")
+LOCK = Path(__file__).parents[3] / "spack-envs" / "nest-reference" / "spack.lock"
 DPKG = (
     "base-files\t12.4+deb12u11\tamd64\tii \n"
     "libopenmpi3:amd64\t4.1.4-3+b1\tamd64\tii \n"
@@ -46,7 +46,6 @@ def test_sbom_is_cyclonedx_1_5_json() -> None:
     assert payload["components"][0]["bom-ref"].startswith("pkg:deb/debian/base-files@")
 
 
-@pytest.mark.skipif(not LOCK.is_file(), reason="reference spack.lock not present")
 def test_spack_lock_components_cover_every_concrete_spec() -> None:
     data = json.loads(LOCK.read_text())
     components = components_from_spack_lock(data, LOCK)
