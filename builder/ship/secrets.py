@@ -15,8 +15,13 @@ from pydantic import SecretStr
 from builder.errors import EsdcError
 
 
-def read_secret(name: str, environ: Mapping[str, str] | None = None) -> SecretStr | None:
-    """Return the secret ``ESDC_<name>`` (or the content of ``ESDC_<name>_FILE``), if set."""
+def read_secret(
+    name: str, environ: Mapping[str, str] | None = None, *, label: str = "secret"
+) -> SecretStr | None:
+    """Return the secret ``ESDC_<name>`` (or the content of ``ESDC_<name>_FILE``), if set.
+
+    ``label`` names the secret in the error for an unreadable file (``token``, ``password``).
+    """
     env = os.environ if environ is None else environ
     key = f"ESDC_{name}"
     if env.get(key):
@@ -27,4 +32,7 @@ def read_secret(name: str, environ: Mapping[str, str] | None = None) -> SecretSt
     try:
         return SecretStr(Path(file_name).read_text(encoding="utf-8").strip())
     except OSError as exc:
-        raise EsdcError(f"cannot read {key}_FILE: {exc.strerror or exc}", where=file_name) from exc
+        raise EsdcError(
+            f"cannot read the {label} file named by {key}_FILE: {exc.strerror or exc}",
+            where=file_name,
+        ) from exc

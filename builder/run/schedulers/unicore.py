@@ -20,6 +20,7 @@ from builder.errors import EsdcError
 from builder.model.site import SiteProfile
 from builder.run.jobs import JobOutcome, LaunchPlan
 from builder.run.schedulers.base import STDERR_NAME, STDOUT_NAME, utc_now
+from builder.ship.secrets import read_secret
 
 TOKEN_ENV = "ESDC_UNICORE_TOKEN"
 TOKEN_FILE_ENV = "ESDC_UNICORE_TOKEN_FILE"
@@ -80,9 +81,13 @@ def read_token(environment: Mapping[str, str]) -> str:
     EsdcError
         When neither is set or the file cannot be read (the message never contains the token).
     """
-    token = environment.get(TOKEN_ENV, "").strip()
-    if token:
-        return token
+    secret = read_secret("UNICORE_TOKEN", environment, label="token")
+    if secret is None:
+        raise EsdcError(f"UNICORE needs a token: set {TOKEN_ENV} or {TOKEN_FILE_ENV}")
+    token = secret.get_secret_value().strip()
+    if not token:
+        raise EsdcError("the token is empty", where=environment.get(TOKEN_FILE_ENV) or TOKEN_ENV)
+    return token
     file_name = environment.get(TOKEN_FILE_ENV)
     if not file_name:
         raise EsdcError(f"UNICORE needs a token: set {TOKEN_ENV} or {TOKEN_FILE_ENV}")

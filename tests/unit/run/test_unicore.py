@@ -8,11 +8,8 @@ with the minimum of UNICORE's REST API (site, jobs, job, actions, storage, files
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,6 +22,9 @@ from builder.run.schedulers.unicore import (
     job_description,
     read_token,
 )
+
+if TYPE_CHECKING:  # the fixture's type; the server itself lives in tests/conftest.py
+    from conftest import FakeUnicore
 
 PLAN = LaunchPlan(
     argv=["srun", "--mpi=pmix", "-n", "2", "-N", "1", "apptainer", "exec", "img.sif", "osu_bw"],
@@ -68,113 +68,6 @@ def test_unicore_token_from_environment_or_named_file(tmp_path: Path) -> None:
     with pytest.raises(EsdcError, match="cannot read the token file") as caught:
         read_token({TOKEN_FILE_ENV: str(tmp_path / "missing")})
     assert TOKEN not in str(caught.value)
-
-
-@dataclass
-class FakeUnicore:
-    """Records requests; answers like a UNICORE site whose job succeeds at once."""
-
-    base: str = ""
-    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
-    uploads: dict[str, bytes] = field(default_factory=dict)
-    status: str = "SUCCESSFUL"
-
-
-@pytest.fixture
-def unicore(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUnicore]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    state = FakeUnicore()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def _record(self) -> bytes:
-            body = self._body()
-            state.requests.append((self.command, self.path, dict(self.headers), body))
-            return body
-
-        def _json(
-            self, payload: object, code: int = 200, headers: dict[str, str] | None = None
-        ) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            self._record()
-            base, path = state.base, self.path
-            job = f"{base}/jobs/J1"
-            storage = f"{base}/storages/J1-uspace"
-            if path == "/SITE/rest/core":
-                self._json(
-                    {
-                        "client": {"role": {"selected": "user"}},
-                        "server": {"version": "10.1.0"},
-                        "_links": {"jobs": {"href": f"{base}/jobs"}},
-                    }
-                )
-            elif path == "/SITE/rest/core/jobs/J1":
-                self._json(
-                    {
-                        "status": state.status,
-                        "exitCode": "0",
-                        "submissionTime": "now",
-                        "_links": {
-                            "workingDirectory": {"href": storage},
-                            "action:start": {"href": f"{job}/actions/start"},
-                            "action:abort": {"href": f"{job}/actions/abort"},
-                        },
-                    }
-                )
-            elif path == "/SITE/rest/core/storages/J1-uspace":
-                self._json({"resourceStatus": "READY"})
-            elif path.startswith("/SITE/rest/core/storages/J1-uspace/files/"):
-                name = path.rsplit("/", 1)[-1]
-                if self.headers.get("Accept") == "application/json":
-                    self._json({"isDirectory": False, "size": 10})
-                else:
-                    data = f"{name} of the job\n".encode()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-            else:
-                self._json({"errorMessage": "no such thing"}, 404)
-
-        def do_POST(self) -> None:
-            self._record()
-            if self.path == "/SITE/rest/core/jobs":
-                self._json({}, 201, {"Location": f"{state.base}/jobs/J1"})
-            else:
-                self._json({})
-
-        def do_PUT(self) -> None:
-            body = self._record()
-            state.uploads[self.path.rsplit("/", 1)[-1]] = body
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base = f"http://127.0.0.1:{server.server_address[1]}/SITE/rest/core"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_unicore_requests_submit_start_stage_in_and_out(

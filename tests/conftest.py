@@ -1,0 +1,124 @@
+"""Fixtures shared across test areas.
+
+``unicore``: a UNICORE server cannot run here, so the real PyUNICORE client talks to this small
+HTTP server on 127.0.0.1 that records every request and answers with the minimum of UNICORE's
+REST API (site, jobs, job, actions, storage, files). Tests using it check the requests made.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class FakeUnicore:
+    """Records requests; answers like a UNICORE site whose job succeeds at once."""
+
+    base: str = ""
+    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    status: str = "SUCCESSFUL"
+
+
+@pytest.fixture
+def unicore(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUnicore]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    state = FakeUnicore()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _record(self) -> bytes:
+            body = self._body()
+            state.requests.append((self.command, self.path, dict(self.headers), body))
+            return body
+
+        def _json(
+            self, payload: object, code: int = 200, headers: dict[str, str] | None = None
+        ) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._record()
+            base, path = state.base, self.path
+            job = f"{base}/jobs/J1"
+            storage = f"{base}/storages/J1-uspace"
+            if path == "/SITE/rest/core":
+                self._json(
+                    {
+                        "client": {"role": {"selected": "user"}},
+                        "server": {"version": "10.1.0"},
+                        "_links": {"jobs": {"href": f"{base}/jobs"}},
+                    }
+                )
+            elif path == "/SITE/rest/core/jobs/J1":
+                self._json(
+                    {
+                        "status": state.status,
+                        "exitCode": "0",
+                        "submissionTime": "now",
+                        "_links": {
+                            "workingDirectory": {"href": storage},
+                            "action:start": {"href": f"{job}/actions/start"},
+                            "action:abort": {"href": f"{job}/actions/abort"},
+                        },
+                    }
+                )
+            elif path == "/SITE/rest/core/storages/J1-uspace":
+                self._json({"resourceStatus": "READY"})
+            elif path.startswith("/SITE/rest/core/storages/J1-uspace/files/"):
+                name = path.rsplit("/", 1)[-1]
+                # A file uploaded before comes back as it went; others are the job's outputs.
+                data = state.uploads.get(name, f"{name} of the job\n".encode())
+                if self.headers.get("Accept") == "application/json":
+                    self._json({"isDirectory": False, "size": len(data)})
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+            else:
+                self._json({"errorMessage": "no such thing"}, 404)
+
+        def do_POST(self) -> None:
+            self._record()
+            if self.path == "/SITE/rest/core/jobs":
+                self._json({}, 201, {"Location": f"{state.base}/jobs/J1"})
+            else:
+                self._json({})
+
+        def do_PUT(self) -> None:
+            body = self._record()
+            state.uploads[self.path.rsplit("/", 1)[-1]] = body
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.base = f"http://127.0.0.1:{server.server_address[1]}/SITE/rest/core"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
