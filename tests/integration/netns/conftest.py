@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = Path(__file__).resolve().parents[2] / "fixtures" / "src" / "pingpong.c"
+SOURCE = Path(__file__).resolve().parents[3] / "benchmarks" / "pingpong" / "pingpong.c"
 
 
 @pytest.fixture(scope="session")
 def pingpong(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``tests/fixtures/src/pingpong.c`` built with Open MPI's mpicc."""
+    """``benchmarks/pingpong/pingpong.c`` built with Open MPI's mpicc."""
     if shutil.which("mpicc") is None:
         pytest.skip("mpicc (Debian libopenmpi-dev) is not installed")
     binary = tmp_path_factory.mktemp("pingpong") / "pingpong"
