@@ -13,6 +13,7 @@ from builder.model.analysis import Finding
 from builder.model.verdict import MetricVerdict, ModePaths, Spread, SuiteTransport, Verdict
 from builder.report.plots import Figure, size_figures, timer_figures
 from builder.verify.collect import RunData
+from builder.verify.render import format_value
 from builder.verify.stats import describe_bounds
 
 CSS = """
@@ -39,15 +40,11 @@ def _e(value: object) -> str:
     return escape("-" if value is None else str(value))
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _spread(spread: Spread) -> str:
     if spread.n == 0:
         return "-"
-    low, high = _num(spread.min), _num(spread.max)
-    return f"{_num(spread.median)} <small>[{low}..{high}], n={spread.n}</small>"
+    low, high = format_value(spread.min), format_value(spread.max)
+    return f"{format_value(spread.median)} <small>[{low}..{high}], n={spread.n}</small>"
 
 
 def _evidence(finding: Finding) -> str:
@@ -115,7 +112,7 @@ def _metric_row(metric: MetricVerdict) -> str:
         f"<small>{escape(metric.better)} is better</small></td>"
         f'<td class="num">{_spread(metric.bare)}</td>'
         f'<td class="num">{_spread(metric.container)}</td>'
-        f'<td class="num">{_num(metric.ratio)}<br><small>{escape(metric.estimator)}</small></td>'
+        f'<td class="num">{format_value(metric.ratio)}<br><small>{escape(metric.estimator)}</small></td>'
         f"<td>{escape(describe_bounds(metric.bounds))}</td>"
         f'<td class="status-{escape(metric.status)}">{escape(metric.status)}</td>'
         f"<td>{escape(metric.note)}</td></tr>"
