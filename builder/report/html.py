@@ -112,7 +112,8 @@ def _metric_row(metric: MetricVerdict) -> str:
         f"<small>{escape(metric.better)} is better</small></td>"
         f'<td class="num">{_spread(metric.bare)}</td>'
         f'<td class="num">{_spread(metric.container)}</td>'
-        f'<td class="num">{format_value(metric.ratio)}<br><small>{escape(metric.estimator)}</small></td>'
+        f'<td class="num">{format_value(metric.ratio)}'
+        f"<br><small>{escape(metric.estimator)}</small></td>"
         f"<td>{escape(describe_bounds(metric.bounds))}</td>"
         f'<td class="status-{escape(metric.status)}">{escape(metric.status)}</td>'
         f"<td>{escape(metric.note)}</td></tr>"
