@@ -35,12 +35,24 @@ _SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
+_GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "esdc",
+    "GIT_AUTHOR_EMAIL": "esdc@localhost",
+    "GIT_COMMITTER_NAME": "esdc",
+    "GIT_COMMITTER_EMAIL": "esdc@localhost",
+}
+
+
 def ch_env(base: Mapping[str, str], storage: Path) -> dict[str, str]:
     """The environment for ch-image / ch-convert / ch-run, from ``base`` (pure)."""
     env = {k: v for k, v in base.items() if k != "REQUESTS_CA_BUNDLE"}
     rest = [p for p in env.get("PATH", "").split(":") if p and p not in _SYSTEM_PATH.split(":")]
     env["PATH"] = ":".join([_SYSTEM_PATH, *rest])
     env.setdefault("USER", _user_name())
+    # ch-image's build cache is a git repository: its commits fail (exit 128) where git has no
+    # identity, as on a fresh machine. The identity is never seen outside that cache.
+    for variable, value in _GIT_IDENTITY.items():
+        env.setdefault(variable, value)
     env["CH_IMAGE_STORAGE"] = str(storage)
     return env
 

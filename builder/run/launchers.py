@@ -88,7 +88,9 @@ class MpirunLauncher:
             argv += ["--mca", "mpi_yield_when_idle", "1"]
         if job.nodes > 1:
             argv += ["--map-by", "node"]
-        for name, value in self.mca:
+        # Open MPI aborts when one MCA name appears twice on the command line; settings are
+        # layered (profile, then test or user overrides), so the last one of a name wins.
+        for name, value in dict(self.mca).items():
             argv += ["--mca", name, value]
         for name in sorted(job.environment):
             argv += ["-x", name]
