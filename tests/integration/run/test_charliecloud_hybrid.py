@@ -57,9 +57,10 @@ def local_image() -> Iterator[str]:
 
 
 def _corrected() -> SiteProfile:
-    """The local profile with pml ucx chosen explicitly (Debian's defaults exclude it)."""
+    """The local profile: pml ucx chosen explicitly (Debian's defaults exclude it), ranks joined."""
     site = load_site("local")
-    return site.model_copy(update={"environment": {**site.environment, "OMPI_MCA_pml": "ucx"}})
+    assert site.environment.get("OMPI_MCA_pml") == "ucx" and site.runtime.join_namespace
+    return site
 
 
 def _campaign(site: SiteProfile, image: str, runs: Path, suites: list[str], reps: int) -> Path:
@@ -99,8 +100,14 @@ def test_image_without_openmpi_common_is_caught_by_verify(local_image: str, tmp_
     empty = tmp_path / "empty-mca-params.conf"
     empty.write_text("")
     site = load_site("local")
+    # A site that sets no PML relies on the MCA defaults file, as Debian's hosts do: the image
+    # lacking it then chooses differently from bare metal.
+    environment = {k: v for k, v in site.environment.items() if k != "OMPI_MCA_pml"}
     site = site.model_copy(
-        update={"runtime": site.runtime.model_copy(update={"binds": [f"{empty}:{MCA_DEFAULTS}"]})}
+        update={
+            "environment": environment,
+            "runtime": site.runtime.model_copy(update={"binds": [f"{empty}:{MCA_DEFAULTS}"]}),
+        }
     )
     verdict = verify_run_dir(_campaign(site, local_image, tmp_path / "runs", ["pingpong"], reps=1))
     (suite,) = verdict.transport
@@ -108,3 +115,4 @@ def test_image_without_openmpi_common_is_caught_by_verify(local_image: str, tmp_
     assert suite.container.selected.pml != suite.bare.selected.pml
     messages = [f.message for f in suite.findings if f.code == "SELECTION_DIFFERS"]
     assert any("pml" in m for m in messages), messages
+    assert verdict.verdict == "fail"
