@@ -32,10 +32,7 @@ CASES = [
 @pytest.mark.parametrize(("suite", "fixture", "checks"), CASES)
 def test_checks_find_their_figure(suite: str, fixture: str, checks: list[str]) -> None:
     path = BENCH / fixture
-    if not path.is_file():
-        pytest.skip(
-            f"bench fixture {fixture} is not there (made by scripts/make-bench-fixtures.sh)"
-        )
+    assert path.is_file(), f"{fixture} is missing (scripts/make-bench-fixtures.sh makes it)"
     thresholds = load_thresholds(suite)
     assert thresholds is not None
     results = [r for r in parse_paths([str(path)]).results if r.suite == suite]
