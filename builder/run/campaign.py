@@ -154,6 +154,12 @@ def _failure(folder: Path, ranks: int, timed_out: bool, timeout_s: float) -> str
     return singleton_evidence(lines, ranks)
 
 
+def absolute_if_path(image: str) -> str:
+    """``image`` made absolute when it names an existing file or directory (else a tag)."""
+    candidate = Path(image)
+    return str(candidate.resolve()) if candidate.exists() else image
+
+
 def run_campaign(
     site: str,
     image: str,
@@ -218,6 +224,10 @@ def run_site_campaign(
 ) -> Path:
     """:func:`run_campaign` for a site profile already loaded (same parameters)."""
     console = console or Console(stderr=True)
+    # Jobs run in their rep directories: every path they are given must be absolute.
+    runs_root = runs_root.resolve()
+    resume = resume.resolve() if resume is not None else None
+    image = absolute_if_path(image)
     # Mistakes in the arguments fail before any probe or host setup.
     if resume is not None:
         _check_resumable(rundir.read_manifest(resume), profile.name, image, resume)

@@ -109,6 +109,7 @@ def validate_site(
     from builder.verify.render import print_verdict
 
     profile = load_site(site)
+    runs_root = runs_root.resolve()  # jobs run in their rep directories: paths must be absolute
     if resume is not None:
         manifest = rundir.read_manifest(resume)
         image, digest = manifest.image, manifest.image_digest

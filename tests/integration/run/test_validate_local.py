@@ -21,14 +21,17 @@ def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) 
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)}")
     before = {p.name for p in IMAGE_ROOT.glob("20*")} if IMAGE_ROOT.is_dir() else set()
+    IMAGE_ROOT.mkdir(parents=True, exist_ok=True)
+    # A relative --runs, as `esdc validate` is typed: jobs run in their rep directories, so
+    # every path handed to them must have been made absolute.
     done = subprocess.run(
         [sys.executable, "-m", "builder.cli", "validate", "--site", "local", "--reps", "1",
-         "--runs", str(IMAGE_ROOT)],
+         "--runs", IMAGE_ROOT.name],
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
-        cwd=tmp_path,
+        cwd=IMAGE_ROOT.parent,
     )  # fmt: skip
     (run_dir,) = [p for p in IMAGE_ROOT.glob("20*") if p.name not in before]
     try:

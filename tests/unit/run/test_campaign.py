@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from builder.model.site import SiteProfile
-from builder.run.campaign import CampaignSetup, applicable, job_for, required_environment
+from builder.run.campaign import (
+    CampaignSetup,
+    absolute_if_path,
+    applicable,
+    job_for,
+    required_environment,
+)
 from builder.run.launchers import launcher_for
 from builder.run.plan import PlannedRep
 from builder.run.probe import Versions
@@ -165,3 +172,12 @@ def test_resume_with_another_image_is_refused_before_anything_runs(
         run_site_campaign(local_site, "/images/b", suites=None, reps=1, resume=tmp_path,
                           runs_root=tmp_path, runtime=RecordingRuntime())  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+
+
+def test_image_paths_are_made_absolute_and_tags_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "image").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert absolute_if_path("image") == str(tmp_path / "image")
+    assert absolute_if_path("esd/mpi-base:local") == "esd/mpi-base:local"
