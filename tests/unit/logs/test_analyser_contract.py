@@ -19,6 +19,23 @@ MODULES = pytest.mark.parametrize(
 )
 
 
+#: Folders whose real fixtures start with the command that made them (``# real: CMD``).
+_COMMAND_HEADED = frozenset({"libfabric", "mpich"})
+
+
+def test_every_fixture_says_whether_it_is_real_or_constructed() -> None:
+    # engine/ holds verbatim copies of the project's reference logs; its README says so.
+    for log in LOGS:
+        if log.parent.name == "engine":
+            continue
+        first = log.read_text(encoding="utf-8", errors="replace").splitlines()[0]
+        assert first.startswith(("# real", "# constructed from")), log.name
+        if first.startswith("# constructed"):
+            assert "constructed" in log.name, log.name
+        if log.name.startswith("real-") and log.parent.name in _COMMAND_HEADED:
+            assert first.startswith("# real: "), log.name
+
+
 def test_there_are_fixtures_for_every_analyser() -> None:
     for module in ANALYSER_MODULES:
         library = module.Analyser.library

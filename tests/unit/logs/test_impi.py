@@ -31,12 +31,6 @@ def observed(facts: LibraryFacts, kind: str) -> set[str | None]:
     return {o.value for o in facts.observations if o.kind == kind}
 
 
-def test_fixtures_are_marked_constructed() -> None:
-    for path in FIXTURES.glob("*.txt"):
-        assert "constructed" in path.name
-        assert path.read_text().startswith("# constructed from")
-
-
 def test_2021_mlx_provider() -> None:
     facts = analyse("constructed-impi-2021-mlx.txt")
     assert facts.versions == {"2021.10": ["rank 0"]}

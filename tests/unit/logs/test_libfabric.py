@@ -42,16 +42,6 @@ def observed(facts: LibraryFacts, kind: str) -> set[str | None]:
     return {o.value for o in facts.observations if o.kind == kind}
 
 
-def test_fixtures_say_where_they_come_from() -> None:
-    for path in FIXTURES.glob("*.txt"):
-        first = path.read_text().splitlines()[0]
-        if path.name.startswith("real-"):
-            assert first.startswith("# real: ")
-        else:
-            assert "constructed" in path.name
-            assert first.startswith("# constructed from")
-
-
 def test_real_fi_info_tcp_lists_usable_providers_and_registrations() -> None:
     facts = analyse("real-fi-info-tcp-info.txt")
     assert facts.versions == {"1.17": ["8063"]}

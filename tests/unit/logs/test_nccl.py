@@ -35,12 +35,6 @@ def paths(facts: LibraryFacts) -> set[tuple[str, str, str, str | None, int]]:
     return {(p.layer, p.scope, p.transport, p.device, p.count) for p in facts.paths}
 
 
-def test_fixtures_are_marked_constructed() -> None:
-    for path in FIXTURES.glob("*.txt"):
-        assert "constructed" in path.name
-        assert path.read_text().startswith("# constructed from")
-
-
 def test_old_channel_lines_with_bus_ids_name_ib_device_and_gdr() -> None:
     facts = analyse("constructed-nccl-2.8-ib-old-channels.txt")
     assert facts.versions == {"2.8.4+cuda11.2": ["unknown"]}
