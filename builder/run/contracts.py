@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from builder.build.runtime import NO_ENV
+
 
 class RankRuntime(Protocol):
     """The part of a container runtime that starts one rank inside an image."""
@@ -26,3 +28,24 @@ class RankRuntime(Protocol):
     ) -> list[str]:
         """The argv that runs ``argv`` inside ``image``."""
         ...
+
+
+class HostStandInRuntime:
+    """A :class:`RankRuntime` that runs the "container" ranks on the host itself.
+
+    For exercising campaigns (bookkeeping, launchers, schedulers, overhead) where no image or
+    container runtime is wanted: each rank runs as ``env ESDC_STAND_IN=IMAGE argv`` on the host.
+    """
+
+    def exec_argv(
+        self,
+        image: str,
+        argv: list[str],
+        *,
+        env: Mapping[str, str] = NO_ENV,
+        binds: Sequence[str] = (),
+        join: bool = False,
+        gpu: bool = False,
+    ) -> list[str]:
+        """``env ESDC_STAND_IN=IMAGE argv``: the rank, marked, on the host."""
+        return ["env", f"ESDC_STAND_IN={image}", *argv]

@@ -18,6 +18,7 @@ import pytest
 from builder.bench.api import parse_paths
 from builder.profiles import load_site
 from builder.run.campaign import CampaignSetup, execute_rep, job_for
+from builder.run.contracts import HostStandInRuntime
 from builder.run.jobs import LaunchPlan
 from builder.run.launchers import launcher_for
 from builder.run.plan import PlannedRep
@@ -30,13 +31,6 @@ from builder.run.suites import SUITES
 pytestmark = pytest.mark.perf
 
 MPI4PY_OUTPUT = Path(__file__).resolve().parents[1] / "fixtures/bench/mpi4py/pingpong_ompi-ucx.txt"
-
-
-class HostStandInRuntime:
-    """Runs ranks on the host: the overhead measured here is the toolkit's, not a runtime's."""
-
-    def exec_argv(self, image: str, argv: list[str], **_: Any) -> list[str]:
-        return ["env", f"ESDC_STAND_IN={image}", *argv]
 
 
 def _setup(tmp_path: Path) -> tuple[CampaignSetup, str]:

@@ -9,26 +9,10 @@ test is about the campaign's bookkeeping, not about containers, and must not nee
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from builder.run.campaign import run_campaign
-
-
-class HostStandInRuntime:
-    """Runs the rank on the host, marked by an environment variable."""
-
-    def exec_argv(
-        self,
-        image: str,
-        argv: list[str],
-        *,
-        env: Mapping[str, str] = {},
-        binds: Sequence[str] = (),
-        join: bool = False,
-        gpu: bool = False,
-    ) -> list[str]:
-        return ["env", f"ESDC_STAND_IN={image}", *argv]
+from builder.run.contracts import HostStandInRuntime
 
 
 def main() -> None:

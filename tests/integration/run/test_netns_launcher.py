@@ -11,6 +11,7 @@ import pytest
 from builder.model.site import Node
 from builder.profiles import load_site
 from builder.run.campaign import run_site_campaign
+from builder.run.contracts import HostStandInRuntime
 from builder.run.jobs import JobSpec
 from builder.run.launchers import HostLayout, MpirunLauncher, mca_from_environment
 from builder.run.netns import NetnsHosts
@@ -78,10 +79,6 @@ def test_campaign_on_a_two_node_local_site_spreads_ranks_over_netns_hosts(
     site = load_site("local").model_copy(
         update={"nodes": [Node(name="esdnodea"), Node(name="esdnodeb")]}
     )
-
-    class HostStandInRuntime:
-        def exec_argv(self, image: str, argv: list[str], **_: object) -> list[str]:
-            return ["env", f"ESDC_STAND_IN={image}", *argv]
 
     run_dir = run_site_campaign(
         site,

@@ -11,15 +11,9 @@ import pytest
 
 from builder.profiles import load_site
 from builder.run.campaign import run_site_campaign
+from builder.run.contracts import HostStandInRuntime
 
 pytestmark = pytest.mark.integration
-
-
-class HostStandInRuntime:
-    """Ranks of the "container" mode run on the host (this test is about Slurm, not images)."""
-
-    def exec_argv(self, image: str, argv: list[str], **_: Any) -> list[str]:
-        return ["env", f"ESDC_STAND_IN={image}", *argv]
 
 
 def test_campaign_through_sbatch_and_srun_pmix(
