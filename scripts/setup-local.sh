@@ -26,7 +26,7 @@ PACKAGES=(
   # container runtime and image building
   charliecloud charliecloud-builders debootstrap squashfs-tools
   # shipping, remote hosts, network namespaces
-  docker-registry openssh-server iproute2 procps
+  docker-registry openssh-server openssh-client rsync iproute2 procps
   # HTML report tests, building mpi4py and the C fixtures
   chromium python3-dev python3-venv gcc
 )
