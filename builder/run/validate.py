@@ -61,15 +61,11 @@ def build_site_image(
     """Generate and build (or reuse) the validation image; returns ``(image, digest)``."""
     from builder.build.api import build_image
     from builder.generate.api import generate_definition
-    from builder.generate.refresh import COMMITTED
 
     definition = definition_path(runs_root, env, site)
-    # The definition of definitions/ (commit recorded as "committed"), so that the cached image
-    # is rebuilt when the definition changes, not at every commit; the build's provenance.json
-    # records the real source commit.
-    text = generate_definition(
-        env, site.name, lock=None, fmt=definition_format(site), commit=COMMITTED
-    )
+    # Definitions hold no commit, so the cached image is rebuilt when the definition changes,
+    # not at every commit; the build's provenance.json records the real source commit.
+    text = generate_definition(env, site.name, lock=None, fmt=definition_format(site))
     if not definition.is_file() or definition.read_text() != text:
         atomic_write_text(definition, text)
     with console.status(f"building {env} for {site.name} with {site.runtime.kind}"):
