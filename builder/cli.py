@@ -148,12 +148,20 @@ def bench(
         Path | None, typer.Option("--resume", help="Run directory to continue.")
     ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Where run directories go.")] = Path("runs"),
+    json_out: Json = False,
 ) -> None:
-    """Run a paired bare-metal and container campaign; prints the run directory."""
+    """Run a paired bare-metal and container campaign; prints the run directory.
+
+    The last line of standard output is the run directory, whole (never wrapped); with
+    ``--json`` standard output is ``{"run_dir": ...}`` alone. Progress goes to stderr.
+    """
     from builder.run.campaign import run_campaign
 
     run_dir = run_campaign(site, image, suites=suite, reps=reps, resume=resume, runs_root=runs)
-    console.print(str(run_dir))
+    if json_out:
+        _print_json({"run_dir": str(run_dir)})
+    else:
+        sys.stdout.write(f"{run_dir}\n")
 
 
 @app.command()
@@ -233,11 +241,29 @@ def validate(
     reps: Annotated[int, typer.Option("--reps", min=1)] = 3,
     runs: Annotated[Path, typer.Option("--runs")] = Path("runs"),
     resume: Annotated[Path | None, typer.Option("--resume")] = None,
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", help="Validate this image (e.g. pulled) instead of building one."),
+    ] = None,
+    json_out: Json = False,
 ) -> None:
-    """Build or reuse the site's image, run the campaign, verify and report: the main job."""
+    """Build (or take) the site's image, run the campaign, verify and report: the main job.
+
+    Exit 0 pass, 1 fail, 2 could not judge; the report is written in every case. With
+    ``--json`` standard output is the outcome (run directory, verdict, report) alone.
+    """
     from builder.run.validate import validate_site
 
-    outcome = validate_site(site, reps=reps, runs_root=runs, resume=resume, console=console)
+    outcome = validate_site(
+        site,
+        reps=reps,
+        runs_root=runs,
+        resume=resume,
+        image=image,
+        console=err_console if json_out else console,
+    )
+    if json_out:
+        _print_json(outcome.model_dump(mode="json"))
     raise typer.Exit(outcome.exit_code)
 
 
