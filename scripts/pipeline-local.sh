@@ -62,7 +62,6 @@ say "clone of $(git -C "${clone}" rev-parse --short HEAD) in ${clone}; registry 
 
 # The local site: the mpi-base environment built with Charliecloud from its Dockerfile.
 args=(
-  --cwd "${clone}"
   --force-shell-executor
   --concurrency 1
   --variable "ESD_ENV=mpi-base"
@@ -76,6 +75,7 @@ args=(
   --variable "ESDC_PUBLISH=1"
 )
 status=0
+cd "${clone}"  # gitlab-ci-local's --cwd takes relative paths only
 if [[ -n ${ESDC_PIPELINE_LOG:-} ]]; then
   "${gcl}" "${args[@]}" "$@" 2>&1 | tee "${ESDC_PIPELINE_LOG}" || status=$?
 else
