@@ -60,9 +60,7 @@ def make_image_spec(
             probes=components.version_probes(env, source),
             extra_tests=env.meta.tests,
             runscript=env.meta.runscript,
-            labels=components.provenance_labels(
-                env, site, spack_version=None, generator=generator
-            ),
+            labels=components.provenance_labels(env, site, spack_version=None, generator=generator),
             help=components.help_text(env, site, source),
             notes=notes,
         )

@@ -27,9 +27,7 @@ def expected_definitions() -> dict[str, str]:
             if check_compatibility(env, site):
                 continue
             name = f"{env}@{site}"
-            wanted[f"{name}.def"] = generate_definition(
-                env, site, lock=None, fmt="apptainer"
-            )
+            wanted[f"{name}.def"] = generate_definition(env, site, lock=None, fmt="apptainer")
             if profile.runtime.kind == "charliecloud":
                 wanted[f"{name}.Dockerfile"] = generate_definition(
                     env, site, lock=None, fmt="dockerfile"

@@ -4,9 +4,10 @@ A run directory is kept for months (the GitLab pipeline keeps ``runs/`` for 90 d
 people who never saw the job's environment, so ``env.json`` keeps an allowlist, never the whole
 environment:
 
-- variables whose prefix names a library or service that shapes the run (:data:`KEPT_PREFIXES`:
-  ``UCX_``, ``FI_``, ``NCCL_``, ``OMPI_``, ``PMIX_``, ``I_MPI_``, ``SLURM_``, ``CUDA_``, ``OMP_``...),
-- a few exact names (:data:`KEPT_NAMES`: ``PATH``, ``LD_LIBRARY_PATH``, ``LD_PRELOAD``, ``USER``...).
+- variables whose prefix names a library or service that shapes the run
+  (:data:`KEPT_PREFIXES`: ``UCX_``, ``FI_``, ``NCCL_``, ``OMPI_``, ``PMIX_``, ``I_MPI_``,
+  ``SLURM_``, ``CUDA_``, ``OMP_``...),
+- a few exact names (:data:`KEPT_NAMES`: ``PATH``, ``LD_LIBRARY_PATH``, ``LD_PRELOAD``...).
 
 Even then a value can carry a credential, so every kept value is cleaned:
 

@@ -95,9 +95,7 @@ def test_local_dockerfile_is_single_stage_from_debian(tmp_path: Path) -> None:
 
 
 def test_spack_dockerfile_is_multi_stage_with_the_lock() -> None:
-    text = generate_definition(
-        "nest-reference", "jureca-dc", lock=None, fmt="dockerfile"
-    )
+    text = generate_definition("nest-reference", "jureca-dc", lock=None, fmt="dockerfile")
     assert "FROM spack/rockylinux8:v0.22.2 AS build" in text
     assert "COPY spack-envs/nest-reference/spack.lock /opt/spack-environment/spack.lock" in text
     assert "COPY --from=build /opt/software /opt/software" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,23 +18,11 @@ from builder.run.environment import (
 
 #: Secrets in the shapes a CI job's environment carries them: (variable, value, the secret part).
 SECRET_SHAPES: list[tuple[str, str, str]] = [
-    ("CI_REPOSITORY_URL", "https://gitlab-ci-token:glcbt-64_s3cretJobTok@gitlab.example/g/p.git",
-     "glcbt-64_s3cretJobTok"),
-    ("CI_JOB_TOKEN", "jobtok-4f1d2a", "jobtok-4f1d2a"),
-    ("ESDC_REGISTRY_PASSWORD", "regpass-9c8b", "regpass-9c8b"),
-    ("HTTPS_PROXY", "http://alice:proxypass-77@proxy.example:3128", "proxypass-77"),
-    ("http_proxy", "http://bob:lowerproxy-55@proxy.example:3128", "lowerproxy-55"),
-    ("UCX_PROXY_URL", "http://carol:ucxproxy-33@proxy.example:3128", "ucxproxy-33"),
-    ("SLURM_JOB_COMMENT", "Authorization: Bearer bearer-abcdef123456", "bearer-abcdef123456"),
-    ("NCCL_PLUGIN_HEADER", "Bearer zyxwvu9876543", "zyxwvu9876543"),
-    ("CI_JOB_JWT", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJqb2IifQ.c2lnbmF0dXJl", "eyJhbGciOiJSUzI1NiJ9"),
-    ("OMPI_MCA_opal_url", "https://host.example/x?token=querytok-123&a=1", "querytok-123"),
-    ("PIP_INDEX_URL", "https://dave:pipindex-42@pypi.example/simple", "pipindex-42"),
-    ("AWS_SECRET_ACCESS_KEY", "awssecret-0000", "awssecret-0000"),
-    ("GITHUB_PAT", "ghp_abcdefghijklmnop1234", "ghp_abcdefghijklmnop1234"),
-    ("DOCKER_AUTH_CONFIG", '{"auths":{"r":{"auth":"ZG9ja2VyYXV0aA=="}}}', "ZG9ja2VyYXV0aA=="),
-    ("FI_PRIVATE_THING", "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n", "MC4CAQAw"),
-]  # fmt: skip
+    (shape["name"], shape["value"], shape["secret"])
+    for shape in json.loads(
+        (Path(__file__).parents[2] / "fixtures" / "secret-shapes.json").read_text()
+    )["shapes"]
+]
 
 
 def test_secret_names_are_recognised() -> None:
