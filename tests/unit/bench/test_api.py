@@ -97,7 +97,10 @@ def test_report_json_has_the_bench_schema_shape() -> None:
         "rows",
         "summary",
         "source",
+        "complete",
+        "problems",
     }
+    assert first["complete"] is True and first["problems"] == []
     assert first["source"] == {"file": str(OSU_5), "line": 2}
     json.dumps(data, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere
 
@@ -131,12 +134,24 @@ def test_cli_parse_unknown_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert b"Traceback" not in done.stderr
 
 
-def test_cli_parse_truncated_table_names_file_and_line(tmp_path: Path) -> None:
+def test_cli_parse_keeps_the_rows_of_a_truncated_table(tmp_path: Path) -> None:
     cut = tmp_path / "cut.txt"
     cut.write_text("# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1   0.45\n2\n")
-    done = run_esdc("parse", str(cut))
-    assert done.returncode == 2
-    assert f"{cut}:4: truncated table at line 4" in done.stderr.decode()
+    done = run_esdc("parse", "--json", str(cut))
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["rows"] == [[1, 0.45]]
+    assert result["complete"] is False
+    assert result["problems"][0]["line"] == 4
+
+
+def test_parse_text_refuses_a_truncated_table_unless_asked_to_keep_it() -> None:
+    cut = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1   0.45\n2\n"
+    with pytest.raises(EsdcError, match="truncated table at line 4") as error:
+        parse_text(cut, "cut.txt")
+    assert str(error.value).startswith("cut.txt:4: ")
+    (result,) = parse_text(cut, "cut.txt", keep_partial=True)
+    assert not result.complete
 
 
 def test_cli_parse_prints_tables_for_people() -> None:
