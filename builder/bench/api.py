@@ -5,11 +5,13 @@ Reading is the only side effect here; every parser below is a pure function of t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from builder.bench.detect import PARSERS, detect_suites
-from builder.bench.text import split_lines
+from builder.bench.text import Line, split_lines, streams
 from builder.errors import EsdcError
 from builder.fsio import open_binary_input
-from builder.model.bench import BenchReport, BenchResult
+from builder.model.bench import BenchReport, BenchResult, Suite
 
 #: The name results read from standard input carry in ``source.file``.
 STDIN_NAME = "<stdin>"
@@ -40,15 +42,21 @@ def parse_text(text: str, source: str, *, keep_partial: bool = False) -> list[Be
     """
     lines = split_lines(text)
     results: list[BenchResult] = []
-    for suite in detect_suites(lines):
-        try:
-            results.extend(PARSERS[suite](lines, source))
-        except EsdcError:
-            raise
-        except Exception as exc:  # a parser bug must still be one clear line naming the file
-            raise EsdcError(
-                f"the {suite} parser failed: {type(exc).__name__}: {exc}", where=source
-            ) from exc
+    suites = detect_suites(lines)
+    groups = streams(lines)
+    seen: set[tuple[str, str, int]] = set()
+    for group in groups:
+        for suite in suites:
+            for result in _run_parser(suite, group, source):
+                key = (result.suite, result.benchmark, result.source.line)
+                if key not in seen:  # a table in unprefixed lines is read once per rank
+                    seen.add(key)
+                    results.append(result)
+    if len(groups) > 1:
+        rank_of = {line.number: line.stream for line in lines}
+        for result in results:
+            if rank := rank_of.get(result.source.line):
+                result.summary["rank"] = rank
     if not results:
         raise EsdcError(
             "no benchmark output recognised (OSU, nccl-tests, NEST, mpi4py.bench)", where=source
@@ -63,6 +71,17 @@ def parse_text(text: str, source: str, *, keep_partial: bool = False) -> list[Be
                     line=first.line,
                 )
     return sorted(results, key=lambda result: result.source.line)
+
+
+def _run_parser(suite: Suite, lines: Sequence[Line], source: str) -> list[BenchResult]:
+    try:
+        return PARSERS[suite](lines, source)
+    except EsdcError:
+        raise
+    except Exception as exc:  # a parser bug must still be one clear line naming the file
+        raise EsdcError(
+            f"the {suite} parser failed: {type(exc).__name__}: {exc}", where=source
+        ) from exc
 
 
 def read_text(name: str) -> str:

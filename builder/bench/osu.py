@@ -25,10 +25,13 @@ Choices where the format leaves room:
   GPU buffer placement) go into ``summary`` too.
 * ``source.line`` is the title line (for the second and later datatype tables of one title,
   their ``# Datatype`` line). A header without any title is parsed as ``osu_unknown``.
-* A row that starts with a number but has the wrong number of cells, a row with other output
-  glued to it, or a header followed by no rows, is a truncated table: :class:`EsdcError` naming
-  the line. Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they
-  appear; a ``#`` comment that is not OSU's own ends the table.
+* A row that starts with a number but has the wrong number of cells (the last row of a killed
+  job), a row with other output glued to it, or a header followed by no rows, makes the table
+  ``complete: false``: the rows read are kept, the bad line is dropped and named in ``problems``.
+  Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they appear; a
+  ``#`` comment that is not OSU's own ends the table.
+* Timestamps and rank prefixes are removed by :mod:`builder.bench.text`; several ranks printing
+  the same test (singletons, two jobs in one file) are read apart by ``api``.
 """
 
 from __future__ import annotations
@@ -38,8 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from builder.bench.text import Line, snake_case, to_cell
-from builder.errors import EsdcError
-from builder.model.bench import BenchResult, Cell, SourceRef
+from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "osu"
 
@@ -215,8 +217,13 @@ class _Table:
     header_line: int | None
     datatype: str | None = None
     rows: list[list[Cell]] = field(default_factory=list)
+    problems: list[BenchProblem] = field(default_factory=list)
     #: Opened by a ``# Datatype`` line after a full table: the header may still follow.
     awaiting_header: bool = False
+
+    def drop(self, line: int, why: str) -> None:
+        """Note a line that belongs to this table but could not be read as one of its rows."""
+        self.problems.append(BenchProblem(line=line, message=why))
 
 
 def _title_from(match: re.Match[str], line: int) -> _Title:
@@ -286,9 +293,6 @@ class _Parser:
         #: A ``# Datatype`` line seen before its header (7.4+ order): name and line number.
         self.pending_datatype: tuple[str, int] | None = None
 
-    def truncated(self, line: int, why: str) -> EsdcError:
-        return EsdcError(f"truncated table at line {line}: {why}", where=self.source, line=line)
-
     def close(self) -> None:
         table, self.table = self.table, None
         if table is None:
@@ -297,7 +301,8 @@ class _Parser:
             if table.awaiting_header:
                 return
             line = table.header_line or table.line
-            raise self.truncated(line, f"OSU {table.title.benchmark} header without rows")
+            why = f"OSU {table.title.benchmark} header without rows"
+            table.problems.insert(0, BenchProblem(line=line, message=why))
         summary = dict(table.title.summary)
         if table.datatype:
             summary["datatype"] = table.datatype
@@ -312,6 +317,8 @@ class _Parser:
                 rows=table.rows,
                 summary=summary,
                 source=SourceRef(file=self.source, line=table.line),
+                complete=not table.problems,
+                problems=table.problems,
             )
         )
 
@@ -326,10 +333,7 @@ class _Parser:
         if not sized:
             columns = ["size", *columns]
         table = self.table
-        if table is not None and not table.rows:
-            if not table.awaiting_header and table.header_line is not None:
-                why = f"OSU {table.title.benchmark} header without rows"
-                raise self.truncated(table.header_line, why)
+        if table is not None and not table.rows and table.awaiting_header:
             # The header printed again after a "# Datatype" line (-T all).
             table.columns, table.sized, table.header_line = columns, sized, line.number
             table.awaiting_header = False
@@ -375,16 +379,18 @@ class _Parser:
             return  # numbers outside any OSU table belong to something else
         expected = len(table.columns) - (0 if table.sized else 1)
         if len(tokens) != expected:
-            raise self.truncated(
+            table.drop(
                 line.number,
                 f"OSU {table.title.benchmark} row has {len(tokens)} of {expected} cells "
-                f"({', '.join(table.columns)})",
+                f"({', '.join(table.columns)}); dropped",
             )
+            return
         cells: list[Cell] = [to_cell(token) for token in tokens]
         if not table.sized:
             cells.insert(0, 0)
         if not isinstance(cells[0], int):
-            raise self.truncated(line.number, f"OSU size {tokens[0]!r} is not an integer")
+            table.drop(line.number, f"OSU size {tokens[0]!r} is not an integer; dropped")
+            return
         table.awaiting_header = False
         table.rows.append(cells)
 
@@ -400,8 +406,8 @@ class _Parser:
             self.on_row(tokens, line)
         elif self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
             # A row with something glued to it (another rank's output cut into the line):
-            # refuse rather than silently lose that message size.
-            raise self.truncated(line.number, f"OSU row is garbled: {text[:80]!r}")
+            # say so rather than silently lose that message size.
+            self.table.drop(line.number, f"OSU row is garbled: {text[:80]!r}; dropped")
 
     def on_comment(self, text: str, line: Line) -> None:
         title = TITLE.match(text)
@@ -429,13 +435,7 @@ class _Parser:
 
 
 def parse_osu(lines: Sequence[Line], source: str) -> list[BenchResult]:
-    """All OSU tables in ``lines``, in file order.
-
-    Raises
-    ------
-    EsdcError
-        A table is cut: a header without rows, or a row with the wrong number of cells.
-    """
+    """All OSU tables in ``lines``, in file order; cut or damaged ones say ``complete: false``."""
     parser = _Parser(source)
     for line in lines:
         parser.feed(line)

@@ -2,15 +2,20 @@
 
 Benchmark outputs arrive decorated like any log: ANSI colours, ``\\r\\n`` line ends, progress
 output overwritten with a lone ``\\r``, ``mpirun --tag-output`` prefixes (``[1,0]<stdout>:``) and
-``srun --label`` prefixes (``0: ``). Open MPI's tag output also leaves a prefix glued to the *end*
-of a row when a rank writes the newline separately (seen here: ``... 10000[1,0]<stdout>:``), so
-tag prefixes are removed wherever they occur, not only at the start.
+``srun --label`` prefixes (``0: ``), MPICH/Intel MPI ``-prepend-rank``/``-l`` prefixes (``[0] ``)
+and timestamps in front of all of them (``mpirun --timestamp-output``: ``Sun Dec 24 09:52:05 2017``,
+ISO 8601, syslog, ``HH:MM:SS``). The rank a prefix names is kept as the line's ``stream``, so
+that outputs of several ranks printing the same benchmark can be read apart. Open MPI's tag
+output also leaves a prefix glued to the *end* of a row when a rank writes the newline
+separately (seen here: ``... 10000[1,0]<stdout>:``), so tag prefixes are removed wherever they
+occur, not only at the start.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from builder.model.bench import Cell
@@ -20,8 +25,20 @@ _ANSI = re.compile(
     r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC: terminal titles, links
     r"|\x1b[@-Z\\^_]"  # two-byte escapes
 )
-_TAG_OUTPUT = re.compile(r"\[\d+,\d+\]<(?:stdout|stderr|stddiag)>: ?")
-_SRUN_LABEL = re.compile(r"^ *\d+: ")
+_TAG_OUTPUT = re.compile(r"\[\d+,(\d+)\]<(?:stdout|stderr|stddiag)>: ?")
+#: ``srun --label`` (``0: ``) and MPICH/Intel MPI ``-prepend-rank``/``-l`` (``[0] ``).
+_RANK_LABEL = re.compile(r"^(?: *(?P<srun>\d+): |\[(?P<rank>\d+)\] )")
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+#: A timestamp in front of a line, as launchers and log shippers print it.
+_TIMESTAMP = re.compile(
+    r"^\[?(?:"
+    rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MONTH} +\d+ \d\d:\d\d:\d\d(?: \d{{4}})?"  # ctime
+    r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"  # ISO 8601
+    rf"|{_MONTH} +\d+ \d\d:\d\d:\d\d"  # syslog
+    r"|\d\d:\d\d:\d\d(?:[.,]\d+)?"  # time of day
+    r")\]?:? ?"
+)
+_TIMESTAMP_STARTS = frozenset("[0123456789ADFJMNOSTW")
 _INT = re.compile(r"[-+]?\d+")
 #: Spellings of "no value" in benchmark tables; they become JSON null.
 _MISSING = frozenset({"n/a", "na", "-", "nan", "-nan", "inf", "-inf", "+inf"})
@@ -29,29 +46,69 @@ _MISSING = frozenset({"n/a", "na", "-", "nan", "-nan", "inf", "-inf", "+inf"})
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One cleaned line and its 1-based number in the original file."""
+    """One cleaned line, its 1-based number in the original file and the rank that printed it.
+
+    ``stream`` is the rank a launcher prefix named (``""`` when the line had none).
+    """
 
     number: int
     text: str
+    stream: str = ""
 
 
-def clean_text(text: str) -> str:
-    """One raw line without colours, carriage-return overwrites and launcher prefixes."""
+def clean_line(text: str) -> tuple[str, str]:
+    """(stream, text): a raw line without colours, overwrites, timestamps, launcher prefixes."""
     if "\r" in text:
         # A lone \r means the terminal overwrote the line: keep what was shown last.
         text = text.rstrip("\r").rsplit("\r", 1)[-1]
     if "\x1b" in text:
         text = _ANSI.sub("", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    stream = ""
+    if text[:1] in _TIMESTAMP_STARTS and (stamp := _TIMESTAMP.match(text)):
+        text = text[stamp.end() :]
     if "<std" in text:
+        tag = _TAG_OUTPUT.search(text)
+        if tag is not None and tag.start() == 0:
+            stream = tag[1]
         text = _TAG_OUTPUT.sub("", text)
-    if text[:1] in " 0123456789":
-        text = _SRUN_LABEL.sub("", text, count=1)
-    return text.replace("\x00", "")
+    elif text[:1] in " 0123456789[" and (label := _RANK_LABEL.match(text)):
+        stream, text = label["srun"] or label["rank"], text[label.end() :]
+    return stream, text
+
+
+def clean_text(text: str) -> str:
+    """One raw line without colours, carriage-return overwrites and launcher prefixes."""
+    return clean_line(text)[1]
 
 
 def split_lines(text: str) -> list[Line]:
     """Cleaned, numbered lines of a whole output (numbers count ``\\n`` only, as editors do)."""
-    return [Line(number, clean_text(raw)) for number, raw in enumerate(text.split("\n"), start=1)]
+    lines = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        stream, clean = clean_line(raw)
+        lines.append(Line(number, clean, stream))
+    return lines
+
+
+#: More ranks than this printing headers are read as one stream (bounds the work).
+MAX_STREAMS = 256
+
+
+def streams(lines: Sequence[Line]) -> list[Sequence[Line]]:
+    """The lines of each rank apart when several ranks printed ``#`` lines, else all as one.
+
+    Several ranks printing titles and headers means several runs interleaved (ranks running as
+    singletons, two jobs writing one file): each is read from its own rank's lines. Lines
+    without a rank prefix go with every rank.
+    """
+    names = dict.fromkeys(
+        line.stream for line in lines if line.stream and line.text.lstrip().startswith("#")
+    )
+    if not 2 <= len(names) <= MAX_STREAMS:
+        return [lines]
+    return [[line for line in lines if line.stream in ("", name)] for name in names]
 
 
 def is_int(token: str) -> bool:

@@ -159,3 +159,23 @@ def test_cli_parse_prints_tables_for_people() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout.decode()
     assert "osu_latency" in out and "latency_us" in out and "more rows" in out
+
+
+def test_ranks_printing_the_same_test_interleaved_are_read_apart() -> None:
+    # Constructed: two singleton ranks each running osu_latency under mpirun --tag-output.
+    lines = []
+    for text in ("# OSU MPI Latency Test v7.2", "# Size  Latency (us)", "1  0.4{}", "2  0.5{}"):
+        lines += [f"[1,{rank}]<stdout>:" + text.format(rank) for rank in (0, 1)]
+    zero, one = parse_text("\n".join(lines) + "\n", "singletons.txt")
+    assert zero.rows == [[1, 0.40], [2, 0.50]] and zero.summary["rank"] == "0"
+    assert one.rows == [[1, 0.41], [2, 0.51]] and one.summary["rank"] == "1"
+    assert zero.complete and one.complete
+
+
+def test_a_table_in_unprefixed_lines_is_read_once() -> None:
+    text = (
+        "[1,0]<stdout>:# note from rank 0\n[1,1]<stdout>:# note from rank 1\n"
+        "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\n"
+    )
+    (result,) = parse_text(text, "mixed.txt")
+    assert result.rows == [[1, 0.45]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from builder.bench.text import clean_text, snake_case, split_lines, to_cell, to_float
+from builder.bench.text import clean_line, clean_text, snake_case, split_lines, to_cell, to_float
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,21 @@ from builder.bench.text import clean_text, snake_case, split_lines, to_cell, to_
 )
 def test_clean_text_removes_decorations(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "stream", "clean"),
+    [
+        ("[1,3]<stdout>:# Size  Latency (us)", "3", "# Size  Latency (us)"),
+        ("Sun Dec 24 09:52:05 2017[1,0]<stdout>:8   1.25", "0", "8   1.25"),
+        ("12: # OSU MPI Latency Test v7.2", "12", "# OSU MPI Latency Test v7.2"),
+        ("[2] # OSU MPI Latency Test v7.2", "2", "# OSU MPI Latency Test v7.2"),
+        ("2025-01-02T03:04:05.678+01:00 1024   0.50", "", "1024   0.50"),
+        ("1024   0.50", "", "1024   0.50"),
+    ],
+)
+def test_clean_line_keeps_the_rank_of_a_prefix(raw: str, stream: str, clean: str) -> None:
+    assert clean_line(raw) == (stream, clean)
 
 
 def test_split_lines_numbers_from_one_and_counts_only_newlines() -> None:
