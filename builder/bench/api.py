@@ -44,11 +44,14 @@ def parse_text(text: str, source: str, *, keep_partial: bool = False) -> list[Be
     results: list[BenchResult] = []
     suites = detect_suites(lines)
     groups = streams(lines)
-    seen: set[tuple[str, str, int]] = set()
+    seen: set[str] = set()
     for group in groups:
         for suite in suites:
             for result in _run_parser(suite, group, source):
-                key = (result.suite, result.benchmark, result.source.line)
+                if len(groups) == 1:
+                    results.append(result)
+                    continue
+                key = result.model_dump_json()
                 if key not in seen:  # a table in unprefixed lines is read once per rank
                     seen.add(key)
                     results.append(result)

@@ -31,7 +31,12 @@ Choices where the format leaves room:
   Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they appear; a
   ``#`` comment that is not OSU's own ends the table.
 * Timestamps and rank prefixes are removed by :mod:`builder.bench.text`; several ranks printing
-  the same test (singletons, two jobs in one file) are read apart by ``api``.
+  the same test with rank prefixes are read apart by ``api``.
+* Several runs of one test in one table, each a result with ``summary["run"]`` (1, 2, ...):
+  interleaved without prefixes (ranks running as singletons, two jobs writing one file: the
+  title and header printed again before any row; each row goes to the first run whose last size
+  is smaller), or side by side (``paste``: the header holds ``Size`` again, each row the cells
+  of every run).
 """
 
 from __future__ import annotations
@@ -220,6 +225,11 @@ class _Table:
     problems: list[BenchProblem] = field(default_factory=list)
     #: Opened by a ``# Datatype`` line after a full table: the header may still follow.
     awaiting_header: bool = False
+    #: Runs in this table: interleaved (header repeated) or side by side (``Size`` repeated).
+    runs: int = 1
+    side_by_side: bool = False
+    #: Rows of runs 2, 3, ... (run 1's are ``rows``).
+    extra: list[list[list[Cell]]] = field(default_factory=list)
 
     def drop(self, line: int, why: str) -> None:
         """Note a line that belongs to this table but could not be read as one of its rows."""
@@ -275,6 +285,12 @@ _GARBLED_ROW = re.compile(r"\d+\s+[-+]?\d+\.\d")
 _FOREIGN_ROW = re.compile(r"#|\|")
 
 
+def _last_size(rows: list[list[Cell]]) -> int:
+    """The size of the last row of a run, ``-1`` before its first row."""
+    last = rows[-1][0] if rows else -1
+    return last if isinstance(last, int) else -1
+
+
 def _row_tokens(text: str) -> list[str] | None:
     """The cells of a candidate data row, or ``None`` when the line is not a row at all."""
     if not _ROW.fullmatch(text):
@@ -307,36 +323,60 @@ class _Parser:
         if table.datatype:
             summary["datatype"] = table.datatype
         table.title.tables += 1
-        self.results.append(
-            BenchResult(
-                suite=SUITE,
-                benchmark=table.title.benchmark,
-                version=table.title.version,
-                variant=table.title.variant,
-                columns=table.columns,
-                rows=table.rows,
-                summary=summary,
-                source=SourceRef(file=self.source, line=table.line),
-                complete=not table.problems,
-                problems=table.problems,
+        runs = [table.rows, *table.extra]
+        for index, rows in enumerate(runs, start=1):
+            problems = list(table.problems)
+            if not rows and index > 1:
+                why = f"OSU {table.title.benchmark} run {index} printed no rows"
+                problems.append(BenchProblem(line=table.header_line or table.line, message=why))
+            self.results.append(
+                BenchResult(
+                    suite=SUITE,
+                    benchmark=table.title.benchmark,
+                    version=table.title.version,
+                    variant=table.title.variant,
+                    columns=table.columns,
+                    rows=rows,
+                    summary={**summary, "run": index} if len(runs) > 1 else summary,
+                    source=SourceRef(file=self.source, line=table.line),
+                    complete=not problems,
+                    problems=problems,
+                )
             )
-        )
 
     def on_title(self, match: re.Match[str], line: Line) -> None:
+        title = _title_from(match, line.number)
+        table = self.table
+        same = table is not None and (table.title.benchmark, table.title.version) == (
+            title.benchmark,
+            title.version,
+        )
+        if same and table is not None and not table.rows and not table.awaiting_header:
+            return  # the same test starting again before any row: interleaved runs
         self.close()
         self.pending_datatype = None
-        self.title = _title_from(match, line.number)
+        self.title = title
 
     def on_header(self, line: Line, sized: bool) -> None:
         labels = header_labels(line.text.lstrip().removeprefix("#"))
-        columns = [column_name(label) for label in labels]
+        columns = [column_name(label.lstrip("# ")) for label in labels]
         if not sized:
             columns = ["size", *columns]
+        runs, side_by_side = 1, False
+        if sized and columns.count("size") > 1:
+            width = columns.index("size", 1)
+            if columns == columns[:width] * (len(columns) // width):
+                runs, side_by_side, columns = len(columns) // width, True, columns[:width]
         table = self.table
         if table is not None and not table.rows and table.awaiting_header:
             # The header printed again after a "# Datatype" line (-T all).
             table.columns, table.sized, table.header_line = columns, sized, line.number
             table.awaiting_header = False
+            return
+        if table is not None and not table.rows and table.columns == columns:
+            # The same header again before any row: one more run interleaved with the first.
+            table.runs += 1
+            table.extra.append([])
             return
         self.close()
         if self.title is None:
@@ -352,6 +392,9 @@ class _Parser:
             line=self.title.line if self.title.tables == 0 else start,
             header_line=line.number,
             datatype=datatype,
+            runs=runs,
+            side_by_side=side_by_side,
+            extra=[[] for _ in range(runs - 1)],
         )
 
     def on_datatype(self, name: str, line: Line) -> None:
@@ -373,11 +416,15 @@ class _Parser:
                 awaiting_header=True,
             )
 
-    def on_row(self, tokens: list[str], line: Line) -> None:
+    def on_row(self, tokens: list[str], line: Line, run: int | None = None) -> None:
         table = self.table
         if table is None:
             return  # numbers outside any OSU table belong to something else
         expected = len(table.columns) - (0 if table.sized else 1)
+        if table.side_by_side and len(tokens) == expected * table.runs:
+            for index in range(table.runs):
+                self.on_row(tokens[index * expected : (index + 1) * expected], line, index)
+            return
         if len(tokens) != expected:
             table.drop(
                 line.number,
@@ -392,7 +439,16 @@ class _Parser:
             table.drop(line.number, f"OSU size {tokens[0]!r} is not an integer; dropped")
             return
         table.awaiting_header = False
-        table.rows.append(cells)
+        runs = [table.rows, *table.extra]
+        if run is None and table.runs > 1:
+            # Interleaved runs each print sizes in increasing order: the first run whose
+            # last size is smaller takes the row.
+            size = cells[0]
+            run = next((i for i, rows in enumerate(runs) if _last_size(rows) < size), None)
+            if run is None:
+                table.drop(line.number, f"OSU size {size} fits none of {table.runs} runs; dropped")
+                return
+        runs[run or 0].append(cells)
 
     def feed(self, line: Line) -> None:
         text = line.text.strip()

@@ -363,3 +363,29 @@ def test_two_runs_concatenated_give_two_results() -> None:
     assert first.rows == [[1, 0.45], [2, 0.46]]
     assert second.rows == [[1, 0.55], [2, 0.56]]
     assert second.source.line == 6
+
+
+def test_two_runs_interleaved_without_prefixes_are_read_apart() -> None:
+    # Two singleton ranks under srun without --label: every line printed twice, interleaved.
+    text = (
+        "# OSU MPI Latency Test v7.2\n# OSU MPI Latency Test v7.2\n"
+        "# Size  Latency (us)\n# Size  Latency (us)\n"
+        "1  0.40\n1  0.41\n2  0.50\n4  0.60\n2  0.51\n4  0.61\n"
+    )
+    first, second = parse(text)
+    assert first.rows == [[1, 0.4], [2, 0.5], [4, 0.6]] and first.summary == {"run": 1}
+    assert second.rows == [[1, 0.41], [2, 0.51], [4, 0.61]] and second.summary == {"run": 2}
+    assert first.complete and second.complete
+
+
+def test_two_runs_side_by_side() -> None:
+    text = (
+        "# OSU MPI Bandwidth Test v5.8\n"
+        "# Size      Bandwidth (MB/s)    # Size      Bandwidth (MB/s)\n"
+        "1                       3.10    1                       4.20\n"
+        "2                       6.20    2                       8.40\n"
+    )
+    left, right = parse(text)
+    assert left.columns == right.columns == ["size", "bandwidth_MBps"]
+    assert left.rows == [[1, 3.1], [2, 6.2]] and right.rows == [[1, 4.2], [2, 8.4]]
+    assert (left.summary["run"], right.summary["run"]) == (1, 2)
