@@ -1,11 +1,12 @@
 """Lines and cells shared by the suite parsers: cleaning, numbering, number conversion.
 
 Benchmark outputs arrive decorated like any log: ANSI colours, ``\\r\\n`` line ends, progress
-output overwritten with a lone ``\\r``, ``mpirun --tag-output`` prefixes (``[1,0]<stdout>:``) and
-``srun --label`` prefixes (``0: ``), MPICH/Intel MPI ``-prepend-rank``/``-l`` prefixes (``[0] ``)
-and timestamps in front of all of them (``mpirun --timestamp-output``: ``Sun Dec 24 09:52:05 2017``,
-ISO 8601, syslog, ``HH:MM:SS``). The rank a prefix names is kept as the line's ``stream``, so
-that outputs of several ranks printing the same benchmark can be read apart. Open MPI's tag
+output overwritten with a lone ``\\r``, ``mpirun --tag-output`` prefixes (``[1,0]<stdout>:``),
+``srun --label`` prefixes (``0: ``), MPICH/Intel MPI ``-prepend-rank``/``-l`` prefixes (``[0] ``),
+host names of ``pdsh``/``clush`` (``node01: ``), and timestamps in front of all of them
+(``mpirun --timestamp-output``: ``Sun Dec 24 09:52:05 2017``, ISO 8601, syslog, ``HH:MM:SS``).
+The rank a prefix names is kept as the line's ``stream``, so that outputs of several ranks
+printing the same benchmark can be read apart. Open MPI's tag
 output also leaves a prefix glued to the *end* of a row when a rank writes the newline
 separately (seen here: ``... 10000[1,0]<stdout>:``), so tag prefixes are removed wherever they
 occur, not only at the start.
@@ -26,8 +27,11 @@ _ANSI = re.compile(
     r"|\x1b[@-Z\\^_]"  # two-byte escapes
 )
 _TAG_OUTPUT = re.compile(r"\[\d+,(\d+)\]<(?:stdout|stderr|stddiag)>: ?")
-#: ``srun --label`` (``0: ``) and MPICH/Intel MPI ``-prepend-rank``/``-l`` (``[0] ``).
-_RANK_LABEL = re.compile(r"^(?: *(?P<srun>\d+): |\[(?P<rank>\d+)\] )")
+#: ``srun --label`` (``0: ``), MPICH/Intel MPI ``-prepend-rank``/``-l`` (``[0] ``), and a host
+#: name (``pdsh``, ``clush``: ``node01: ``) in front of a comment or a row.
+_RANK_LABEL = re.compile(
+    r"^(?: *(?P<srun>\d+): |\[(?P<rank>\d+)\] |(?P<host>[A-Za-z][\w.-]*): (?=\s*[#\d]))"
+)
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 #: A timestamp in front of a line, as launchers and log shippers print it.
 _TIMESTAMP = re.compile(
@@ -73,8 +77,8 @@ def clean_line(text: str) -> tuple[str, str]:
         if tag is not None and tag.start() == 0:
             stream = tag[1]
         text = _TAG_OUTPUT.sub("", text)
-    elif text[:1] in " 0123456789[" and (label := _RANK_LABEL.match(text)):
-        stream, text = label["srun"] or label["rank"], text[label.end() :]
+    elif (text[:1] in " 0123456789[" or ": " in text) and (label := _RANK_LABEL.match(text)):
+        stream, text = label["srun"] or label["rank"] or label["host"], text[label.end() :]
     return stream, text
 
 

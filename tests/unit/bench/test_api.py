@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,3 +180,49 @@ def test_a_table_in_unprefixed_lines_is_read_once() -> None:
     )
     (result,) = parse_text(text, "mixed.txt")
     assert result.rows == [[1, 0.45]]
+
+
+def test_cli_parse_damaged_nccl_cell_keeps_the_row_without_a_traceback(tmp_path: Path) -> None:
+    text = NCCL.read_text(encoding="utf-8")
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_text(text.replace(" 34.1725", " 3x.1725").replace("  0.02  ", "  0.0.2  ", 1))
+    done = run_esdc("parse", "--json", str(damaged))
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert len(result["rows"]) == 25
+    assert result["complete"] is False
+    assert all(problem["line"] > 0 for problem in result["problems"])
+
+
+@pytest.mark.parametrize("kind", ["directory", "corrupt-gzip", "binary", "empty"])
+def test_cli_parse_bad_inputs_are_one_line_and_exit_2(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "input.gz" if kind == "corrupt-gzip" else tmp_path / "input"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "corrupt-gzip":
+        path.write_bytes(gzip.compress(NCCL.read_bytes())[:200])
+    elif kind == "binary":
+        path.write_bytes(bytes(range(256)) * 64)
+    else:
+        path.write_bytes(b"")
+    done = run_esdc("parse", str(path))
+    assert done.returncode == 2
+    message = done.stderr.decode().strip()
+    assert len(message.splitlines()) == 1 and str(path) in message
+    assert "Traceback" not in message
+
+
+def test_cli_parse_reads_a_fifo_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "builder.cli", "parse", "--json", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    fifo.write_bytes(PINGPONG.read_bytes())
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["benchmark"] == "pingpong"

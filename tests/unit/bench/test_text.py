@@ -36,6 +36,9 @@ def test_clean_text_removes_decorations(raw: str, clean: str) -> None:
         ("[2] # OSU MPI Latency Test v7.2", "2", "# OSU MPI Latency Test v7.2"),
         ("2025-01-02T03:04:05.678+01:00 1024   0.50", "", "1024   0.50"),
         ("1024   0.50", "", "1024   0.50"),
+        ("node01: # OSU MPI Latency Test v7.2", "node01", "# OSU MPI Latency Test v7.2"),
+        ("jrc0001.fz.de: 8  0.45", "jrc0001.fz.de", "8  0.45"),
+        ("Warning: something failed", "", "Warning: something failed"),
     ],
 )
 def test_clean_line_keeps_the_rank_of_a_prefix(raw: str, stream: str, clean: str) -> None:
