@@ -45,7 +45,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, snake_case, to_cell
+from builder.bench.text import Line, job_ended_abnormally, snake_case, to_cell
 from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "osu"
@@ -464,6 +464,10 @@ class _Parser:
             # A row with something glued to it (another rank's output cut into the line):
             # say so rather than silently lose that message size.
             self.table.drop(line.number, f"OSU row is garbled: {text[:80]!r}; dropped")
+        elif self.table is not None and self.table.rows and job_ended_abnormally(text):
+            # OSU prints no footer: a job killed mid-table is told only by what follows it.
+            why = f"the job ended abnormally after the last row: {text[:80]!r}"
+            self.table.drop(line.number, why)
 
     def on_comment(self, text: str, line: Line) -> None:
         title = TITLE.match(text)

@@ -151,6 +151,30 @@ def to_cell(token: str) -> Cell:
     return value if math.isfinite(value) else None
 
 
+#: What launchers, batch systems and the C runtime print when a job ends before its output
+#: does: one row per message, so that a newcomer adds a launcher's spelling in one line.
+ABNORMAL_END = (
+    r"exited on signal \d+",  # Open MPI: "mpirun noticed that process rank 0 ... exited on signal"
+    r"\bkilled\b",  # "Killed", srun: "error: ... Killed", "oom-kill"
+    r"oom-kill",
+    r"CANCELLED AT",  # Slurm: "*** JOB 1234 ON node1 CANCELLED AT ... DUE TO TIME LIMIT ***"
+    r"DUE TO TIME LIMIT",
+    r"MPI_ABORT was invoked",  # Open MPI
+    r"application called MPI_Abort",  # MPICH, Intel MPI
+    r"BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",  # MPICH, Intel MPI
+    r"Segmentation fault|Bus error|Aborted \(core dumped\)",
+    r"srun: error: .*: task",  # "srun: error: node1: task 0: Exited with exit code 1"
+    r"terminate called after throwing",
+    r"Caught signal \d+",  # UCX
+)
+_ABNORMAL_END = re.compile("|".join(ABNORMAL_END), re.IGNORECASE)
+
+
+def job_ended_abnormally(text: str) -> bool:
+    """Whether a line says the job was killed or aborted (so a table before it may be cut)."""
+    return _ABNORMAL_END.search(text) is not None
+
+
 def snake_case(text: str) -> str:
     """``Reduce-Scatter Latency`` -> ``reduce_scatter_latency``."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

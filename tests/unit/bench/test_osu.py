@@ -389,3 +389,25 @@ def test_two_runs_side_by_side() -> None:
     assert left.columns == right.columns == ["size", "bandwidth_MBps"]
     assert left.rows == [[1, 3.1], [2, 6.2]] and right.rows == [[1, 4.2], [2, 8.4]]
     assert (left.summary["run"], right.summary["run"]) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        "slurmstepd: error: *** STEP 42.0 ON node1 CANCELLED AT 2024-03-04T10:00:00 ***",
+        "mpirun noticed that process rank 1 with PID 0 on node node2 exited on signal 9 (Killed).",
+        "srun: error: node2: task 1: Exited with exit code 137",
+        "[node1:01234] Caught signal 11 (Segmentation fault: address not mapped)",
+    ],
+)
+def test_a_job_killed_after_the_last_row_makes_the_table_incomplete(ending: str) -> None:
+    text = f"# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\n2  0.46\n{ending}\n"
+    (result,) = parse(text)
+    assert result.rows == [[1, 0.45], [2, 0.46]]
+    assert not result.complete and result.problems[0].line == 5
+
+
+def test_ordinary_noise_after_the_last_row_keeps_the_table_complete() -> None:
+    text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\nreal 0m1.2s\n"
+    (result,) = parse(text)
+    assert result.complete
