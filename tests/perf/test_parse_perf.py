@@ -68,3 +68,23 @@ def test_parse_large_osu_and_nccl_log(benchmark: BenchmarkFixture, campaign_log:
     assert sum(r.suite == "osu" for r in results) == OSU_TABLES
     assert sum(r.suite == "nccl" for r in results) == NCCL_TABLES
     benchmark.extra_info["lines"] = campaign_log.count("\n")
+
+
+@pytest.fixture(scope="module")
+def tagged_log(campaign_log: str) -> str:
+    """The campaign log as two ranks print it under ``mpirun --timestamp-output --tag-output``."""
+    stamp = "Mon Mar  4 10:00:01 2024"
+    lines = []
+    for number, line in enumerate(campaign_log.splitlines()):
+        lines.append(f"{stamp}[1,0]<stdout>:{line}")
+        if number % 50 == 0:
+            lines.append(f"{stamp}[1,1]<stdout>:# rank 1 note {number}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.perf
+def test_parse_tagged_two_rank_log(benchmark: BenchmarkFixture, tagged_log: str) -> None:
+    results = benchmark(parse_text, tagged_log, "tagged.log")
+    assert sum(r.suite == "osu" for r in results) == OSU_TABLES
+    assert sum(r.suite == "nccl" for r in results) == NCCL_TABLES
+    benchmark.extra_info["lines"] = tagged_log.count("\n")
