@@ -350,6 +350,8 @@ class _Parser:
             return True
         if _HEADER_DECORATION.match(text):
             return True
+        if not table.rows and self.repeated_before_rows(text, table):
+            return True
         if text.startswith("#") or ("busbw" in text and header_columns(text) is not None):
             # Another header, preamble or tool: this table was cut before its footer.
             self.close(line.number, "nccl-tests table ends without its footer")
@@ -362,6 +364,24 @@ class _Parser:
             return False
         # else: NCCL INFO lines, launcher noise
         return True
+
+    @staticmethod
+    def repeated_before_rows(text: str, table: _Table) -> bool:
+        """Whether a line before the first row is another process printing the same preamble.
+
+        Several processes each running the test (no MPI build, one rank each) print their
+        preambles and headers interleaved; their rows then form one table.
+        """
+        if match := RANK.match(text):
+            ranks = table.summary.get("ranks")
+            table.summary["ranks"] = (ranks if isinstance(ranks, int) else 0) + 1
+            devices = table.summary.setdefault("devices", [])
+            if isinstance(devices, list) and match["gpu"] not in devices:
+                devices.append(match["gpu"])
+            return True
+        if PREAMBLE.match(text) or VERSION.match(text) or STARTING.match(text):
+            return True
+        return "busbw" in text and header_columns(text) == table.columns
 
     def on_row(self, tokens: list[str], line: Line) -> None:
         table = self.table

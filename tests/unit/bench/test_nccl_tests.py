@@ -244,3 +244,16 @@ def test_a_header_inside_a_table_ends_it_as_cut() -> None:
 def test_garbage_never_raises(garbage: str) -> None:
     for result in parse(LABELLED.replace("# Out of bounds", garbage + "\n# Out of bounds")):
         assert result.rows
+
+
+def test_processes_printing_the_same_preamble_interleaved_form_one_table() -> None:
+    # Constructed: two single-rank processes started without an MPI build of nccl-tests.
+    preamble, header, row = LABELLED.splitlines()[:3]
+    rank = "#  Rank  0 Group  0 Pid  4242 on node1 device  0 [0x07] NVIDIA H100 80GB HBM3"
+    text = "\n".join(
+        [preamble, preamble, rank, rank, header, header, row, row, "# Avg bus bandwidth : 0"]
+    )
+    (result,) = parse(text + "\n")
+    assert len(result.rows) == 2 and result.complete
+    assert result.summary["ranks"] == 2
+    assert result.summary["devices"] == ["NVIDIA H100 80GB HBM3"]
