@@ -49,7 +49,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, is_int, is_missing, to_float
+from builder.bench.text import Line, is_int, is_missing, snake_case, to_cell, to_float
 from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "nccl"
@@ -73,6 +73,7 @@ DATA_TYPES = frozenset(
         "int8", "uint8", "char", "int32", "uint32", "int", "uint", "int64", "uint64",
         "half", "float16", "float", "float32", "double", "float64", "bfloat16",
         "f8e4m3", "f8e5m2", "fp8_e4m3", "fp8_e5m2",
+        "f16", "f32", "f64", "bf16", "fp16", "fp32", "fp64",
     }
 )  # fmt: skip
 #: A line that starts like a row with a data type: what opens a table printed without header.
@@ -126,6 +127,10 @@ def header_columns(text: str) -> list[Column] | None:
             columns.append((f"{_variant_prefix(variant)}_{suffix}", kind))
         elif token in _LEADING and variant < 0:
             columns.append(_LEADING[token])
+        elif token.strip("#()").replace("_", "").isalnum():
+            # A column a newer release added: kept under its own name, read as any cell.
+            name = snake_case(token) or token
+            columns.append((name if variant < 0 else f"{_variant_prefix(variant)}_{name}", "cell"))
         else:
             return None
     return columns
@@ -185,6 +190,8 @@ class DamagedCell(ValueError):
 def _cell(token: str, kind: str) -> Cell:
     if kind == "str":
         return token
+    if kind == "cell":
+        return to_cell(token)
     if is_missing(token):
         return None
     if kind == "int" and is_int(token):

@@ -257,3 +257,9 @@ def test_processes_printing_the_same_preamble_interleaved_form_one_table() -> No
     assert len(result.rows) == 2 and result.complete
     assert result.summary["ranks"] == 2
     assert result.summary["devices"] == ["NVIDIA H100 80GB HBM3"]
+
+
+def test_a_column_a_newer_release_adds_is_kept_by_its_name() -> None:
+    columns = header_columns("#  size  count  type  redop  root  time  algbw  busbw  #wrong  graph")
+    assert columns is not None and columns[-1] == ("oop_graph", "cell")
+    assert header_columns("# size  count  time  busbw  $%&") is None
