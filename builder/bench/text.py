@@ -155,7 +155,7 @@ def to_cell(token: str) -> Cell:
 #: does: one row per message, so that a newcomer adds a launcher's spelling in one line.
 ABNORMAL_END = (
     r"exited on signal \d+",  # Open MPI: "mpirun noticed that process rank 0 ... exited on signal"
-    r"\bkilled\b",  # "Killed", srun: "error: ... Killed", "oom-kill"
+    r"(?:^|\d\s+|:\s*|\()killed\b",  # "Killed", "sh: line 1: 42 Killed", "(Killed)"
     r"oom-kill",
     r"CANCELLED AT",  # Slurm: "*** JOB 1234 ON node1 CANCELLED AT ... DUE TO TIME LIMIT ***"
     r"DUE TO TIME LIMIT",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from builder.bench.text import clean_line, clean_text, snake_case, split_lines, to_cell, to_float
+from builder.bench.text import (
+    clean_line,
+    clean_text,
+    job_ended_abnormally,
+    snake_case,
+    split_lines,
+    to_cell,
+    to_float,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,3 +82,18 @@ def test_to_float_turns_non_finite_into_none() -> None:
 
 def test_snake_case() -> None:
     assert snake_case("Reduce-Scatter  Latency") == "reduce_scatter_latency"
+
+
+@pytest.mark.parametrize(
+    ("line", "ended"),
+    [
+        ("Killed", True),
+        ("/bin/sh: line 1: 4242 Killed   ./osu_bw", True),
+        ("slurmstepd: error: *** JOB 7 ON n1 CANCELLED AT 2024-01-01T00:00:00 ***", True),
+        ("application called MPI_Abort(MPI_COMM_WORLD, 1) - process 0", True),
+        ("we killed nothing", False),
+        ("# Size  Latency (us)", False),
+    ],
+)
+def test_job_ended_abnormally(line: str, ended: bool) -> None:
+    assert job_ended_abnormally(line) is ended
