@@ -226,3 +226,22 @@ def test_cli_parse_reads_a_fifo_once(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     (result,) = json.loads(out)["results"]
     assert result["benchmark"] == "pingpong"
+
+
+def test_parse_paths_unreadable_file_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Simulated: this suite may run as root, where chmod 000 does not stop a read.
+    locked = tmp_path / "locked.txt"
+    locked.write_bytes(PINGPONG.read_bytes())
+    real_open = open
+
+    def refuse(file: object, *args: object, **kwargs: object) -> object:
+        if Path(str(file)) == locked:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(EsdcError, match="cannot open: Permission denied") as error:
+        parse_paths([str(locked)])
+    assert str(error.value).startswith(str(locked))
