@@ -364,6 +364,10 @@ class _Parser:
             self.close(line.number, "nccl-tests table ends without its footer")
             return False
         tokens = row_tokens(text)
+        if table.headerless and len(tokens) != len(table.columns) and headerless_columns(tokens):
+            # Rows of another layout: another test's table, also printed without a header.
+            self.close(line.number, "nccl-tests rows end without a footer")
+            return False
         if _is_row(tokens, len(table.columns)):
             self.on_row(tokens, line)
         elif table.headerless and text[:1].isdigit():

@@ -263,3 +263,10 @@ def test_a_column_a_newer_release_adds_is_kept_by_its_name() -> None:
     columns = header_columns("#  size  count  type  redop  root  time  algbw  busbw  #wrong  graph")
     assert columns is not None and columns[-1] == ("oop_graph", "cell")
     assert header_columns("# size  count  time  busbw  $%&") is None
+
+
+def test_rows_of_another_layout_without_a_header_open_another_table() -> None:
+    broadcast = "      1024  256  float  0  12.0  0.09  0.09  0  11.8  0.09  0.09  0\n"
+    allreduce, bcast = parse(ROWS_ONLY + broadcast)
+    assert len(allreduce.rows) == 2 and allreduce.columns == NEW_COLUMNS
+    assert bcast.columns[3] == "root" and bcast.rows[0][0] == 1024
