@@ -231,6 +231,14 @@ class _Table:
     #: Rows of runs 2, 3, ... (run 1's are ``rows``).
     extra: list[list[list[Cell]]] = field(default_factory=list)
 
+    def is_as_wide(self, text: str) -> bool:
+        """Whether a line has as many number-like cells as this table's rows."""
+        width = len(self.columns) - (0 if self.sized else 1)
+        tokens = text.split()
+        if len(tokens) not in (width, width * self.runs):
+            return False
+        return all(any(c.isdigit() for c in token) or token in ("Pass", "Fail") for token in tokens)
+
     def drop(self, line: int, why: str) -> None:
         """Note a line that belongs to this table but could not be read as one of its rows."""
         self.problems.append(BenchProblem(line=line, message=why))
@@ -464,6 +472,9 @@ class _Parser:
             # A row with something glued to it (another rank's output cut into the line):
             # say so rather than silently lose that message size.
             self.table.drop(line.number, f"OSU row is garbled: {text[:80]!r}; dropped")
+        elif self.table is not None and text[:1].isdigit() and self.table.is_as_wide(text):
+            # A row with a damaged cell ("1x24", "0.4.5"): say so rather than lose it silently.
+            self.table.drop(line.number, f"OSU row has a damaged cell: {text[:80]!r}; dropped")
         elif self.table is not None and self.table.rows and job_ended_abnormally(text):
             # OSU prints no footer: a job killed mid-table is told only by what follows it.
             why = f"the job ended abnormally after the last row: {text[:80]!r}"

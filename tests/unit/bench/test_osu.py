@@ -411,3 +411,17 @@ def test_ordinary_noise_after_the_last_row_keeps_the_table_complete() -> None:
     text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\nreal 0m1.2s\n"
     (result,) = parse(text)
     assert result.complete
+
+
+@pytest.mark.parametrize("damaged", ["1x24  0.45", "1024  0.4.5", "1024  0,45"])
+def test_a_row_with_a_damaged_cell_is_dropped_and_named(damaged: str) -> None:
+    text = f"# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n{damaged}\n2048  0.46\n"
+    (result,) = parse(text)
+    assert result.rows == [[512, 0.44], [2048, 0.46]]
+    assert not result.complete and result.problems[0].line == 4
+
+
+def test_words_as_wide_as_a_row_are_noise_not_a_damaged_row() -> None:
+    text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n2 warnings\n"
+    (result,) = parse(text)
+    assert result.complete
