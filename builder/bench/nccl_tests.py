@@ -20,8 +20,9 @@ the oldest say ``bytes N type op ... res``. All printed columns are kept, in ord
 ``N/A`` cells (``#wrong`` of tests that cannot check in place, ``-c 0`` runs) become ``None``.
 rccl-tests print the same layout (``# rccl-tests version``) and are read the same way.
 
-``summary``: ``avg_busbw`` (GB/s), ``out_of_bounds`` (count of wrong values), ``ranks`` (the
-``#  Rank`` lines) and ``devices`` (distinct GPU names).
+``summary``: ``avg_busbw`` (GB/s), ``out_of_bounds`` (count of wrong values) and
+``validation`` (``OK``/``FAILED``, as the footer says), ``ranks`` (the ``#  Rank`` lines) and
+``devices`` (distinct GPU names).
 
 ``benchmark`` is the test binary (``all_reduce_perf``): from ``# Collective test starting:``
 when printed, else from the last command line before the table that names a ``*_perf``
@@ -58,7 +59,9 @@ VERSION = re.compile(r"^#\s*[nr]ccl-tests version\s+(?P<version>\S+)")
 STARTING = re.compile(r"^#\s*Collective test starting:\s*(?P<name>\S+)")
 PREAMBLE = re.compile(r"^#\s*nThread\s+\d+")
 RANK = re.compile(r"^#\s*Rank\s+\d+\s.*?device\s+\d+\s+\[[^\]]*\]\s+(?P<gpu>.+?)\s*$")
-OUT_OF_BOUNDS = re.compile(r"^#?\s*Out of bounds values\s*:\s*(?P<count>\d+)")
+OUT_OF_BOUNDS = re.compile(
+    r"^#?\s*Out of bounds values\s*:\s*(?P<count>\d+)(?:\s+(?P<verdict>OK|FAILED)\b)?"
+)
 AVG_BUSBW = re.compile(r"^#?\s*Avg bus bandwidth\s*:\s*(?P<value>\S+)")
 BINARY = re.compile(r"(?<![\w-])(?P<name>[a-z][a-z0-9_]*_perf)(?:_mpi)?\b")
 #: Lines of the header block that carry no columns: the variant titles and the units.
@@ -346,6 +349,8 @@ class _Parser:
         assert table is not None
         if match := OUT_OF_BOUNDS.match(text):
             table.summary["out_of_bounds"] = int(match["count"])
+            if match["verdict"]:
+                table.summary["validation"] = match["verdict"]
             return True
         if match := AVG_BUSBW.match(text):
             try:

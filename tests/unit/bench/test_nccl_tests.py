@@ -48,6 +48,7 @@ def test_new_layout_with_command_line_devices_and_interleaved_nccl_info() -> Non
         "ranks": 8,
         "devices": ["NVIDIA A100-SXM4-40GB"],
         "out_of_bounds": 0,
+        "validation": "OK",
         "avg_busbw": 34.1725,
     }
     assert result.source.line == 3
@@ -171,7 +172,7 @@ def test_old_layout_without_hash_marks_and_error_column() -> None:
         10.26,
         0.0,
     ]
-    assert result.summary == {"out_of_bounds": 0, "avg_busbw": 9.6675}
+    assert result.summary == {"out_of_bounds": 0, "validation": "OK", "avg_busbw": 9.6675}
     assert result.complete
 
 
