@@ -50,7 +50,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, is_int, is_missing, snake_case, to_cell, to_float
+from builder.bench.text import Line, feed_lines, is_int, is_missing, snake_case, to_cell, to_float
 from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "nccl"
@@ -424,8 +424,7 @@ class _Parser:
 def parse_nccl(lines: Sequence[Line], source: str) -> list[BenchResult]:
     """Every nccl-tests table in ``lines``; cut or damaged tables say ``complete: false``."""
     parser = _Parser(source)
-    for line in lines:
-        parser.feed(line)
+    feed_lines(parser.feed, lines, source)
     if parser.table is not None:
         why = "nccl-tests table ends without its '# Avg bus bandwidth' footer"
         parser.close(parser.table.header_line, why)

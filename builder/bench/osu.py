@@ -45,7 +45,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, job_ended_abnormally, snake_case, to_cell
+from builder.bench.text import Line, feed_lines, job_ended_abnormally, snake_case, to_cell
 from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "osu"
@@ -508,7 +508,6 @@ class _Parser:
 def parse_osu(lines: Sequence[Line], source: str) -> list[BenchResult]:
     """All OSU tables in ``lines``, in file order; cut or damaged ones say ``complete: false``."""
     parser = _Parser(source)
-    for line in lines:
-        parser.feed(line)
+    feed_lines(parser.feed, lines, source)
     parser.close()
     return parser.results

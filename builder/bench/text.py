@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from builder.errors import EsdcError
 from builder.model.bench import Cell
 
 _ANSI = re.compile(
@@ -173,6 +174,16 @@ _ABNORMAL_END = re.compile("|".join(ABNORMAL_END), re.IGNORECASE)
 def job_ended_abnormally(text: str) -> bool:
     """Whether a line says the job was killed or aborted (so a table before it may be cut)."""
     return _ABNORMAL_END.search(text) is not None
+
+
+def feed_lines(feed: Callable[[Line], None], lines: Sequence[Line], source: str) -> None:
+    """Give every line to a parser's ``feed``; a parser bug becomes one error naming the line."""
+    for line in lines:
+        try:
+            feed(line)
+        except Exception as exc:  # a bug must still be one clear line naming file and line
+            why = f"cannot read this line ({type(exc).__name__}: {exc})"
+            raise EsdcError(why, where=source, line=line.number) from exc
 
 
 def snake_case(text: str) -> str:

@@ -245,3 +245,17 @@ def test_parse_paths_unreadable_file_is_one_error(
     with pytest.raises(EsdcError, match="cannot open: Permission denied") as error:
         parse_paths([str(locked)])
     assert str(error.value).startswith(str(locked))
+
+
+def test_a_parser_bug_is_one_error_naming_the_file_and_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from builder.bench import osu
+
+    def broken(self: object, tokens: list[str], line: object, run: object = None) -> None:
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(osu._Parser, "on_row", broken)
+    with pytest.raises(EsdcError, match="ZeroDivisionError: simulated bug") as error:
+        parse_text("# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\n", "bug.txt")
+    assert str(error.value).startswith("bug.txt:3: ")
