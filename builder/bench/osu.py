@@ -24,7 +24,8 @@ Choices where the format leaves room:
   it. Preamble lines (``# [ pairs: 2 ] [ window size: 64 ]``, ``# Number of Sender threads: 1``,
   GPU buffer placement) go into ``summary`` too.
 * ``source.line`` is the title line (for the second and later datatype tables of one title,
-  their ``# Datatype`` line). A header without any title is parsed as ``osu_unknown``.
+  their ``# Datatype`` line). A header without any title (an excerpt) takes the program the
+  last command line before it names (``mpirun -np 2 ./osu_bw``), else ``osu_unknown``.
 * A row that starts with a number but has the wrong number of cells (the last row of a killed
   job), a row with other output glued to it, or a header followed by no rows, makes the table
   ``complete: false``: the rows read are kept, the bad line is dropped and named in ``problems``.
@@ -287,6 +288,8 @@ _ROW = re.compile(
 )
 
 
+#: An OSU program on a command line (``srun ./osu_latency -m 8:8``, ``.../pt2pt/osu_bw``).
+_PROGRAM = re.compile(r"(?<![\w-])(osu_[a-z][a-z0-9_]*)\b")
 #: The start of an OSU row: a size, then a decimal figure.
 _GARBLED_ROW = re.compile(r"\d+\s+[-+]?\d+\.\d")
 #: Rows of other suites that may follow an OSU table: NEST logger lines, mpi4py rows.
@@ -314,6 +317,8 @@ class _Parser:
         self.results: list[BenchResult] = []
         self.title: _Title | None = None
         self.table: _Table | None = None
+        #: The OSU program the last command line named, for a header printed without title.
+        self.command: str | None = None
         #: A ``# Datatype`` line seen before its header (7.4+ order): name and line number.
         self.pending_datatype: tuple[str, int] | None = None
 
@@ -388,7 +393,7 @@ class _Parser:
             return
         self.close()
         if self.title is None:
-            self.title = _Title("osu_unknown", None, None, line.number)
+            self.title = _Title(self.command or "osu_unknown", None, None, line.number)
         datatype, start = None, line.number
         if self.pending_datatype is not None:
             datatype, start = self.pending_datatype
@@ -464,6 +469,9 @@ class _Parser:
             return
         if text.startswith("#"):
             self.on_comment(text, line)
+            return
+        if "osu_" in text and self.table is None and (program := _PROGRAM.search(text)):
+            self.command = program[1]
             return
         tokens = _row_tokens(text)
         if tokens is not None:

@@ -425,3 +425,9 @@ def test_words_as_wide_as_a_row_are_noise_not_a_damaged_row() -> None:
     text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n2 warnings\n"
     (result,) = parse(text)
     assert result.complete
+
+
+def test_header_without_title_takes_the_program_of_the_command_line() -> None:
+    text = "$ srun -n 2 /opt/omb/pt2pt/osu_bw -m 1:2\n# Size  Bandwidth (MB/s)\n1  0.5\n2  1.0\n"
+    (result,) = parse(text)
+    assert result.benchmark == "osu_bw" and result.rows == [[1, 0.5], [2, 1.0]]
