@@ -41,25 +41,16 @@ def parse_text(text: str, source: str, *, keep_partial: bool = False) -> list[Be
         the message names ``source``.
     """
     lines = split_lines(text)
-    results: list[BenchResult] = []
     suites = detect_suites(lines)
     groups = streams(lines)
-    seen: set[str] = set()
-    for group in groups:
-        for suite in suites:
-            for result in _run_parser(suite, group, source):
-                if len(groups) == 1:
-                    results.append(result)
-                    continue
-                key = result.model_dump_json()
-                if key not in seen:  # a table in unprefixed lines is read once per rank
-                    seen.add(key)
-                    results.append(result)
+    results = [
+        result
+        for group in groups
+        for suite in suites
+        for result in _run_parser(suite, group, source)
+    ]
     if len(groups) > 1:
-        rank_of = {line.number: line.stream for line in lines}
-        for result in results:
-            if rank := rank_of.get(result.source.line):
-                result.summary["rank"] = rank
+        results = _once_with_rank(results, lines)
     if not results:
         raise EsdcError(
             "no benchmark output recognised (OSU, nccl-tests, NEST, mpi4py.bench)", where=source
@@ -74,6 +65,18 @@ def parse_text(text: str, source: str, *, keep_partial: bool = False) -> list[Be
                     line=first.line,
                 )
     return sorted(results, key=lambda result: result.source.line)
+
+
+def _once_with_rank(results: list[BenchResult], lines: Sequence[Line]) -> list[BenchResult]:
+    """Results read per rank: each once (unprefixed lines go with every rank), rank noted."""
+    rank_of = {line.number: line.stream for line in lines}
+    unique: dict[str, BenchResult] = {}
+    for result in results:
+        unique.setdefault(result.model_dump_json(), result)
+    for result in unique.values():
+        if rank := rank_of.get(result.source.line):
+            result.summary["rank"] = rank
+    return list(unique.values())
 
 
 def _run_parser(suite: Suite, lines: Sequence[Line], source: str) -> list[BenchResult]:
