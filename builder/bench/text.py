@@ -39,8 +39,9 @@ _TIMESTAMP = re.compile(
     r"^\[?(?:"
     rf"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MONTH} +\d+ \d\d:\d\d:\d\d(?: \d{{4}})?"  # ctime
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"  # ISO 8601
-    rf"|{_MONTH} +\d+ \d\d:\d\d:\d\d"  # syslog
+    rf"|{_MONTH} +\d+ \d\d:\d\d:\d\d(?: [\w.-]+ [\w./-]+(?:\[\d+\])?:)?"  # syslog, journald
     r"|\d\d:\d\d:\d\d(?:[.,]\d+)?"  # time of day
+    r"|(?<=\[)\d{9,10}\.\d+(?=\])"  # [epoch.fraction] (ts '%.s'); bare it is a size
     r")\]?:? ?"
 )
 _TIMESTAMP_STARTS = frozenset("[0123456789ADFJMNOSTW")
