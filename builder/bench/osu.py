@@ -470,13 +470,13 @@ class _Parser:
         if text.startswith("#"):
             self.on_comment(text, line)
             return
-        if "osu_" in text and self.table is None and (program := _PROGRAM.search(text)):
-            self.command = program[1]
-            return
         tokens = _row_tokens(text)
         if tokens is not None:
             self.on_row(tokens, line)
-        elif self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
+            return
+        if "osu_" in text and (program := _PROGRAM.search(text)):
+            self.command = program[1]  # a command line, for a header printed without title
+        if self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
             # A row with something glued to it (another rank's output cut into the line):
             # say so rather than silently lose that message size.
             self.table.drop(line.number, f"OSU row is garbled: {text[:80]!r}; dropped")

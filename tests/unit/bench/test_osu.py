@@ -431,3 +431,9 @@ def test_header_without_title_takes_the_program_of_the_command_line() -> None:
     text = "$ srun -n 2 /opt/omb/pt2pt/osu_bw -m 1:2\n# Size  Bandwidth (MB/s)\n1  0.5\n2  1.0\n"
     (result,) = parse(text)
     assert result.benchmark == "osu_bw" and result.rows == [[1, 0.5], [2, 1.0]]
+
+
+def test_a_shell_reporting_the_program_killed_still_marks_the_table_cut() -> None:
+    text = "$ ./osu_bw\n# Size  Bandwidth (MB/s)\n1  0.5\n/bin/sh: line 1: 4242 Killed  ./osu_bw\n"
+    (result,) = parse(text)
+    assert result.benchmark == "osu_bw" and not result.complete
