@@ -357,14 +357,16 @@ class _Parser:
                 )
             )
 
+    def repeats(self, title: _Title) -> bool:
+        """Whether ``title`` is the open table's test again, printed before any of its rows."""
+        table = self.table
+        if table is None or table.rows or table.awaiting_header:
+            return False
+        return (table.title.benchmark, table.title.version) == (title.benchmark, title.version)
+
     def on_title(self, match: re.Match[str], line: Line) -> None:
         title = _title_from(match, line.number)
-        table = self.table
-        same = table is not None and (table.title.benchmark, table.title.version) == (
-            title.benchmark,
-            title.version,
-        )
-        if same and table is not None and not table.rows and not table.awaiting_header:
+        if self.repeats(title):
             return  # the same test starting again before any row: interleaved runs
         self.close()
         self.pending_datatype = None
