@@ -138,6 +138,30 @@ _LABEL_PATTERN = re.compile(
 _UNITS = {"us": "us", "ms": "ms", "s": "s", "mb/s": "MBps", "gb/s": "GBps", "%": "percent"}
 
 
+#: The columns each kind of test prints by default, for rows whose header is missing; the
+#: collectives' full statistics (``-f``) add the three columns after the average.
+_IMPLIED = {
+    "bandwidth": ["size", "bandwidth_MBps"],
+    "message_rate": ["size", "bandwidth_MBps", "messages_per_s"],
+    "latency": ["size", "latency_us"],
+    "full": ["size", "latency_us", "min_latency_us", "max_latency_us", "iterations"],
+}
+
+
+def implied_columns(benchmark: str, cells: int) -> list[str] | None:
+    """The columns of a test's rows printed without header, or ``None`` when unsure."""
+    if benchmark == "osu_mbw_mr":
+        kind = "message_rate"
+    elif benchmark.endswith(("_bw", "_bibw", "_bw_cong")):
+        kind = "bandwidth"
+    elif cells == len(_IMPLIED["full"]):
+        kind = "full"
+    else:
+        kind = "latency"
+    columns = _IMPLIED[kind]
+    return list(columns) if len(columns) == cells else None
+
+
 def program_name(name: str, rma: str | None) -> str:
     """The OSU program behind a title's test name (``Allreduce Latency`` -> ``osu_allreduce``).
 
@@ -412,6 +436,22 @@ class _Parser:
             extra=[[] for _ in range(runs - 1)],
         )
 
+    def open_without_header(self, tokens: list[str], line: Line) -> _Table | None:
+        """A table whose header is missing (an excerpt): columns the title's test prints."""
+        assert self.title is not None
+        columns = implied_columns(self.title.benchmark, len(tokens))
+        if columns is None:
+            return None
+        self.title.summary["columns_implied"] = True
+        self.table = _Table(
+            title=self.title,
+            columns=columns,
+            sized=True,
+            line=self.title.line,
+            header_line=line.number,
+        )
+        return self.table
+
     def on_datatype(self, name: str, line: Line) -> None:
         table = self.table
         if table is None:
@@ -433,6 +473,8 @@ class _Parser:
 
     def on_row(self, tokens: list[str], line: Line, run: int | None = None) -> None:
         table = self.table
+        if table is None and self.title is not None and self.title.tables == 0:
+            table = self.open_without_header(tokens, line)
         if table is None:
             return  # numbers outside any OSU table belong to something else
         expected = len(table.columns) - (0 if table.sized else 1)

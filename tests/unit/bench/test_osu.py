@@ -437,3 +437,25 @@ def test_a_shell_reporting_the_program_killed_still_marks_the_table_cut() -> Non
     text = "$ ./osu_bw\n# Size  Bandwidth (MB/s)\n1  0.5\n/bin/sh: line 1: 4242 Killed  ./osu_bw\n"
     (result,) = parse(text)
     assert result.benchmark == "osu_bw" and not result.complete
+
+
+@pytest.mark.parametrize(
+    ("title", "row", "columns"),
+    [
+        ("Latency", "8  1.25", ["size", "latency_us"]),
+        ("Bandwidth", "8  12.5", ["size", "bandwidth_MBps"]),
+        ("Allreduce Latency", "8  3.1  2.9  3.3  1000", ["size", "latency_us", "min_latency_us",
+                                                       "max_latency_us", "iterations"]),
+    ],
+)  # fmt: skip
+def test_rows_whose_header_is_missing_take_the_columns_of_the_title(
+    title: str, row: str, columns: list[str]
+) -> None:
+    (result,) = parse(f"# OSU MPI {title} Test v5.6\n{row}\n")
+    assert result.columns == columns
+    assert result.rows[0][0] == 8
+    assert result.summary["columns_implied"] is True
+
+
+def test_rows_that_fit_no_known_layout_after_a_title_are_not_guessed() -> None:
+    assert parse("# OSU MPI Latency Test v5.6\n8  1.25  7  9\n") == []
