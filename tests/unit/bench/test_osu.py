@@ -391,39 +391,34 @@ def test_two_runs_side_by_side() -> None:
     assert (left.summary["run"], right.summary["run"]) == (1, 2)
 
 
+LATENCY_512 = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n"
+KILLED = [
+    "slurmstepd: error: *** STEP 42.0 ON node1 CANCELLED AT 2024-03-04T10:00:00 ***",
+    "mpirun noticed that process rank 1 with PID 0 on node node2 exited on signal 9 (Killed).",
+    "srun: error: node2: task 1: Exited with exit code 137",
+    "[node1:01234] Caught signal 11 (Segmentation fault: address not mapped)",
+]
+DAMAGED = ["1x24  0.45", "1024  0.4.5", "1024  0,45"]
+
+
 @pytest.mark.parametrize(
-    "ending",
+    ("after", "rows"),
     [
-        "slurmstepd: error: *** STEP 42.0 ON node1 CANCELLED AT 2024-03-04T10:00:00 ***",
-        "mpirun noticed that process rank 1 with PID 0 on node node2 exited on signal 9 (Killed).",
-        "srun: error: node2: task 1: Exited with exit code 137",
-        "[node1:01234] Caught signal 11 (Segmentation fault: address not mapped)",
+        *((f"{ending}\n", [[512, 0.44]]) for ending in KILLED),
+        *((f"{damaged}\n2048  0.46\n", [[512, 0.44], [2048, 0.46]]) for damaged in DAMAGED),
     ],
 )
-def test_a_job_killed_after_the_last_row_makes_the_table_incomplete(ending: str) -> None:
-    text = f"# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\n2  0.46\n{ending}\n"
-    (result,) = parse(text)
-    assert result.rows == [[1, 0.45], [2, 0.46]]
-    assert not result.complete and result.problems[0].line == 5
-
-
-def test_ordinary_noise_after_the_last_row_keeps_the_table_complete() -> None:
-    text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n1  0.45\nreal 0m1.2s\n"
-    (result,) = parse(text)
-    assert result.complete
-
-
-@pytest.mark.parametrize("damaged", ["1x24  0.45", "1024  0.4.5", "1024  0,45"])
-def test_a_row_with_a_damaged_cell_is_dropped_and_named(damaged: str) -> None:
-    text = f"# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n{damaged}\n2048  0.46\n"
-    (result,) = parse(text)
-    assert result.rows == [[512, 0.44], [2048, 0.46]]
+def test_a_killed_job_or_a_damaged_row_makes_the_table_incomplete(
+    after: str, rows: list[list[object]]
+) -> None:
+    (result,) = parse(LATENCY_512 + after)
+    assert result.rows == rows
     assert not result.complete and result.problems[0].line == 4
 
 
-def test_words_as_wide_as_a_row_are_noise_not_a_damaged_row() -> None:
-    text = "# OSU MPI Latency Test v7.2\n# Size  Latency (us)\n512  0.44\n2 warnings\n"
-    (result,) = parse(text)
+@pytest.mark.parametrize("noise", ["real 0m1.2s", "2 warnings", "we killed nothing"])
+def test_ordinary_noise_after_the_last_row_keeps_the_table_complete(noise: str) -> None:
+    (result,) = parse(f"{LATENCY_512}{noise}\n")
     assert result.complete
 
 
