@@ -82,13 +82,13 @@ def text_table(
 
 
 def result_title(result: BenchResult) -> str:
-    """``osu_latency 7.2 (CUDA) — out.txt:3``, with ``[incomplete]`` for a cut table."""
+    """``osu_latency 7.2 (CUDA) - out.txt:3``, with ``[incomplete]`` for a cut table."""
     parts = [result.benchmark]
     if result.version:
         parts.append(result.version)
     if result.variant:
         parts.append(f"({result.variant})")
-    title = f"{' '.join(parts)} — {result.source.file}:{result.source.line}"
+    title = f"{' '.join(parts)} - {result.source.file}:{result.source.line}"
     return title if result.complete else f"{title} [incomplete]"
 
 
@@ -156,5 +156,11 @@ def render_text(report: BenchReport) -> str:
 
 
 def print_results(report: BenchReport, console: Console) -> None:
-    """Print :func:`render_text` as it is: no markup, no wrapping, no cropping."""
-    console.print(render_text(report), markup=False, highlight=False, soft_wrap=True, end="")
+    """Print :func:`render_text` as it is: no markup, no wrapping, no cropping.
+
+    Characters the output's encoding lacks (a GPU name on an ASCII terminal) become ``?``.
+    """
+    text = render_text(report)
+    encoding = console.encoding or "utf-8"
+    text = text.encode(encoding, errors="replace").decode(encoding)
+    console.print(text, markup=False, highlight=False, soft_wrap=True, end="")

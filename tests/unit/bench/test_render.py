@@ -105,3 +105,13 @@ def test_format_cell_is_exact() -> None:
     assert format_cell([1.0, 2.5]) == "[1.0, 2.5]"
     assert format_cell(True) == "true"
     assert format_cell("Pass") == "Pass"
+
+
+def test_an_ascii_terminal_gets_question_marks_not_a_traceback() -> None:
+    report = report_of(NCCL)
+    report.results[0].summary["devices"] = ["NVIDIA H100™"]
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    print_results(report, Console(file=stream, width=80, color_system=None))
+    stream.flush()
+    assert "NVIDIA H100?" in raw.getvalue().decode("ascii")
