@@ -195,7 +195,11 @@ def parse(
     files: Annotated[list[str], typer.Argument(help="Benchmark outputs ('-' for stdin).")],
     json_out: Json = False,
 ) -> None:
-    """Turn OSU, nccl-tests, NEST and mpi4py.bench outputs into numbers."""
+    """Turn OSU, nccl-tests, NEST and mpi4py.bench outputs into numbers.
+
+    A table cut short (a killed job) or with a damaged row keeps its rows and is marked
+    ``complete: false`` with the lines at fault; every row is printed, at any width.
+    """
     from builder.bench.api import parse_paths
     from builder.bench.render import print_results
 
