@@ -108,10 +108,26 @@ def push(
     ref: Annotated[str, typer.Argument(help="OCI reference, e.g. localhost:5000/esd/nest:1.0.")],
     json_out: Json = False,
 ) -> None:
-    """Push IMAGE to an OCI registry with ORAS; the digest is checked after the push."""
-    from builder.ship.api import push_image
+    """Push IMAGE to an OCI registry with ORAS; the digest is checked after the push.
 
-    _emit_model(push_image(image, ref), json_out)
+    ``--json`` prints ``ref`` and the manifest ``digest`` (what ``tag`` and ``attest`` take).
+    """
+    from builder.ship.api import push_image
+    from builder.ship.registry import PushResult
+
+    _emit_model(PushResult.of(push_image(image, ref)), json_out)
+
+
+@app.command()
+def tag(
+    ref: Annotated[str, typer.Argument(help="Source: HOST/REPO:TAG or HOST/REPO@sha256:...")],
+    new_tag: Annotated[str, typer.Argument(help="New tag in the same repository.")],
+    json_out: Json = False,
+) -> None:
+    """Copy the manifest at REF to NEWTAG in the same repository; no blob is uploaded again."""
+    from builder.ship.api import tag_image
+
+    _emit_model(tag_image(ref, new_tag), json_out)
 
 
 @app.command()

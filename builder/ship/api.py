@@ -16,6 +16,11 @@ def push_image(image: Path, ref: str) -> ShipResult:
     return registry.push(image, ref, credentials=registry.credentials_from_env())
 
 
+def tag_image(ref: str, new_tag: str) -> registry.TagResult:
+    """Give the manifest at ``ref`` (a tag or ``@sha256:`` digest) another tag, no re-upload."""
+    return registry.tag(ref, new_tag, credentials=registry.credentials_from_env())
+
+
 def pull_image(ref: str, output: Path | None = None) -> ShipResult:
     """Pull an image file from an OCI registry; it appears only once its digest checks out."""
     return registry.pull(ref, output, credentials=registry.credentials_from_env())
