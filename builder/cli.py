@@ -132,14 +132,46 @@ def tag(
 
 @app.command()
 def pull(
-    ref: Annotated[str, typer.Argument(help="OCI reference.")],
+    ref: Annotated[str, typer.Argument(help="OCI reference (HOST/REPO:TAG or @sha256:...).")],
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    verified_for: Annotated[
+        str | None,
+        typer.Option("--verified-for", help="Only an image with a passing attestation for SITE."),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="PEM public key of the site (repeatable)."),
+    ] = None,
     json_out: Json = False,
 ) -> None:
-    """Pull an image from an OCI registry and check its digest."""
+    """Pull an image from an OCI registry and check its digest (and, asked, its attestation)."""
     from builder.ship.api import pull_image
 
-    _emit_model(pull_image(ref, output), json_out)
+    _emit_model(pull_image(ref, output, verified_for=verified_for, trust=trust), json_out)
+
+
+@app.command()
+def attest(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory with verdict.json, report.html.")],
+    ref: Annotated[
+        str, typer.Argument(help="The image that was judged: HOST/REPO:TAG or @digest.")
+    ],
+    records_url: Annotated[
+        str | None, typer.Option("--records-url", help="Where the run's records are kept.")
+    ] = None,
+    provenance: Annotated[Path | None, typer.Option("--provenance")] = None,
+    sbom: Annotated[
+        Path | None, typer.Option("--sbom", help="CycloneDX SBOM of the image.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Sign RUN_DIR's verdict (in-toto, DSSE; key in ESDC_SIGNING_KEY) and attach it to REF."""
+    from builder.ship.api import attest_run
+
+    _emit_model(
+        attest_run(run_dir, ref, records_url=records_url, provenance=provenance, sbom=sbom),
+        json_out,
+    )
 
 
 @app.command()

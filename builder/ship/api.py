@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder.errors import EsdcError
 from builder.model.ship import ShipResult
 from builder.ship import registry, rsync, unicore
+
+if TYPE_CHECKING:
+    from builder.ship.attest import AttestResult
 
 
 def push_image(image: Path, ref: str) -> ShipResult:
@@ -21,9 +25,58 @@ def tag_image(ref: str, new_tag: str) -> registry.TagResult:
     return registry.tag(ref, new_tag, credentials=registry.credentials_from_env())
 
 
-def pull_image(ref: str, output: Path | None = None) -> ShipResult:
-    """Pull an image file from an OCI registry; it appears only once its digest checks out."""
-    return registry.pull(ref, output, credentials=registry.credentials_from_env())
+def pull_image(
+    ref: str,
+    output: Path | None = None,
+    *,
+    verified_for: str | None = None,
+    trust: list[Path] | None = None,
+) -> ShipResult:
+    """Pull an image file from an OCI registry; it appears only once its digest checks out.
+
+    With ``verified_for`` the image must carry a valid attestation, signed by one of the
+    ``trust`` keys, saying it passed at that site; the manifest checked is the one downloaded.
+    """
+    credentials = registry.credentials_from_env()
+    if verified_for is None:
+        if trust:
+            raise EsdcError("--trust is only used with --verified-for SITE")
+        return registry.pull(ref, output, credentials=credentials)
+    from builder.ship.trust import attestations_of, load_trusted, require_verified
+
+    if not trust:
+        raise EsdcError("--verified-for needs --trust PUBKEY (the site's public key)")
+    keys = load_trusted(trust)
+    if output is not None:
+        registry.require_writable_target(output)
+    parsed = registry.parse_ref(ref)
+    client = registry.client_for(parsed, credentials)
+    with registry.registry_errors(parsed, "verify"):
+        image = registry.fetch_manifest(client, parsed)
+        records = attestations_of(client, parsed, image.digest, keys)
+    require_verified(records, verified_for, f"{parsed.name}@{image.digest}")
+    return registry.pull(ref, output, credentials=credentials, expect_manifest=image.digest)
+
+
+def attest_run(
+    run_dir: Path,
+    ref: str,
+    *,
+    records_url: str | None = None,
+    provenance: Path | None = None,
+    sbom: Path | None = None,
+) -> AttestResult:
+    """Sign RUN_DIR's verdict for the image at REF and attach it, the report, provenance, SBOM."""
+    from builder.ship.attest import attest
+
+    return attest(
+        run_dir,
+        ref,
+        credentials=registry.credentials_from_env(),
+        records_url=records_url,
+        provenance=provenance,
+        sbom=sbom,
+    )
 
 
 def ship_image(image: Path, site: str) -> ShipResult:
