@@ -175,6 +175,54 @@ def attest(
 
 
 @app.command()
+def catalog(
+    repo: Annotated[str, typer.Argument(help="Repository: HOST/REPO.")],
+    site: Annotated[
+        str | None, typer.Option("--site", help="Only this site's attestations.")
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="Check signatures with this PEM public key (repeatable)."),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a one-file HTML catalog page.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """List which image digests of REPO are verified for which site, when, by which key."""
+    from builder.ship.api import catalog_repository
+    from builder.ship.catalog import render_html
+
+    result = catalog_repository(repo, site=site, trust=trust)
+    if html is not None:
+        from builder.fsio import atomic_write_text
+        from builder.ship.registry import require_writable_target
+
+        require_writable_target(html)
+        atomic_write_text(html, render_html(result))
+        err_console.print(f"wrote {html}", highlight=False)
+    if json_out:
+        _print_json(result.model_dump(mode="json", by_alias=True))
+        return
+    from rich.table import Table
+
+    table = Table("image", "tags", "site", "result", "attested", "key", "rules")
+    for entry in result.entries:
+        table.add_row(
+            entry.image[:19],
+            ", ".join(entry.tags),
+            entry.site,
+            entry.problem or entry.result,
+            entry.attested_at,
+            f"{entry.keyid[:19]} ({entry.signature.value})",
+            "current" if entry.current_rules else "older: revalidate",
+        )
+    console.print(table)
+    for image in result.unverified:
+        console.print(f"not verified: {image.image} {', '.join(image.tags)}", highlight=False)
+
+
+@app.command()
 def ship(image: Annotated[Path, typer.Argument()], site: SiteOpt, json_out: Json = False) -> None:
     """Ship IMAGE to SITE by the site's transfer (registry, UNICORE storage, rsync)."""
     from builder.ship.api import ship_image

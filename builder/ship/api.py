@@ -11,6 +11,7 @@ from builder.ship import registry, rsync, unicore
 
 if TYPE_CHECKING:
     from builder.ship.attest import AttestResult
+    from builder.ship.catalog import Catalog
 
 
 def push_image(image: Path, ref: str) -> ShipResult:
@@ -98,3 +99,18 @@ def ship_image(image: Path, site: str) -> ShipResult:
     if transfer.rsync_target:
         return rsync.ship(image, transfer.rsync_target)
     raise EsdcError(f"site {site!r} declares no transfer (registry, unicore, rsync)")
+
+
+def catalog_repository(
+    repo: str, *, site: str | None = None, trust: list[Path] | None = None
+) -> Catalog:
+    """The catalog of REPO: verified digests per site (signatures checked with ``trust``)."""
+    from builder.ship.catalog import build_catalog
+    from builder.ship.trust import load_trusted
+
+    return build_catalog(
+        repo,
+        site=site,
+        trusted=load_trusted(trust) if trust else None,
+        credentials=registry.credentials_from_env(),
+    )
