@@ -101,7 +101,7 @@ def list_tags(client: BoundedRegistry, ref: RegistryRef) -> list[str]:
             raise EsdcError("no such repository", where=ref.name)
         if response.status_code != 200:
             raise EsdcError(f"cannot list tags: {describe_status(response)}", where=ref.name)
-        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="tag list")
+        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="tag list", where=ref.name)
     try:
         tags = json.loads(raw).get("tags") or []
     except (ValueError, AttributeError) as exc:

@@ -200,16 +200,18 @@ class BoundedRegistry(oras.provider.Registry):  # type: ignore[misc]
             time.sleep(self.settings.backoff_s * attempt)
 
 
-def read_limited(response: requests.Response, limit: int, deadline: float, *, what: str) -> bytes:
+def read_limited(
+    response: requests.Response, limit: int, deadline: float, *, what: str, where: str
+) -> bytes:
     """Read a streamed body of at most ``limit`` bytes before ``deadline`` (monotonic)."""
     chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_content(chunk_size=_CHUNK):
         total += len(chunk)
         if total > limit:
-            raise EsdcError(f"{what} larger than {limit} bytes: refused")
+            raise EsdcError(f"{what} larger than {limit} bytes: refused", where=where)
         if time.monotonic() > deadline:
-            raise EsdcError(f"{what} did not arrive in time (ESDC_NET_TIMEOUT)")
+            raise EsdcError(f"{what} did not arrive in time (ESDC_NET_TIMEOUT)", where=where)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -71,7 +71,9 @@ def fetch_blob(client: BoundedRegistry, ref: RegistryRef, descriptor: Descriptor
             raise EsdcError(
                 f"no blob {descriptor.digest}: {describe_status(response)}", where=ref.name
             )
-        data = read_limited(response, MAX_SMALL_BLOB_BYTES, deadline, what="artifact")
+        data = read_limited(
+            response, MAX_SMALL_BLOB_BYTES, deadline, what="artifact", where=ref.name
+        )
     require_digest_match(descriptor.digest, sha256_bytes(data), where=f"{ref.name} blob")
     return data
 
@@ -153,7 +155,9 @@ def _read_referrers_tag(client: BoundedRegistry, index_ref: RegistryRef) -> Inde
             return None
         if response.status_code != 200:
             raise EsdcError(f"referrers index: {describe_status(response)}", where=index_ref.text)
-        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="referrers index")
+        raw = read_limited(
+            response, MAX_MANIFEST_BYTES, deadline, what="referrers index", where=index_ref.text
+        )
     return parse_index(raw, where=index_ref.text)
 
 
@@ -169,7 +173,9 @@ def list_referrers(
     with response:
         content_type = response.headers.get("Content-Type", "")
         if response.status_code == 200 and OCI_INDEX in content_type:
-            raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="referrers list")
+            raw = read_limited(
+                response, MAX_MANIFEST_BYTES, deadline, what="referrers list", where=ref.name
+            )
             index: Index | None = parse_index(raw, where=f"{ref.name} referrers")
         else:
             index = None

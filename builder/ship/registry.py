@@ -239,7 +239,7 @@ def fetch_manifest(client: BoundedRegistry, ref: RegistryRef) -> FetchedManifest
     with response:
         if response.status_code != 200:
             raise EsdcError(f"no manifest: {describe_status(response)}", where=ref.text)
-        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="manifest")
+        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="manifest", where=ref.text)
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     manifest = parse_manifest(raw, where=ref.text)
     digest = sha256_bytes(raw)
