@@ -68,7 +68,7 @@ class NetSettings(BaseModel):
 class Descriptor(BaseModel):
     """An OCI content descriptor."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, strict=True)
 
     media_type: str = Field(alias="mediaType", min_length=1)
     digest: str = Field(pattern=DIGEST_PATTERN)
@@ -84,7 +84,7 @@ class Descriptor(BaseModel):
 class Manifest(BaseModel):
     """An OCI image manifest (or Docker schema 2), as far as esdc reads one."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, strict=True)
 
     schema_version: Literal[2] = Field(alias="schemaVersion")
     media_type: str | None = Field(default=None, alias="mediaType")
@@ -98,7 +98,7 @@ class Manifest(BaseModel):
 class Index(BaseModel):
     """An OCI image index (used for the referrers API and the referrers tag schema)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, strict=True)
 
     schema_version: Literal[2] = Field(default=2, alias="schemaVersion")
     media_type: str = Field(default=OCI_INDEX, alias="mediaType")

@@ -172,7 +172,7 @@ def require_verified(records: list[AttestationRecord], site: str, image: str) ->
             return record
     if not records:
         raise EsdcError(f"refused: {image} has no attestation: it was never verified (esdc attest)")
-    reasons = list(dict.fromkeys(record.refusal(site) for record in records))
+    reasons = list(dict.fromkeys(" ".join(r.refusal(site).split()) for r in records))
     raise EsdcError(f"refused: {image} is not verified for site {site!r}: " + "; ".join(reasons))
 
 
