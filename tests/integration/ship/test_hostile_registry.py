@@ -69,6 +69,8 @@ class HostileRegistry:
                     owner.behaviour(self)
 
             do_HEAD = do_GET
+            do_POST = do_GET
+            do_PUT = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -224,3 +226,21 @@ def test_a_dead_registry_fails_within_seconds(tmp_path: Path) -> None:
     done = esdc_pull("127.0.0.1:9", tmp_path / "out.sif")
     assert_one_line(done, tmp_path / "out.sif")
     assert "127.0.0.1:9" in done.stderr
+
+
+@pytest.mark.parametrize("status", [500, 401, 503])
+def test_a_push_the_registry_refuses_is_one_line(
+    hostile: HostileRegistry, tmp_path: Path, status: int
+) -> None:
+    hostile.behaviour = lambda h: _send(h, status, b"{}")
+    image = tmp_path / "i.sif"
+    image.write_bytes(b"x" * 1000)
+    done = subprocess.run(
+        [sys.executable, "-m", "builder.cli", "push", str(image), f"{hostile.host}/esd/x:1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ESDC_NET_TIMEOUT": "2", "ESDC_NET_RETRIES": "1"},
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr and hostile.host in done.stderr
