@@ -142,12 +142,25 @@ def pull(
         list[Path] | None,
         typer.Option("--trust", help="PEM public key of the site (repeatable)."),
     ] = None,
+    apptainer_verify: Annotated[
+        bool,
+        typer.Option(
+            "--apptainer-verify", help="Also run `apptainer verify --key` (first --trust key)."
+        ),
+    ] = False,
     json_out: Json = False,
 ) -> None:
     """Pull an image from an OCI registry and check its digest (and, asked, its attestation)."""
     from builder.ship.api import pull_image
 
-    _emit_model(pull_image(ref, output, verified_for=verified_for, trust=trust), json_out)
+    pulled = pull_image(
+        ref,
+        output,
+        verified_for=verified_for,
+        trust=trust,
+        apptainer_verify=apptainer_verify,
+    )
+    _emit_model(pulled, json_out)
 
 
 @app.command()

@@ -32,16 +32,18 @@ def pull_image(
     *,
     verified_for: str | None = None,
     trust: list[Path] | None = None,
+    apptainer_verify: bool = False,
 ) -> ShipResult:
     """Pull an image file from an OCI registry; it appears only once its digest checks out.
 
     With ``verified_for`` the image must carry a valid attestation, signed by one of the
     ``trust`` keys, saying it passed at that site; the manifest checked is the one downloaded.
+    ``apptainer_verify`` also runs ``apptainer verify --key`` with the first trusted key.
     """
     credentials = registry.credentials_from_env()
     if verified_for is None:
-        if trust:
-            raise EsdcError("--trust is only used with --verified-for SITE")
+        if trust or apptainer_verify:
+            raise EsdcError("--trust and --apptainer-verify are used with --verified-for SITE")
         return registry.pull(ref, output, credentials=credentials)
     from builder.ship.trust import attestations_of, load_trusted, require_verified
 
@@ -56,7 +58,18 @@ def pull_image(
         image = registry.fetch_manifest(client, parsed)
         records = attestations_of(client, parsed, image.digest, keys)
     require_verified(records, verified_for, f"{parsed.name}@{image.digest}")
-    return registry.pull(ref, output, credentials=credentials, expect_manifest=image.digest)
+    check = None
+    if apptainer_verify:
+        from builder.ship.apptainer import verify_sif
+
+        key = trust[0]
+
+        def check(blob: Path) -> None:
+            verify_sif(blob, key, shown_as=parsed.text)
+
+    return registry.pull(
+        ref, output, credentials=credentials, expect_manifest=image.digest, check=check
+    )
 
 
 def attest_run(

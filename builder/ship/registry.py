@@ -14,7 +14,7 @@ import signal
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -350,11 +350,13 @@ def pull(
     *,
     credentials: RegistryCredentials | None = None,
     expect_manifest: str | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> ShipResult:
     """Pull the image at ``ref_text``; the file appears only once its digest matches.
 
     ``expect_manifest`` pins the manifest digest (a verified pull checks the attestation of
     that digest first and then downloads exactly it, whatever the tag points to meanwhile).
+    ``check`` runs on the downloaded, digest-checked file before it appears at the target.
     """
     ref = parse_ref(ref_text)
     if expect_manifest:
@@ -376,6 +378,8 @@ def pull(
             client.download_blob(ref.text, layer_digest, str(blob))
             pulled_digest = file_sha256(blob)
             require_digest_match(layer_digest, pulled_digest, where=ref.text)
+            if check is not None:
+                check(blob)
             os.replace(blob, target)
     return ShipResult(
         image=str(target),

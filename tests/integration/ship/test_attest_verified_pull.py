@@ -31,10 +31,14 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 ESDC = [sys.executable, "-m", "builder.cli"]
 
 
-def esdc(*args: str, key: Path | None = None) -> subprocess.CompletedProcess[str]:
+def esdc(
+    *args: str, key: Path | None = None, path: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESDC_")}
     if key is not None:
         env["ESDC_SIGNING_KEY"] = str(key)
+    if path is not None:
+        env["PATH"] = path
     return subprocess.run([*ESDC, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -118,6 +122,23 @@ def test_researchers_get_only_images_verified_for_their_site(
         "pull", pinned, "--verified-for", "local", "--trust", str(site_pub), "-o", str(by_digest)
     )
     assert pulled.returncode == 0 and by_digest.read_bytes() == image.read_bytes()
+
+    # Apptainer's own signature check, with a stand-in `apptainer` that rejects the SIF (the
+    # tool cannot be installed here): the verified image is still not written.
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir()
+    (stand_in / "apptainer").write_text(
+        "#!/bin/sh\necho 'FATAL: no signature found' >&2\nexit 255\n"
+    )
+    (stand_in / "apptainer").chmod(0o755)
+    checked = tmp_path / "apptainer-checked.sif"
+    rejected = esdc(
+        *("pull", ref, "--verified-for", "local", "--trust", str(site_pub)),
+        *("--apptainer-verify", "-o", str(checked)),
+        path=f"{stand_in}:{os.environ['PATH']}",
+    )
+    assert "apptainer verify failed: FATAL: no signature found" in one_line_refusal(rejected)
+    assert not checked.exists()
 
     # The registry has no referrers API: the attestation is found through the referrers tag.
     index_url = f"http://{local_registry}/v2/esd/verified/manifests/{referrers_tag(digest)}"
