@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,18 @@ def attest_run(
     )
 
 
+def registry_ref_for(prefix: str, image: Path) -> str:
+    """The reference an image file goes to under a registry prefix (pure).
+
+    ``images/nest@jureca-dc.sif`` -> ``PREFIX/nest:jureca-dc``; ``images/mpi-base.sif`` ->
+    ``PREFIX/mpi-base:latest``. Repository names are lower case, tags limited to 128 characters.
+    """
+    name, _, tag = image.stem.partition("@")
+    repository = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._") or "image"
+    tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", tag).strip("-.")[:128] or "latest"
+    return f"{prefix.rstrip('/')}/{repository}:{tag}"
+
+
 def ship_image(image: Path, site: str) -> ShipResult:
     """Ship an image to a site by the first transfer its profile declares.
 
@@ -105,8 +118,7 @@ def ship_image(image: Path, site: str) -> ShipResult:
         raise EsdcError("no such image file", where=image)
     transfer = load_site(site).transfer
     if transfer.registry:
-        ref = f"{transfer.registry.rstrip('/')}/{image.stem}:latest"
-        return push_image(image, ref)
+        return push_image(image, registry_ref_for(transfer.registry, image))
     if transfer.unicore_endpoint and transfer.unicore_storage:
         return unicore.ship(image, transfer.unicore_endpoint, transfer.unicore_storage)
     if transfer.rsync_target:

@@ -244,3 +244,22 @@ def test_a_push_the_registry_refuses_is_one_line(
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "Traceback" not in done.stderr and hostile.host in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_pull_never_replaces_a_directory_or_fifo(
+    hostile: HostileRegistry, tmp_path: Path, kind: str
+) -> None:
+    hostile.behaviour = _manifest_then(lambda h: _send(h, 200, BLOB))
+    out = tmp_path / "target"
+    if kind == "directory":
+        out.mkdir()
+    else:
+        os.mkfifo(out)
+    done = esdc_pull(hostile.host, out)
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+    assert out.is_dir() if kind == "directory" else out.is_fifo()
+    regular = tmp_path / "regular.sif"
+    regular.write_bytes(b"old")
+    assert esdc_pull(hostile.host, regular).returncode == 0
+    assert regular.read_bytes() == BLOB

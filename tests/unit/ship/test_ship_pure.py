@@ -111,3 +111,19 @@ def test_secret_from_file_is_hidden_in_repr(tmp_path: Path) -> None:
 def test_missing_secret_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EsdcError, match="ESDC_UNICORE_TOKEN_FILE"):
         read_secret("UNICORE_TOKEN", {"ESDC_UNICORE_TOKEN_FILE": str(tmp_path / "none")})
+
+
+@pytest.mark.parametrize(
+    ("image", "ref"),
+    [
+        ("images/nest@jureca-dc.sif", "reg.example.org/esd/nest:jureca-dc"),
+        ("images/mpi-base.sif", "reg.example.org/esd/mpi-base:latest"),
+        ("images/NEST Sim@x y", "reg.example.org/esd/nest-sim:x-y"),
+    ],
+)
+def test_ship_names_a_valid_reference_for_every_image_file(image: str, ref: str) -> None:
+    from builder.ship.api import registry_ref_for
+
+    made = registry_ref_for("reg.example.org/esd/", Path(image))
+    assert made == ref
+    registry.parse_ref(made)
