@@ -79,9 +79,9 @@ def load_signing_key(path: Path | None = None) -> PrivateKey:
         raise EsdcError("encrypted private keys are not supported", where=path) from exc
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise EsdcError("not a PEM private key (ed25519 or EC P-256)", where=path) from exc
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) and _supported(
+        key.public_key()
+    ):
         return key
     raise EsdcError("unsupported key type: use ed25519 or EC P-256", where=path)
 
@@ -93,11 +93,14 @@ def load_public_key(path: Path) -> PublicKey:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise EsdcError("not a PEM public key (ed25519 or EC P-256)", where=path) from exc
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return key
-    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+    if isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) and _supported(key):
         return key
     raise EsdcError("unsupported key type: use ed25519 or EC P-256", where=path)
+
+
+def _supported(key: PublicKey) -> bool:
+    """Ed25519, or ECDSA on P-256 (what DSSE verifiers commonly accept)."""
+    return isinstance(key, ed25519.Ed25519PublicKey) or isinstance(key.curve, ec.SECP256R1)
 
 
 def sign(payload: bytes, key: PrivateKey, payload_type: str = IN_TOTO_PAYLOAD_TYPE) -> Envelope:

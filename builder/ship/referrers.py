@@ -113,16 +113,7 @@ def push_artifact(
         artifact_type=artifact_type,
         annotations=annotations,
     )
-    response = client.do_request(
-        f"{base_url(ref)}/manifests/{digest}",
-        "PUT",
-        data=raw,
-        headers={"Content-Type": OCI_MANIFEST},
-    )
-    with response:
-        if response.status_code not in (200, 201):
-            raise EsdcError(f"artifact refused: {describe_status(response)}", where=ref.name)
-        indexed_by_registry = "OCI-Subject" in response.headers
+    _, indexed_by_registry = put_manifest(client, ref.at(digest), raw, OCI_MANIFEST)
     if not indexed_by_registry:
         _add_to_referrers_tag(client, ref, subject.digest, descriptor)
     return descriptor

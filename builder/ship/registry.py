@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import requests
 from pydantic import BaseModel, SecretStr
 
 from builder.errors import EsdcError
 from builder.model.ship import ShipResult
+from builder.run.campaign import _sigterm_as_interrupt as terminate_as_interrupt
 from builder.ship.digest import file_sha256, require_digest_match
 from builder.ship.oci import (
     MANIFEST_ACCEPT,
@@ -256,8 +255,14 @@ def fetch_manifest(client: BoundedRegistry, ref: RegistryRef) -> FetchedManifest
     )
 
 
-def put_manifest(client: BoundedRegistry, ref: RegistryRef, raw: bytes, media_type: str) -> str:
-    """PUT manifest bytes at ``ref``'s tag (or digest); returns their digest."""
+def put_manifest(
+    client: BoundedRegistry, ref: RegistryRef, raw: bytes, media_type: str
+) -> tuple[str, bool]:
+    """PUT manifest bytes at ``ref``'s tag (or digest).
+
+    Returns their digest and whether the registry indexed the manifest's ``subject`` itself
+    (the referrers API's ``OCI-Subject`` answer header).
+    """
     digest = sha256_bytes(raw)
     response = client.do_request(
         f"{base_url(ref)}/manifests/{ref.reference}",
@@ -269,9 +274,10 @@ def put_manifest(client: BoundedRegistry, ref: RegistryRef, raw: bytes, media_ty
         if response.status_code not in (200, 201):
             raise EsdcError(f"manifest refused: {describe_status(response)}", where=ref.text)
         answered = response.headers.get("Docker-Content-Digest")
+        indexed = "OCI-Subject" in response.headers
     if answered:
         require_digest_match(digest, answered, where=ref.text)
-    return digest
+    return digest, indexed
 
 
 def _single_layer(manifest: Manifest, ref: RegistryRef) -> tuple[str, str]:
@@ -332,7 +338,7 @@ def tag(
     target = ref.at(new_tag)
     with registry_errors(ref, "tag"):
         fetched = fetch_manifest(client, ref)
-        digest = put_manifest(client, target, fetched.raw, fetched.media_type)
+        digest, _ = put_manifest(client, target, fetched.raw, fetched.media_type)
     return TagResult(ref=target.text, source=ref.text, digest=digest)
 
 
@@ -402,24 +408,6 @@ def require_writable_target(target: Path) -> None:
         raise EsdcError(f"cannot use as output: {exc.strerror or exc}", where=target) from exc
     if not stat.S_ISREG(mode):
         raise EsdcError("output exists and is not a regular file: refused", where=target)
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """While active, SIGTERM raises KeyboardInterrupt so that clean-up code runs."""
-
-    def _raise(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def short_error(exc: BaseException) -> str:
