@@ -246,16 +246,31 @@ def read_verdict(run_dir: Path) -> tuple[Verdict, bytes]:
         raise EsdcError("not an esdc.verdict/1 document", where=path) from exc
 
 
-def _run_created(run_dir: Path) -> str | None:
+def _run_field(run_dir: Path, name: str) -> str | None:
+    """One text field of ``run.json`` (``created``, ``image``), or None."""
     try:
-        created = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("created")
+        value = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get(name)
     except (OSError, ValueError, AttributeError):
         return None
-    return created if isinstance(created, str) else None
+    return value if isinstance(value, str) else None
 
 
-def find_attachment(run_dir: Path, spec: ArtifactSpec, given: Path | None) -> Path | None:
-    """The file of one artifact kind: the one given, else the first glob match in the run."""
+def image_sidecars(run_dir: Path) -> dict[ArtifactKind, Path]:
+    """Provenance and SBOM that ``esdc build`` wrote beside the image file the run used."""
+    from builder.build.api import sidecar_paths
+
+    image = _run_field(run_dir, "image")
+    if not image or "://" in image or not Path(image).is_file():
+        return {}
+    provenance, sbom = sidecar_paths(Path(image))
+    return {ArtifactKind.PROVENANCE: provenance, ArtifactKind.SBOM: sbom}
+
+
+def find_attachment(
+    run_dir: Path, spec: ArtifactSpec, given: Path | None, beside_image: Path | None = None
+) -> Path | None:
+    """The file of one artifact kind: the one given, else the first glob match in the run,
+    else the file ``esdc build`` left beside the image."""
     if given is not None:
         if not given.is_file():
             raise EsdcError(f"no such {spec.kind} file", where=given)
@@ -264,6 +279,8 @@ def find_attachment(run_dir: Path, spec: ArtifactSpec, given: Path | None) -> Pa
         matches = sorted(run_dir.glob(pattern))
         if matches:
             return matches[0]
+    if beside_image is not None and beside_image.is_file():
+        return beside_image
     if spec.required:
         raise EsdcError(f"no {spec.run_dir_globs[0]}: run `esdc report` first", where=run_dir)
     return None
@@ -297,8 +314,9 @@ def attest(
     verdict, verdict_raw = read_verdict(run_dir)
     key = dsse.load_signing_key(key_file)
     given = {ArtifactKind.PROVENANCE: provenance, ArtifactKind.SBOM: sbom}
+    sidecars = image_sidecars(run_dir)
     attachments = {
-        spec.kind: find_attachment(run_dir, spec, given.get(spec.kind))
+        spec.kind: find_attachment(run_dir, spec, given.get(spec.kind), sidecars.get(spec.kind))
         for spec in ARTIFACTS
         if spec.kind != ArtifactKind.ATTESTATION
     }
@@ -319,7 +337,7 @@ def attest(
             rule_files=rule_files,
             records_url=records_url or f"file://{socket.gethostname()}{run_dir.resolve()}",
             attested_at=moment,
-            run_created=_run_created(run_dir),
+            run_created=_run_field(run_dir, "created"),
         )
         envelope = dsse.sign(canonical_json(statement), key)
         result = statement["predicate"]["result"]

@@ -83,6 +83,7 @@ def judged_run(tmp: Path, fixture: str, image: Path, expected_exit: int) -> Path
     shutil.copytree(FIXTURES / fixture, run)
     manifest = json.loads((run / "run.json").read_text())
     manifest["image_digest"] = file_sha256(image)
+    manifest["image"] = str(image)
     (run / "run.json").write_text(json.dumps(manifest))
     assert esdc("verify", str(run)).returncode == expected_exit
     assert esdc("report", str(run)).returncode == 0
@@ -97,6 +98,9 @@ def test_researchers_get_only_images_verified_for_their_site(
 
     # The verified image: push, judge, attest (exact command line), catalog, pull.
     ref, digest, image = push(tmp_path, local_registry, "verified")
+    # What `esdc build` leaves beside an image: attached with the verdict.
+    image.with_name(image.name + ".provenance.json").write_text('{"builder_version": "0.1.0"}')
+    image.with_name(image.name + ".sbom.cdx.json").write_text('{"bomFormat": "CycloneDX"}')
     run = judged_run(tmp_path, "pass", image, expected_exit=0)
     attested = esdc("attest", str(run), ref, key=site_key)
     assert attested.returncode == 0, attested.stderr
@@ -147,7 +151,7 @@ def test_researchers_get_only_images_verified_for_their_site(
     )
     index = json.load(urllib.request.urlopen(request, timeout=10))
     kinds = {m["artifactType"] for m in index["manifests"]}
-    assert artifact_spec(ArtifactKind.ATTESTATION).artifact_type in kinds
+    assert kinds == {artifact_spec(kind).artifact_type for kind in ArtifactKind}
 
     target = tmp_path / "refused.sif"
 

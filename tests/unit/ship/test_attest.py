@@ -24,6 +24,7 @@ from builder.ship.attest import (
     artifact_spec,
     checks_of,
     find_attachment,
+    image_sidecars,
     make_statement,
     read_verdict,
     require_same_image,
@@ -148,6 +149,24 @@ def test_attachments_are_found_in_the_run_or_reported_missing(tmp_path: Path) ->
     with pytest.raises(EsdcError, match="no such provenance"):
         find_attachment(tmp_path, artifact_spec(ArtifactKind.PROVENANCE), tmp_path / "x.json")
     assert len({spec.artifact_type for spec in ARTIFACTS}) == len(ARTIFACTS)
+
+
+def test_provenance_and_sbom_are_found_beside_the_image_the_run_used(tmp_path: Path) -> None:
+    image = tmp_path / "images" / "nest.sif"
+    image.parent.mkdir()
+    image.write_bytes(b"sif")
+    (tmp_path / "images" / "nest.sif.provenance.json").write_text("{}")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"image": str(image)}))
+    sidecars = image_sidecars(run)
+    spec = artifact_spec(ArtifactKind.PROVENANCE)
+    found = find_attachment(run, spec, None, sidecars.get(ArtifactKind.PROVENANCE))
+    assert found == image.parent / "nest.sif.provenance.json"
+    sbom = artifact_spec(ArtifactKind.SBOM)
+    assert find_attachment(run, sbom, None, sidecars.get(ArtifactKind.SBOM)) is None
+    (run / "run.json").write_text(json.dumps({"image": "localhost:5000/esd/nest:1"}))
+    assert image_sidecars(run) == {}
 
 
 def test_verdict_file_problems_are_one_line(tmp_path: Path) -> None:
