@@ -286,6 +286,31 @@ def find_attachment(
     return None
 
 
+def require_same_judgement(run_dir: Path, stored: Verdict, thresholds_dir: Path | None) -> None:
+    """Judge the run's data again under today's rules: they must give the stored verdict.
+
+    So the rules digest an attestation records is the digest of rules that really give its
+    verdict, and a hand-edited or stale ``verdict.json`` is never signed.
+    """
+    from builder.verify.api import evaluate_run_dir
+
+    if not (run_dir / "run.json").is_file():
+        raise EsdcError(
+            "no run.json: attest needs the run's data, not only its verdict", where=run_dir
+        )
+    _, fresh = evaluate_run_dir(run_dir, thresholds_dir=thresholds_dir)
+    if (fresh.verdict, fresh.site, fresh.image_digest) != (
+        stored.verdict,
+        stored.site,
+        stored.image_digest,
+    ):
+        raise EsdcError(
+            f"verdict.json says {stored.verdict} at {stored.site}, the run's data judge "
+            f"{fresh.verdict} at {fresh.site} today: run `esdc verify` again",
+            where=run_dir,
+        )
+
+
 def require_same_image(verdict: Verdict, image: FetchedManifest, ref_text: str) -> None:
     """The run must have judged the image REF names (its file or its manifest)."""
     layers = {layer.digest for layer in image.manifest.layers}
@@ -313,6 +338,7 @@ def attest(
     """Sign the run's verdict for the image at ``ref_text`` and attach it and its records."""
     verdict, verdict_raw = read_verdict(run_dir)
     key = dsse.load_signing_key(key_file)
+    require_same_judgement(run_dir, verdict, thresholds_dir)
     given = {ArtifactKind.PROVENANCE: provenance, ArtifactKind.SBOM: sbom}
     sidecars = image_sidecars(run_dir)
     attachments = {

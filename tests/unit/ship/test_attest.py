@@ -28,6 +28,7 @@ from builder.ship.attest import (
     make_statement,
     read_verdict,
     require_same_image,
+    require_same_judgement,
     rules_digest,
 )
 from builder.ship.oci import FetchedManifest, parse_manifest
@@ -175,3 +176,17 @@ def test_verdict_file_problems_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "verdict.json").write_text('{"verdict": "pass"}')
     with pytest.raises(EsdcError, match=r"esdc\.verdict/1"):
         read_verdict(tmp_path)
+
+
+def test_a_stale_or_edited_verdict_is_never_signed(
+    tmp_path: Path, verdicts: dict[str, Verdict]
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "runs" / "fail-cm-ofi", run)
+    require_same_judgement(run, verdicts["fail-cm-ofi"], None)
+    edited = verdicts["fail-cm-ofi"].model_copy(update={"verdict": "pass"})
+    with pytest.raises(EsdcError, match="judge fail"):
+        require_same_judgement(run, edited, None)
+    (run / "run.json").unlink()
+    with pytest.raises(EsdcError, match=r"no run\.json"):
+        require_same_judgement(run, verdicts["fail-cm-ofi"], None)
