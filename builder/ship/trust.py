@@ -15,7 +15,7 @@ from typing import Any
 from google.protobuf import json_format
 from in_toto_attestation.v1 import statement_pb2
 from in_toto_attestation.v1.statement import Statement
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from builder.errors import EsdcError
 from builder.ship import dsse
@@ -78,14 +78,59 @@ class AttestationRecord(BaseModel):
         return "accepted"
 
 
+class _RunNotes(BaseModel):
+    """The ``esdc-run`` configuration entry's annotations."""
+
+    site: str = ""
+    verdict: str = ""
+    reason: str = ""
+    attested_at: str = Field(default="", alias="attestedAt")
+    run_created: str = Field(default="", alias="runCreated")
+
+
+class _RulesNotes(BaseModel):
+    suites: list[str] = Field(default_factory=list)
+
+
+class _Entry(BaseModel):
+    name: str = ""
+    digest: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, Any] = Field(default_factory=dict)
+
+
+class TestResultPredicate(BaseModel):
+    """The Test Result predicate, as far as esdc reads it back."""
+
+    __test__ = False  # not a pytest class, whatever its name says
+
+    result: str
+    configuration: list[_Entry] = Field(default_factory=list)
+    url: str = ""
+
+    def entry(self, name: str) -> _Entry:
+        """The configuration entry called ``name`` (an empty one when absent)."""
+        return next((e for e in self.configuration if e.name == name), _Entry())
+
+
+def parse_predicate(document: dict[str, Any]) -> tuple[TestResultPredicate, _RunNotes, _RulesNotes]:
+    """The predicate and esdc's two configuration entries, validated."""
+    try:
+        predicate = TestResultPredicate.model_validate(document.get("predicate"))
+        run = _RunNotes.model_validate(predicate.entry(RUN_ENTRY).annotations)
+        rules = _RulesNotes.model_validate(predicate.entry(RULES_ENTRY).annotations)
+    except ValidationError as exc:
+        raise EsdcError("malformed Test Result predicate") from exc
+    return predicate, run, rules
+
+
 def parse_statement(payload: bytes, image_digest: str) -> dict[str, Any]:
     """The Statement JSON, validated by in-toto's own rules and bound to ``image_digest``."""
     try:
         document = json.loads(payload)
         message = json_format.ParseDict(document, statement_pb2.Statement())
         Statement.copy_from_pb(message).validate()
-    except (ValueError, TypeError, json_format.ParseError) as exc:
-        raise EsdcError(f"not an in-toto Statement ({str(exc)[:80]})") from exc
+    except (ValueError, TypeError, AttributeError, json_format.ParseError) as exc:
+        raise EsdcError(f"not an in-toto Statement ({' '.join(str(exc).split())[:80]})") from exc
     if document.get("predicateType") != PREDICATE_TYPE:
         raise EsdcError(f"predicate type is not {PREDICATE_TYPE}")
     digests = {
@@ -94,32 +139,24 @@ def parse_statement(payload: bytes, image_digest: str) -> dict[str, Any]:
     }
     if image_digest not in digests:
         raise EsdcError("the signed statement is about another image")
-    if not isinstance(document.get("predicate"), dict):
-        raise EsdcError("the statement has no predicate")
+    parse_predicate(document)
     return dict(document)
 
 
 def record_from_statement(document: dict[str, Any], base: AttestationRecord) -> AttestationRecord:
     """Fill a record from a checked Statement (pure)."""
-    predicate = document["predicate"]
-    entries = {
-        entry.get("name"): entry
-        for entry in predicate.get("configuration", [])
-        if isinstance(entry, dict)
-    }
-    run = entries.get(RUN_ENTRY, {}).get("annotations", {})
-    rules = entries.get(RULES_ENTRY, {})
+    predicate, run, rules = parse_predicate(document)
     return base.model_copy(
         update={
-            "site": str(run.get("site", "")),
-            "result": str(predicate.get("result", "")),
-            "verdict": str(run.get("verdict", "")),
-            "reason": str(run.get("reason", "")),
-            "attested_at": str(run.get("attestedAt", "")),
-            "run_created": str(run.get("runCreated", "")),
-            "rules": "sha256:" + str(rules.get("digest", {}).get("sha256", "")),
-            "suites": [str(s) for s in rules.get("annotations", {}).get("suites", [])],
-            "records_url": str(predicate.get("url", "")),
+            "site": run.site,
+            "result": predicate.result,
+            "verdict": run.verdict,
+            "reason": run.reason,
+            "attested_at": run.attested_at,
+            "run_created": run.run_created,
+            "rules": "sha256:" + predicate.entry(RULES_ENTRY).digest.get("sha256", ""),
+            "suites": rules.suites,
+            "records_url": predicate.url,
         }
     )
 
