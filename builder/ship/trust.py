@@ -31,6 +31,9 @@ from builder.ship.oci import BoundedRegistry, Descriptor
 from builder.ship.referrers import fetch_artifact, list_referrers
 from builder.ship.registry import RegistryRef
 
+#: How many attestations of one image are read at most.
+MAX_ATTESTATIONS = 64
+
 #: Test Result outcomes that count as verified.
 PASSING = ("PASSED", "WARNED")
 
@@ -194,11 +197,16 @@ def attestations_of(
     image_digest: str,
     trusted: list[dsse.PublicKey] | None,
 ) -> list[AttestationRecord]:
-    """Every attestation whose subject is ``image_digest``, each checked."""
+    """The attestations whose subject is ``image_digest`` (the newest listed), each checked.
+
+    At most :data:`MAX_ATTESTATIONS` are read: a registry listing thousands cannot make a pull
+    take hours (the referrers tag lists the newest last).
+    """
     spec = artifact_spec(ArtifactKind.ATTESTATION)
+    listed = list_referrers(client, ref, image_digest, spec.artifact_type)
     return [
         read_attestation(client, ref, descriptor, image_digest, trusted)
-        for descriptor in list_referrers(client, ref, image_digest, spec.artifact_type)
+        for descriptor in reversed(listed[-MAX_ATTESTATIONS:])
     ]
 
 
