@@ -263,3 +263,85 @@ def test_pull_never_replaces_a_directory_or_fifo(
     regular.write_bytes(b"old")
     assert esdc_pull(hostile.host, regular).returncode == 0
     assert regular.read_bytes() == BLOB
+
+
+def _public_key(tmp_path: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    pub = tmp_path / "site.pub"
+    pub.write_bytes(
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return pub
+
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+
+#: Bad referrers answers: (name, answer to /referrers/, answer to the sha256-<hex> tag).
+BAD_REFERRERS: list[tuple[str, tuple[int, bytes], tuple[int, bytes]]] = [
+    ("garbage-list", (200, b"{{{"), (404, b"{}")),
+    ("garbage-tag-index", (404, b"{}"), (200, b"[]")),
+    ("bad-descriptor", (200, b'{"schemaVersion": 2, "manifests": [{"digest": 1}]}'), (404, b"")),
+    (
+        "attestation-missing",
+        (
+            200,
+            json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "manifests": [
+                        {
+                            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                            "digest": "sha256:" + "0" * 64,
+                            "size": 10,
+                            "artifactType": "application/vnd.in-toto+json",
+                        }
+                    ],
+                }
+            ).encode(),
+        ),
+        (404, b""),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "listed", "tagged"), BAD_REFERRERS, ids=[b[0] for b in BAD_REFERRERS]
+)
+def test_a_verified_pull_with_bad_referrers_is_refused_in_one_line(
+    hostile: HostileRegistry,
+    tmp_path: Path,
+    name: str,
+    listed: tuple[int, bytes],
+    tagged: tuple[int, bytes],
+) -> None:
+    def behave(handler: BaseHTTPRequestHandler) -> None:
+        if "/referrers/" in handler.path:
+            _send(handler, listed[0], listed[1], Content_Type=INDEX)
+        elif "/manifests/sha256-" in handler.path:
+            _send(handler, tagged[0], tagged[1], Content_Type=INDEX)
+        elif "/manifests/" in handler.path and "sha256:" + "0" * 64 not in handler.path:
+            _send(
+                handler, 200, manifest(), Content_Type="application/vnd.oci.image.manifest.v1+json"
+            )
+        elif "/blobs/" in handler.path:
+            _send(handler, 200, BLOB)
+        else:
+            _send(handler, 404, b"{}")
+
+    hostile.behaviour = behave
+    out = tmp_path / "out.sif"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "builder.cli", "pull", f"{hostile.host}/esd/x:1"),
+            *("--verified-for", "local", "--trust", str(_public_key(tmp_path)), "-o", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ESDC_NET_TIMEOUT": "2"},
+        timeout=120,
+    )
+    assert_one_line(done, out)
