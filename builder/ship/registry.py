@@ -28,6 +28,7 @@ from builder.ship.oci import (
     MANIFEST_ACCEPT,
     MAX_MANIFEST_BYTES,
     OCI_INDEX,
+    OCI_MANIFEST,
     BoundedRegistry,
     FetchedManifest,
     Manifest,
@@ -99,32 +100,21 @@ class RegistryCredentials(BaseModel):
     password: SecretStr
 
 
-class PushResult(BaseModel):
-    """What ``esdc push --json`` prints: ``ref`` and the manifest ``digest`` a pipeline pins.
+class PushResult(ShipResult):
+    """What ``esdc push --json`` prints: the shipping record plus ``ref``, the reference pushed.
 
-    ``image_digest`` is the image file's own digest (the manifest's one layer).
+    ``manifest_digest`` is what a pipeline pins (``esdc tag REF@DIGEST``, ``esdc attest``);
+    ``digest`` stays the image file's own digest, the one ``pull --json`` reports too.
     """
 
     ref: str
-    digest: str
-    image: str
-    image_digest: str
-    size: int
-    verified: bool
 
     @classmethod
     def of(cls, shipped: ShipResult) -> PushResult:
-        """The push summary of a registry :class:`ShipResult`."""
+        """The push record of a registry :class:`ShipResult`."""
         if not shipped.manifest_digest:
             raise EsdcError("the registry gave no manifest digest", where=shipped.destination)
-        return cls(
-            ref=shipped.destination,
-            digest=shipped.manifest_digest,
-            image=shipped.image,
-            image_digest=shipped.digest,
-            size=shipped.size,
-            verified=shipped.verified,
-        )
+        return cls(**shipped.model_dump(), ref=shipped.destination)
 
 
 class TagResult(BaseModel):
@@ -248,9 +238,7 @@ def fetch_manifest(client: BoundedRegistry, ref: RegistryRef) -> FetchedManifest
         manifest=manifest,
         digest=digest,
         size=len(raw),
-        media_type=manifest.media_type
-        or media_type
-        or "application/vnd.oci.image.manifest.v1+json",
+        media_type=manifest.media_type or media_type or OCI_MANIFEST,
         raw=raw,
     )
 

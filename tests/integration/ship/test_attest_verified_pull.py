@@ -75,7 +75,7 @@ def push(tmp: Path, registry_host: str, name: str) -> tuple[str, str, Path]:
     ref = f"{registry_host}/esd/{name}:ci"
     done = esdc("push", str(image), ref, "--json")
     assert done.returncode == 0, done.stderr
-    return ref, json.loads(done.stdout)["digest"], image
+    return ref, json.loads(done.stdout)["manifest_digest"], image
 
 
 def judged_run(tmp: Path, fixture: str, image: Path, expected_exit: int) -> Path:

@@ -68,7 +68,9 @@ def test_esdc_push_and_pull_commands(local_registry: str, tmp_path: Path) -> Non
     assert pushed.returncode == 0, pushed.stderr
     summary = json.loads(pushed.stdout)
     assert summary["verified"] is True and summary["ref"] == ref
-    assert summary["digest"].startswith("sha256:") and summary["digest"] != summary["image_digest"]
+    assert summary["digest"] == file_sha256(image)
+    assert summary["manifest_digest"].startswith("sha256:")
+    assert summary["manifest_digest"] != summary["digest"]
     out = tmp_path / "back.sif"
     pulled = subprocess.run(
         [*esdc, "pull", ref, "-o", str(out), "--json"], capture_output=True, text=True
@@ -102,7 +104,7 @@ def test_tag_copies_the_manifest_and_pull_by_digest_works(
             [*esdc, "push", str(image), ref, "--json"], capture_output=True, text=True, check=True
         ).stdout
     )
-    digest = pushed["digest"]
+    digest = pushed["manifest_digest"]
     tagged = subprocess.run(
         [*esdc, "tag", f"{ref}@{digest}", "local-verified", "--json"],
         capture_output=True,
