@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,15 +60,11 @@ def pull_image(
         image = registry.fetch_manifest(client, parsed)
         records = attestations_of(client, parsed, image.digest, keys)
     require_verified(records, verified_for, f"{parsed.name}@{image.digest}")
-    check = None
-    if apptainer_verify:
-        from builder.ship.apptainer import verify_sif
+    from builder.ship.apptainer import verify_sif
 
-        key = trust[0]
-
-        def check(blob: Path) -> None:
-            verify_sif(blob, key, shown_as=parsed.text)
-
+    check = (
+        partial(verify_sif, public_key=trust[0], shown_as=parsed.text) if apptainer_verify else None
+    )
     return registry.pull(
         ref, output, credentials=credentials, expect_manifest=image.digest, check=check
     )
