@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -28,13 +27,7 @@ from builder.ship.attest import (
     rules_digest,
 )
 from builder.ship.dsse import SignatureStatus
-from builder.ship.oci import (
-    MAX_MANIFEST_BYTES,
-    BoundedRegistry,
-    Descriptor,
-    describe_status,
-    read_limited,
-)
+from builder.ship.oci import BoundedRegistry, Descriptor, get_small
 from builder.ship.referrers import list_referrers
 from builder.ship.registry import (
     RegistryCredentials,
@@ -94,16 +87,15 @@ class Catalog(BaseModel):
 
 def list_tags(client: BoundedRegistry, ref: RegistryRef) -> list[str]:
     """The repository's tags (one page of up to 10,000)."""
-    deadline = time.monotonic() + client.settings.timeout_s * (client.settings.retries + 2)
-    response = client.do_request(f"{base_url(ref)}/tags/list?n=10000", "GET", stream=True)
-    with response:
-        if response.status_code == 404:
-            raise EsdcError("no such repository", where=ref.name)
-        if response.status_code != 200:
-            raise EsdcError(f"cannot list tags: {describe_status(response)}", where=ref.name)
-        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="tag list", where=ref.name)
+    answer = get_small(
+        client, f"{base_url(ref)}/tags/list?n=10000", what="tag list", where=ref.name
+    )
+    if answer.status == 404:
+        raise EsdcError("no such repository", where=ref.name)
+    if answer.status != 200:
+        raise EsdcError(f"cannot list tags: {answer.error}", where=ref.name)
     try:
-        tags = json.loads(raw).get("tags") or []
+        tags = json.loads(answer.body).get("tags") or []
     except (ValueError, AttributeError) as exc:
         raise EsdcError("malformed tag list", where=ref.name) from exc
     if not isinstance(tags, list):

@@ -200,20 +200,52 @@ class BoundedRegistry(oras.provider.Registry):  # type: ignore[misc]
             time.sleep(self.settings.backoff_s * attempt)
 
 
-def read_limited(
-    response: requests.Response, limit: int, deadline: float, *, what: str, where: str
-) -> bytes:
-    """Read a streamed body of at most ``limit`` bytes before ``deadline`` (monotonic)."""
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in response.iter_content(chunk_size=_CHUNK):
-        total += len(chunk)
-        if total > limit:
-            raise EsdcError(f"{what} larger than {limit} bytes: refused", where=where)
-        if time.monotonic() > deadline:
-            raise EsdcError(f"{what} did not arrive in time (ESDC_NET_TIMEOUT)", where=where)
-        chunks.append(chunk)
-    return b"".join(chunks)
+class SmallAnswer(BaseModel):
+    """A registry's answer to a GET of a small document (manifest, index, tag list, artifact)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    #: ``HTTP 404 MANIFEST_UNKNOWN`` for an answer other than 200.
+    error: str = ""
+
+
+def get_small(
+    client: BoundedRegistry,
+    url: str,
+    *,
+    limit: int = MAX_MANIFEST_BYTES,
+    accept: str | None = None,
+    what: str,
+    where: str,
+) -> SmallAnswer:
+    """GET ``url``; a 200 body is read whole, at most ``limit`` bytes, within a deadline.
+
+    The deadline bounds a registry that trickles bytes slowly enough to dodge the per-read
+    timeout: the whole answer must arrive within ``timeout_s * (retries + 2)``.
+    """
+    settings = client.settings
+    deadline = time.monotonic() + settings.timeout_s * (settings.retries + 2)
+    headers = {"Accept": accept} if accept else None
+    response = client.do_request(url, "GET", headers=headers, stream=True)
+    with response:
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if response.status_code != 200:
+            return SmallAnswer(
+                status=response.status_code,
+                content_type=content_type,
+                error=describe_status(response),
+            )
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_content(chunk_size=_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise EsdcError(f"{what} larger than {limit} bytes: refused", where=where)
+            if time.monotonic() > deadline:
+                raise EsdcError(f"{what} did not arrive in time (ESDC_NET_TIMEOUT)", where=where)
+            chunks.append(chunk)
+    return SmallAnswer(status=200, body=b"".join(chunks), content_type=content_type)
 
 
 def describe_status(response: requests.Response) -> str:

@@ -8,7 +8,6 @@ tag ``sha256-<hex of the subject digest>`` (the referrers tag schema), and reade
 from __future__ import annotations
 
 import json
-import time
 from urllib.parse import urljoin
 
 from builder.errors import EsdcError
@@ -16,7 +15,6 @@ from builder.ship.digest import require_digest_match
 from builder.ship.oci import (
     EMPTY_BLOB,
     EMPTY_MEDIA_TYPE,
-    MAX_MANIFEST_BYTES,
     MAX_SMALL_BLOB_BYTES,
     OCI_INDEX,
     OCI_MANIFEST,
@@ -25,8 +23,8 @@ from builder.ship.oci import (
     FetchedManifest,
     Index,
     describe_status,
+    get_small,
     parse_index,
-    read_limited,
     sha256_bytes,
 )
 from builder.ship.registry import RegistryRef, base_url, fetch_manifest, put_manifest
@@ -63,17 +61,16 @@ def fetch_blob(client: BoundedRegistry, ref: RegistryRef, descriptor: Descriptor
     """A small blob's bytes, checked against its descriptor's digest and size."""
     if descriptor.size > MAX_SMALL_BLOB_BYTES:
         raise EsdcError(f"artifact of {descriptor.size} bytes is too large", where=ref.name)
-    settings = client.settings
-    deadline = time.monotonic() + settings.timeout_s * (settings.retries + 2)
-    response = client.do_request(f"{base_url(ref)}/blobs/{descriptor.digest}", "GET", stream=True)
-    with response:
-        if response.status_code != 200:
-            raise EsdcError(
-                f"no blob {descriptor.digest}: {describe_status(response)}", where=ref.name
-            )
-        data = read_limited(
-            response, MAX_SMALL_BLOB_BYTES, deadline, what="artifact", where=ref.name
-        )
+    answer = get_small(
+        client,
+        f"{base_url(ref)}/blobs/{descriptor.digest}",
+        limit=MAX_SMALL_BLOB_BYTES,
+        what="artifact",
+        where=ref.name,
+    )
+    if answer.status != 200:
+        raise EsdcError(f"no blob {descriptor.digest}: {answer.error}", where=ref.name)
+    data = answer.body
     require_digest_match(descriptor.digest, sha256_bytes(data), where=f"{ref.name} blob")
     return data
 
@@ -133,43 +130,34 @@ def _add_to_referrers_tag(
 
 
 def _read_referrers_tag(client: BoundedRegistry, index_ref: RegistryRef) -> Index | None:
-    settings = client.settings
-    deadline = time.monotonic() + settings.timeout_s * (settings.retries + 2)
-    response = client.do_request(
+    answer = get_small(
+        client,
         f"{base_url(index_ref)}/manifests/{index_ref.reference}",
-        "GET",
-        headers={"Accept": OCI_INDEX},
-        stream=True,
+        accept=OCI_INDEX,
+        what="referrers index",
+        where=index_ref.text,
     )
-    with response:
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise EsdcError(f"referrers index: {describe_status(response)}", where=index_ref.text)
-        raw = read_limited(
-            response, MAX_MANIFEST_BYTES, deadline, what="referrers index", where=index_ref.text
-        )
-    return parse_index(raw, where=index_ref.text)
+    if answer.status == 404:
+        return None
+    if answer.status != 200:
+        raise EsdcError(f"referrers index: {answer.error}", where=index_ref.text)
+    return parse_index(answer.body, where=index_ref.text)
 
 
 def list_referrers(
     client: BoundedRegistry, ref: RegistryRef, subject: str, artifact_type: str | None = None
 ) -> list[Descriptor]:
     """Artifacts whose subject is ``subject``: the referrers API, else the referrers tag."""
-    settings = client.settings
-    deadline = time.monotonic() + settings.timeout_s * (settings.retries + 2)
-    response = client.do_request(
-        f"{base_url(ref)}/referrers/{subject}", "GET", headers={"Accept": OCI_INDEX}, stream=True
+    answer = get_small(
+        client,
+        f"{base_url(ref)}/referrers/{subject}",
+        accept=OCI_INDEX,
+        what="referrers list",
+        where=ref.name,
     )
-    with response:
-        content_type = response.headers.get("Content-Type", "")
-        if response.status_code == 200 and OCI_INDEX in content_type:
-            raw = read_limited(
-                response, MAX_MANIFEST_BYTES, deadline, what="referrers list", where=ref.name
-            )
-            index: Index | None = parse_index(raw, where=f"{ref.name} referrers")
-        else:
-            index = None
+    index: Index | None = None
+    if answer.status == 200 and answer.content_type == OCI_INDEX:
+        index = parse_index(answer.body, where=f"{ref.name} referrers")
     if index is None:
         index = _read_referrers_tag(client, ref.at(referrers_tag(subject)))
     found = index.manifests if index else []

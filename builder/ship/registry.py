@@ -12,7 +12,6 @@ import os
 import re
 import stat
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,6 @@ from builder.run.campaign import _sigterm_as_interrupt as terminate_as_interrupt
 from builder.ship.digest import file_sha256, require_digest_match
 from builder.ship.oci import (
     MANIFEST_ACCEPT,
-    MAX_MANIFEST_BYTES,
     OCI_INDEX,
     OCI_MANIFEST,
     BoundedRegistry,
@@ -34,8 +32,8 @@ from builder.ship.oci import (
     Manifest,
     NetSettings,
     describe_status,
+    get_small,
     parse_manifest,
-    read_limited,
     sha256_bytes,
 )
 from builder.ship.secrets import read_secret
@@ -217,19 +215,16 @@ def registry_errors(ref: RegistryRef, action: str) -> Iterator[None]:
 
 def fetch_manifest(client: BoundedRegistry, ref: RegistryRef) -> FetchedManifest:
     """GET a manifest by tag or digest, validated; by digest, its bytes must hash to it."""
-    settings: NetSettings = client.settings
-    deadline = time.monotonic() + settings.timeout_s * (settings.retries + 2)
-    response = client.do_request(
+    answer = get_small(
+        client,
         f"{base_url(ref)}/manifests/{ref.reference}",
-        "GET",
-        headers={"Accept": MANIFEST_ACCEPT},
-        stream=True,
+        accept=MANIFEST_ACCEPT,
+        what="manifest",
+        where=ref.text,
     )
-    with response:
-        if response.status_code != 200:
-            raise EsdcError(f"no manifest: {describe_status(response)}", where=ref.text)
-        raw = read_limited(response, MAX_MANIFEST_BYTES, deadline, what="manifest", where=ref.text)
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if answer.status != 200:
+        raise EsdcError(f"no manifest: {answer.error}", where=ref.text)
+    raw, media_type = answer.body, answer.content_type
     manifest = parse_manifest(raw, where=ref.text)
     digest = sha256_bytes(raw)
     if ref.digest:
