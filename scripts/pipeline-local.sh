@@ -53,6 +53,11 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 
+# The site's signing key for the publish job's attestation (a file variable at a real site).
+mkdir -p "${work}/keys"
+openssl genpkey -algorithm ed25519 -out "${work}/keys/site.pem" 2>/dev/null || die "openssl genpkey failed"
+openssl pkey -in "${work}/keys/site.pem" -pubout -out "${work}/keys/site.pub.pem"
+
 clone="${work}/project"
 rm -rf -- "${clone}"
 git clone -q "${root}" "${clone}"
@@ -73,6 +78,7 @@ args=(
   --variable "ESDC_IMAGE_STORE=${work}/images"
   --variable "ESDC_REPS=1"
   --variable "ESDC_PUBLISH=1"
+  --variable "ESDC_SIGNING_KEY=${work}/keys/site.pem"
 )
 status=0
 cd "${clone}"  # gitlab-ci-local's --cwd takes relative paths only
@@ -81,5 +87,13 @@ if [[ -n ${ESDC_PIPELINE_LOG:-} ]]; then
 else
   "${gcl}" "${args[@]}" "$@" || status=$?
 fi
-if [[ ${status} -eq 0 ]]; then say "pipeline passed"; else say "pipeline FAILED (exit ${status})"; fi
-exit "${status}"
+if [[ ${status} -ne 0 ]]; then say "pipeline FAILED (exit ${status})"; exit "${status}"; fi
+# What a researcher does next: pull only an image verified for the site, by its key.
+digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' publish.json)
+if ! .venv/bin/esdc pull "127.0.0.1:${port}/esdc/mpi-base:local-verified" --verified-for local \
+    --trust "${work}/keys/site.pub.pem" -o "${work}/verified.sqfs" --json >"${work}/verified.json"; then
+  say "pipeline passed, but the verified pull of ${digest} was refused"
+  exit 1
+fi
+say "pipeline passed; esdc pull --verified-for local took ${digest}"
+exit 0

@@ -2,7 +2,8 @@
 
 ``make pipeline`` (scripts/pipeline-local.sh) runs generate -> build -> push -> validate ->
 publish against the local site: Charliecloud build, Debian's docker-registry on 127.0.0.1,
-``esdc validate --site local`` on the pulled image, and the retag of the verified manifest.
+``esdc validate --site local`` on the pulled image, a signed attestation and the retag of the
+verified manifest; then ``esdc pull --verified-for local`` takes the image as a researcher would.
 A broken job must fail the pipeline.
 """
 
@@ -62,6 +63,10 @@ def test_the_pipeline_runs_green_end_to_end(tmp_path: Path) -> None:
     assert push["manifest_digest"].startswith("sha256:")
     assert validate["verdict"] == "pass" and Path(validate["report"]).name == "report.html"
     assert publish["digest"] == push["manifest_digest"], publish
+    assert (project / "attest.json").is_file()
+    # The researcher's side: the verified pull took exactly the validated bytes.
+    verified = json.loads((tmp_path / "verified.json").read_text())
+    assert verified["digest"] == push["digest"]
     for job in ("generate", "build", "push", "validate", "publish"):
         assert f"{job} " in tail or job in done.stdout, job
 
