@@ -76,7 +76,7 @@ args=(
   --variable "ESDC_REGISTRY_USER="
   --variable "ESDC_REGISTRY_PASSWORD="
   --variable "ESDC_IMAGE_STORE=${work}/images"
-  --variable "ESDC_REPS=1"
+  --variable "ESDC_REPS=3"
   --variable "ESDC_PUBLISH=1"
   --variable "ESDC_SIGNING_KEY=${work}/keys/site.pem"
 )
