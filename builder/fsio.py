@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +120,8 @@ def open_binary_input(name: str | Path) -> Iterator[IO[bytes]]:
                 yield unzipped  # type: ignore[misc]
         else:
             yield raw
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
+        # A damaged .gz is an error of that input, never a traceback.
         raise EsdcError(f"cannot read: {exc}", where=path) from exc
     finally:
         raw.close()

@@ -79,8 +79,15 @@ def read_yaml(path: Path) -> Any:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise EsdcError(f"invalid YAML: {problem}", where=path, line=line) from exc
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, most controls): named by its position.
+        line = text.count("\n", 0, exc.position) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise EsdcError(
+            f"invalid YAML: character {char!r} is not allowed", where=path, line=line
+        ) from exc
     except yaml.YAMLError as exc:
-        raise EsdcError(f"invalid YAML: {exc}", where=path) from exc
+        raise EsdcError(f"invalid YAML: {' '.join(str(exc).split())}", where=path) from exc
 
 
 #: Longest shown part of a rejected value (its repr: control characters stay visible).

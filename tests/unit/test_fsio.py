@@ -134,3 +134,19 @@ def test_build_o_refuses_a_fifo_before_building(tmp_path: Path) -> None:
     assert isinstance(shown.exception, EsdcError), shown.output
     assert "refusing to replace a FIFO" in str(shown.exception)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_corrupt_gz_input_is_one_error(tmp_path: Path) -> None:
+    import gzip
+
+    from builder.fsio import open_binary_input
+
+    # One flipped bit in the deflate header: zlib.error (not an OSError) while reading.
+    whole = bytearray(
+        gzip.compress(b"".join(b"line %d of the log\n" % i for i in range(3000)), mtime=0)
+    )
+    whole[12] ^= 1
+    path = tmp_path / "log.gz"
+    path.write_bytes(bytes(whole))
+    with pytest.raises(EsdcError, match="cannot read"), open_binary_input(path) as handle:
+        handle.read()

@@ -113,3 +113,10 @@ def test_an_rsync_target_that_is_an_ssh_option_is_refused_at_load(home: Path) ->
 def test_every_shipped_profile_still_loads() -> None:
     for site in ("galileo100", "jureca-dc", "jusuf", "karolina", "local"):
         assert load_site(site).name == site
+
+
+def test_a_character_yaml_refuses_is_named_with_its_line_on_one_line(home: Path) -> None:
+    path, line = _edit(home, "jureca-dc", "  cpu: dc-cpu", "  cpu: dc-cpu\x00")
+    with pytest.raises(EsdcError) as caught:
+        load_site("jureca-dc")
+    assert str(caught.value) == f"{path}:{line}: invalid YAML: character '\\x00' is not allowed"
