@@ -26,6 +26,9 @@ def read_manifest(run_dir: Path) -> CampaignManifest:
     path = run_dir / "run.json"
     if not run_dir.is_dir():
         raise EsdcError("not a directory", where=run_dir)
+    if path.exists() and not path.is_file():
+        # A FIFO would block the read forever; a directory cannot be a manifest.
+        raise EsdcError("not a regular file", where=path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -56,6 +59,9 @@ def read_record(rep_dir: Path, run_dir: Path, problems: list[Problem]) -> RunRec
         problems.append(
             Problem(where=relative(rep_dir, run_dir), message="job directory is missing")
         )
+        return None
+    if path.exists() and not path.is_file():
+        problems.append(Problem(where=where, message="unreadable: not a regular file"))
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -580,8 +580,8 @@ def _evidence_files(run_dir: Path) -> list[str]:
 
 
 EVIDENCE = _evidence_files(RUN)
-#: Structural damage besides byte mutations: the file gone, or a folder in its place.
-STRUCTURE = ("mutate", "mutate", "mutate", "delete", "directory")
+#: Structural damage besides byte mutations: the file gone, a folder or a FIFO in its place.
+STRUCTURE = ("mutate", "mutate", "mutate", "delete", "directory", "fifo")
 
 
 def test_fuzz_verify(tmp_path: Path) -> None:
@@ -603,6 +603,9 @@ def test_fuzz_verify(tmp_path: Path) -> None:
         elif damage == "directory":
             path.unlink()
             path.mkdir()
+        elif damage == "fifo":
+            path.unlink()
+            os.mkfifo(path)
         else:
             path.write_bytes(mutate(path.read_bytes(), chain))
         outcome = esdc("verify", str(run_dir), "--json")

@@ -169,3 +169,25 @@ def test_a_selection_alone_is_not_a_transport_path() -> None:
     assert not shows_transport_path(bare)
     lane = PathUse(library="ucx", layer="tag", scope="intra-node", transport="sysv")
     assert shows_transport_path(bare.model_copy(update={"paths": [lane]}))
+
+
+@pytest.mark.parametrize("name", ["run.json", "container/mpi4py/debug/record.json"])
+def test_a_fifo_in_place_of_a_json_file_is_refused_not_waited_on(run_dir: Path, name: str) -> None:
+    import os
+
+    (run_dir / name).unlink()
+    os.mkfifo(run_dir / name)
+    shown = CliRunner().invoke(app, ["verify", str(run_dir)])
+    if name == "run.json":
+        assert "not a regular file" in str(shown.exception)
+    else:
+        assert shown.exit_code == 2 and name in shown.output
+
+
+def test_a_fifo_in_place_of_a_debug_log_is_missing_evidence(run_dir: Path) -> None:
+    import os
+
+    stdout = run_dir / "container/mpi4py/debug/stdout"
+    stdout.unlink()
+    os.mkfifo(stdout)
+    assert verify_run_dir(run_dir).verdict == "inconclusive"
