@@ -473,6 +473,13 @@ def _one_line_each(text: str) -> bool:
     return text.splitlines() == text.rstrip("\n").split("\n")
 
 
+def check_definition(outcome: Outcome, ledger: Ledger, what: str) -> None:
+    """``esdc generate``'s property: exit 0 or 2, and no value adds a line a parser would read."""
+    check(outcome, {0, 2}, ledger, what)
+    if outcome.code == 0 and not _one_line_each(outcome.stdout):
+        ledger.fail(f"a value added a line to the definition: {what}")
+
+
 def test_fuzz_site_profiles() -> None:
     ledger = Ledger()
 
@@ -491,11 +498,8 @@ def test_fuzz_site_profiles() -> None:
             checked = esdc("check", "mpi-base", "--site", str(path))
         record("site-profile", chain, outcome)
         what = f"site profile {seed.name} {describe(chain)}"
-        check(outcome, {0, 2}, ledger, what)
         check(checked, {0, 2}, ledger, what)
-        # Injection: no value may add a line that a recipe parser would read.
-        if outcome.code == 0 and not _one_line_each(outcome.stdout):
-            ledger.fail(f"a value added a line to the definition: {what}")
+        check_definition(outcome, ledger, what)
 
     run()
     settle(ledger)
@@ -520,10 +524,7 @@ def test_fuzz_spack_yaml(tmp_path: Path) -> None:
             "generate", str(target.parent), "--site", str(home / "site-profiles/jureca-dc.yaml")
         )
         record("spack-env", chain, outcome)
-        what = f"{target.name} {describe(chain)}"
-        check(outcome, {0, 2}, ledger, what)
-        if outcome.code == 0 and not _one_line_each(outcome.stdout):
-            ledger.fail(f"a value added a line to the definition: {what}")
+        check_definition(outcome, ledger, f"{target.name} {describe(chain)}")
 
     run()
     settle(ledger)

@@ -93,28 +93,24 @@ def test_an_unreadable_gz_log_is_inconclusive_and_named(run_dir: Path) -> None:
     ), verdict.problems
 
 
-def test_an_unexpected_parser_exception_is_cannot_judge(
-    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        # A damaged table cell in a parser; a damaged .gz under the transport analysis.
+        ("builder.bench.api.parse_text", IndexError("list index out of range")),
+        ("builder.logs.api.analyze_paths", EOFError("Compressed file ended before the end")),
+    ],
+)
+def test_an_unexpected_exception_reading_data_is_cannot_judge(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str, error: Exception
 ) -> None:
-    def broken(text: str, source: str) -> list[object]:
-        raise IndexError("list index out of range")
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
 
-    monkeypatch.setattr("builder.bench.api.parse_text", broken)
+    monkeypatch.setattr(where, broken)
     verdict = verify_run_dir(run_dir)
     assert verdict.verdict == "inconclusive"
-    assert "IndexError" in verdict.reason
-
-
-def test_an_unexpected_analysis_exception_is_cannot_judge(
-    run_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object, **kwargs: object) -> Analysis:
-        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-
-    monkeypatch.setattr("builder.logs.api.analyze_paths", broken)
-    verdict = verify_run_dir(run_dir)
-    assert verdict.verdict == "inconclusive"
-    assert "EOFError" in verdict.reason
+    assert type(error).__name__ in verdict.reason
 
 
 def test_any_other_exception_is_one_line_exit_2(
