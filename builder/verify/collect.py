@@ -22,6 +22,7 @@ from builder.verify.evidence import file_defect
 from builder.verify.rundir import (
     DEBUG_REP,
     MODES,
+    inside,
     perf_reps,
     read_manifest,
     read_record,
@@ -117,6 +118,12 @@ def _parse_rep(
         return None
     stdout = rep_dir / record.stdout
     source = relative(stdout, run_dir)
+    if not inside(rep_dir, record.stdout):
+        where = relative(rep_dir / "record.json", run_dir)
+        problems.append(
+            Problem(where=where, message=f"output {record.stdout!r} is outside the job")
+        )
+        return None
     if record.returncode != 0:
         message = f"the job exited with {record.returncode}"
         failure = rep_dir / FAILURE_NAME
@@ -164,10 +171,19 @@ def debug_log_paths(run_dir: Path, mode: Mode, suite: str, problems: list[Proble
     record = read_record(rep_dir, run_dir, problems)
     if record is None:
         return []
+    if record.returncode != 0:
+        # The logs of a failed logging run are partial: not evidence of the path taken.
+        where = relative(rep_dir / "record.json", run_dir)
+        message = f"the logging job exited with {record.returncode}"
+        problems.append(Problem(where=where, message=message, failed_job=(mode, suite)))
     paths: list[Path] = []
     # The campaign lists stdout and stderr among debug_logs too: read each file once.
     for name in dict.fromkeys([record.stdout, record.stderr, *record.debug_logs]):
         path = rep_dir / name
+        if not inside(rep_dir, name):
+            where = relative(rep_dir / "record.json", run_dir)
+            problems.append(Problem(where=where, message=f"log {name!r} is outside the job"))
+            continue
         if not path.is_file():
             problems.append(Problem(where=relative(path, run_dir), message="missing debug log"))
             continue

@@ -90,6 +90,19 @@ def read_text(path: Path, run_dir: Path, problems: list[Problem]) -> str | None:
         return None
 
 
+def inside(rep_dir: Path, name: str) -> bool:
+    """True when the file a record names stays in its job's directory (links resolved).
+
+    A record naming ``../../bare/x/debug/stdout`` (or a link to it) would let one mode's logs
+    stand for the other's: such a file is not this job's evidence.
+    """
+    try:
+        (rep_dir / name).resolve().relative_to(rep_dir.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
 def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     """Rep names to read: ``0..expected-1`` plus any further numbered reps found on disk."""
     names = {str(rep) for rep in range(expected)}

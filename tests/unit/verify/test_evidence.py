@@ -187,3 +187,37 @@ def test_a_fifo_in_place_of_a_debug_log_is_missing_evidence(run_dir: Path) -> No
     stdout.unlink()
     os.mkfifo(stdout)
     assert verify_run_dir(run_dir).verdict == "inconclusive"
+
+
+def _set_record(run_dir: Path, rep: str, **changes: object) -> None:
+    path = run_dir / rep / "record.json"
+    record = json.loads(path.read_text())
+    record.update(changes)
+    path.write_text(json.dumps(record))
+
+
+def test_container_logs_borrowed_from_bare_metal_are_not_evidence(run_dir: Path) -> None:
+    _set_record(run_dir, "container/mpi4py/debug", stdout="../../../bare/mpi4py/debug/stdout")
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "inconclusive", verdict.reason
+    assert any("outside the job" in p.message for p in verdict.problems)
+
+
+def test_a_linked_output_outside_the_job_is_not_evidence(run_dir: Path) -> None:
+    stdout = run_dir / "container/mpi4py/debug/stdout"
+    stdout.unlink()
+    stdout.symlink_to(run_dir / "bare/mpi4py/debug/stdout")
+    assert verify_run_dir(run_dir).verdict == "inconclusive"
+
+
+def test_a_perf_output_outside_the_job_is_not_evidence(run_dir: Path) -> None:
+    _set_record(run_dir, "container/mpi4py/0", stdout="../../../bare/mpi4py/0/stdout")
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "inconclusive"
+
+
+def test_a_failed_logging_job_is_not_evidence(run_dir: Path) -> None:
+    _set_record(run_dir, "bare/mpi4py/debug", returncode=1)
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "inconclusive", verdict.reason
+    assert "logging job exited with 1" in verdict.reason
