@@ -1,9 +1,12 @@
 """One rule for transport evidence: a side that shows nothing cannot pass.
 
 A side (bare metal or the container) of a suite's logging run is evidence only when its debug
-logs could be read, are text, are not all empty, and show the path the traffic took. Anything
-else is a :class:`~builder.model.verdict.Problem` naming the file, which makes the verdict
-``inconclusive`` (exit 2) unless real evidence elsewhere makes it ``fail``.
+logs exist inside the job's folder, could be read, are text (no NUL byte, at most
+:data:`BINARY_SHARE` of control bytes or invalid UTF-8), its stdout is not blank, and together
+they show the path the traffic took (a lane or a path class, not a bare component selection).
+Anything else is a :class:`~builder.model.verdict.Problem` naming the file, or an
+``inconclusive`` transport status, which makes the verdict ``inconclusive`` (exit 2) unless real
+evidence elsewhere makes it ``fail``.
 
 The defects a log file can have are a table (:data:`FILE_DEFECTS`): a newcomer adds a row and a
 test. Reading goes through :func:`builder.fsio.open_binary_input` (``.gz`` decompressed), and any
