@@ -353,6 +353,9 @@ class Ledger:
 
     def fail(self, message: str) -> None:
         """Stop here, or with ESDC_FUZZ_KEEP_GOING note it for the end of the test."""
+        if STATS:
+            with open(STATS, "a", encoding="utf-8") as sink:
+                sink.write(json.dumps({"failure": message.split(" on ")[0].split(":")[0]}) + "\n")
         if not KEEP_GOING:
             raise AssertionError(message)
         self.failures.append(message)
