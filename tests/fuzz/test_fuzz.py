@@ -230,6 +230,8 @@ def _yaml_value(data: bytes, rng: random.Random, payload: bytes) -> bytes:
 _RENDERED_KEY = re.compile(
     rb"^\s*(name|os_base|launcher|module|cpu|gpu|[A-Z][A-Z0-9_]*|rsync_target|registry|url):\s*\S"
 )
+#: The second instructions an injected value tries to add (a line starting so is a success).
+INJECTED = ("From: docker.io/attacker/evil:1", "RUN touch /tmp/pwned", "rm -f canary")
 #: Values that add a line for some reader: every Unicode line break, as YAML escapes.
 _INJECTIONS = ("\\n", "\\r", "\\v", "\\f", "\\x1c", "\\x1d", "\\x1e", "\\N", "\\L", "\\P", "\\0")
 
@@ -242,7 +244,7 @@ def _yaml_inject(data: bytes, rng: random.Random, payload: bytes) -> bytes:
         return data
     index = rng.choice(keyed)
     key = lines[index].split(b":", 1)[0]
-    tail = rng.choice(("From: docker.io/attacker/evil:1", "RUN touch /tmp/pwned", "rm -f canary"))
+    tail = rng.choice(INJECTED)
     value = f'"x{rng.choice(_INJECTIONS)}{tail}"'.encode()
     lines[index] = key + b": " + value + b"\n"
     return b"".join(lines)
@@ -496,8 +498,11 @@ def test_fuzz_parse() -> None:
 
 
 def _one_line_each(text: str) -> bool:
-    """True when every reader splits ``text`` into the same lines as ``\\n`` does."""
-    return text.splitlines() == text.rstrip("\n").split("\n")
+    """True when every reader splits ``text`` into the same lines as ``\\n`` does, and no line
+    starts with an instruction an injected value carried."""
+    lines = text.rstrip("\n").split("\n")
+    injected = any(line.lstrip().startswith(INJECTED) for line in text.splitlines())
+    return text.splitlines() == lines and not injected
 
 
 def check_definition(outcome: Outcome, ledger: Ledger, what: str) -> None:
