@@ -32,14 +32,14 @@ def test_a_plain_value_is_quoted_not_refused() -> None:
 @pytest.mark.parametrize("fmt", ["apptainer", "dockerfile"])
 @pytest.mark.parametrize("char", ["\v", "\x85", "\u2028"], ids=repr)
 def test_a_site_name_smuggled_past_loading_cannot_add_a_from_line(fmt: str, char: str) -> None:
-    spec = image_spec("mpi-base", "local", commit="0" * 40)
+    spec = image_spec("mpi-base", "local")
     hostile = spec.model_copy(update={"site": f"local{char}From: docker.io/attacker/evil:1"})
     with pytest.raises(EsdcError, match="site name"):
         render(hostile, fmt)
 
 
 def test_a_runscript_line_break_other_than_newline_is_refused() -> None:
-    spec = image_spec("mpi-base", "local", commit="0" * 40)
+    spec = image_spec("mpi-base", "local")
     hostile = spec.model_copy(update={"runscript": 'exec "$@"\x0bRUN evil'})
     with pytest.raises(EsdcError, match="runscript"):
         render(hostile, "apptainer")
