@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 # The analyser throughput benchmark's generated log: short enough for a 2-core CI run.
 export ESDC_PERF_LOG_MB ?= 64
 
-.PHONY: setup setup-system setup-python setup-node validate pipeline test lint unit format definitions
+.PHONY: setup setup-system setup-python setup-node validate pipeline test lint unit format definitions fuzz
 
 setup: setup-system setup-python setup-node
 
@@ -51,6 +51,13 @@ unit: setup-python
 
 test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# A longer fuzz campaign than CI's (tests/fuzz, random inputs): FUZZ_SCALE times the examples,
+# one JSON line per input in FUZZ_STATS (the figures of docs/reliability.md).
+FUZZ_SCALE ?= 20
+FUZZ_STATS ?= fuzz-stats.jsonl
+fuzz: setup-python
+	ESDC_FUZZ_SCALE=$(FUZZ_SCALE) ESDC_FUZZ_STATS=$(FUZZ_STATS) $(PY) -m pytest tests/fuzz -q $(PYTEST_ARGS)
 
 # Re-render the committed definitions/ after changing environments, sites or templates.
 definitions: setup-python

@@ -403,8 +403,13 @@ def _emit_model(model: object, json_out: bool) -> None:
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
 
 
+def error_line(message: str) -> str:
+    """The one line an error prints, whatever a library put into the message."""
+    return "esdc: error: " + " ".join(message.split())
+
+
 def _fail(message: str) -> NoReturn:
-    err_console.print(f"esdc: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(error_line(message), markup=False, highlight=False, soft_wrap=True)
     raise SystemExit(2)
 
 

@@ -79,20 +79,62 @@ def read_yaml(path: Path) -> Any:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise EsdcError(f"invalid YAML: {problem}", where=path, line=line) from exc
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, most controls): named by its position.
+        line = text.count("\n", 0, exc.position) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise EsdcError(
+            f"invalid YAML: character {char!r} is not allowed", where=path, line=line
+        ) from exc
     except yaml.YAMLError as exc:
-        raise EsdcError(f"invalid YAML: {exc}", where=path) from exc
+        raise EsdcError(f"invalid YAML: {' '.join(str(exc).split())}", where=path) from exc
+
+
+#: Longest shown part of a rejected value (its repr: control characters stay visible).
+_SHOWN_INPUT = 60
 
 
 def _validation_message(exc: ValidationError) -> str:
-    """All of pydantic's complaints on one line, each as ``field.path: message``."""
+    """All of pydantic's complaints on one line, each as ``field.path: message (got value)``."""
     parts = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key"
+        elif isinstance(error.get("input"), str | int | float):
+            shown = repr(error["input"])
+            if len(shown) > _SHOWN_INPUT:
+                shown = shown[: _SHOWN_INPUT - 3] + "..."
+            message += f" (got {shown})"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def yaml_line(path: Path, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (pydantic's error location) in ``path``.
+
+    Walks the composed node tree (mapping keys by name, sequence items by index); stops at the
+    deepest node found, so a bad dictionary key or a missing field still gets its parent's line.
+    """
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if 0 <= part < len(node.value) else None
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
 
 
 def _validate(model: type[M], data: Any, path: Path) -> M:
@@ -102,8 +144,11 @@ def _validate(model: type[M], data: Any, path: Path) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        first = tuple(exc.errors()[0]["loc"])
         raise EsdcError(
-            f"invalid {model.__name__}: {_validation_message(exc)}", where=path
+            f"invalid {model.__name__}: {_validation_message(exc)}",
+            where=path,
+            line=yaml_line(path, first),
         ) from exc
 
 

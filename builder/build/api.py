@@ -19,7 +19,7 @@ from builder.build.runtime import ContainerRuntime, runtime_for
 from builder.build.sbom import Component, components_from_spack_lock, make_sbom
 from builder.build.signing import sign_image, signing_key
 from builder.errors import EsdcError
-from builder.fsio import atomic_write_json, atomic_write_text
+from builder.fsio import atomic_write_json, atomic_write_text, check_output_path
 
 DEFAULT_IMAGES_DIR = Path("images")
 
@@ -42,6 +42,10 @@ def image_tag(facts: DefinitionFacts, definition: Path) -> str:
     name = re.sub(r"[^a-z0-9._/-]+", "-", name.lower()).strip("-") or "esdc/image"
     version = re.sub(r"[^A-Za-z0-9._-]+", "-", version)[:128]
     return f"{name}:{version}" if version else name
+
+
+#: Image formats that are one file (an existing directory at such an output path is refused).
+IMAGE_FILE_SUFFIXES: tuple[str, ...] = (".sif", ".sqfs", ".squashfs")
 
 
 def default_output(facts: DefinitionFacts, definition: Path) -> Path:
@@ -146,6 +150,9 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
         raise EsdcError("no base image (FROM / From:) in the definition", where=definition)
     runtime = _runtime(site, facts, definition)
     target = output or default_output(facts, definition)
+    # Refused before anything is built: a device, FIFO or unwritable path (and a directory where
+    # the image is one file) would be destroyed or fail only after the build.
+    check_output_path(target, directory_ok=target.suffix not in IMAGE_FILE_SUFFIXES)
     started = datetime.now(UTC)
     context = build_context(facts, definition)
     image = runtime.build(definition, image_tag(facts, definition), context=context, output=target)

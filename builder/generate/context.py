@@ -55,9 +55,14 @@ def _image(ref: str, what: str) -> str:
 
 
 def _section_lines(text: str, what: str) -> list[str]:
-    """Lines of a free-text section; a line starting with '%' would open a new section."""
-    lines = text.strip("\n").splitlines()
+    """Lines of a free-text section; a line starting with '%' would open a new section.
+
+    Only ``\n`` separates lines (tabs are kept): any other line break or control character
+    would be one line to Apptainer but several to a recipe parser, so it is refused.
+    """
+    lines = text.strip("\n").split("\n")
     for line in lines:
+        quoting.check_line(line.replace("\t", " "), what)
         if line.lstrip().startswith("%") or "bootstrap:" in line.lower():
             raise EsdcError(f"{what}: a line may not start with '%' or name a bootstrap: {line!r}")
     return lines
@@ -151,8 +156,8 @@ def build_context(spec: ImageSpec) -> Context:
         for label in spec.labels
     ]
     return Context(
-        env=spec.env,
-        site=spec.site,
+        env=quoting.check_line(spec.env, "environment name"),
+        site=quoting.check_line(spec.site, "site name"),
         notes=[_comment(note) for note in spec.notes],
         build_image=_image(spec.build_image, "build image") if spec.build_image else None,
         final_image=_image(spec.final_image, f"site {spec.site}: os_base"),

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from builder.model.values import Line
+
 Flavour = Literal["cpu", "cuda"]
 
 
@@ -17,26 +19,26 @@ class _Strict(BaseModel):
 class Buildcache(_Strict):
     """A Spack binary mirror; its signing keys are installed and trusted, never skipped."""
 
-    name: str = Field(description="Mirror name as `spack mirror add` takes it.")
-    url: str = Field(description="Mirror URL (oci://, https://, s3://, file://).")
+    name: Line = Field(description="Mirror name as `spack mirror add` takes it.")
+    url: Line = Field(description="Mirror URL (oci://, https://, s3://, file://).")
 
 
 class EnvMeta(_Strict):
     """The toolkit's metadata of an environment (``spack-envs/<env>/esdc.yaml``)."""
 
-    description: str = ""
+    description: Line = ""
     flavour: Flavour = "cpu"
-    includes: list[str] = Field(
+    includes: list[Line] = Field(
         default_factory=list,
         description="Environments whose specs, package preferences and os_packages come first.",
     )
-    spack_version: str = Field(default="0.22.2", description="Spack release of the build stage.")
-    os_packages: list[str] = Field(
+    spack_version: Line = Field(default="0.22.2", description="Spack release of the build stage.")
+    os_packages: list[Line] = Field(
         default_factory=list,
         description="Distribution packages that provide this environment at sites building from "
         "OS packages (the local site, Debian 12) instead of Spack.",
     )
-    final_os_packages: list[str] = Field(
+    final_os_packages: list[Line] = Field(
         default_factory=list, description="Run-time OS packages the Spack-built final stage needs."
     )
     buildcache: Buildcache | None = None

@@ -13,14 +13,27 @@ from pathlib import Path
 
 from builder.errors import EsdcError
 from builder.model.ship import ShipResult
+from builder.model.values import line_problem, no_option
 from builder.ship.digest import file_sha256, require_digest_match
 
 
 def split_target(target: str) -> tuple[str, str]:
-    """Split ``[user@]host:path`` into host and remote directory."""
+    """Split ``[user@]host:path`` into host and remote directory.
+
+    A host starting with ``-`` would be read as an option by ssh (``-oProxyCommand=...`` runs
+    a local command) and rsync passes the host to ssh without ``--``, so it is refused here; a
+    control character or line break in any part is refused too.
+    """
+    problem = line_problem(target)
+    if problem is not None:
+        raise EsdcError(f"rsync target: {problem}: {target!r}")
     host, sep, path = target.partition(":")
     if not sep or not host or not path:
         raise EsdcError(f"rsync target must look like [user@]host:/path, got {target!r}")
+    try:
+        no_option(host)
+    except ValueError as exc:
+        raise EsdcError(f"rsync target: the host {exc}") from exc
     return host, path
 
 
@@ -43,6 +56,7 @@ def rsync_argv(image: Path, target: str, *, ssh: list[str]) -> list[str]:
         "--mkpath",
         "-e",
         shlex.join(ssh),
+        "--",
         str(image),
         f"{host}:{remote_dir}",
     ]
@@ -52,7 +66,7 @@ def remote_digest_argv(image: Path, target: str, *, ssh: list[str]) -> list[str]
     """The ssh command that prints the remote copy's sha256."""
     host, path = split_target(target)
     remote_file = f"{path.rstrip('/')}/{image.name}"
-    return [*ssh, host, "sha256sum", "--", shlex.quote(remote_file)]
+    return [*ssh, "--", host, "sha256sum", "--", shlex.quote(remote_file)]
 
 
 def parse_sha256sum(output: str) -> str:

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from builder.errors import EsdcError, JudgementError
 from builder.fsio import atomic_write_json
 from builder.model.bench import BenchReport
 from builder.model.verdict import Verdict
-from builder.verify.collect import PARSED_FAMILIES, RunData, collect_run, suite_family
+from builder.verify.collect import (
+    PARSED_FAMILIES,
+    RunData,
+    collect_run,
+    exception_line,
+    suite_family,
+)
 from builder.verify.judge import judge_run
 from builder.verify.rundir import MODES
 from builder.verify.thresholds import SiteThresholds, load_thresholds, resolve_for_site
@@ -25,7 +32,23 @@ VERDICT_FILE = "verdict.json"
 def evaluate_run_dir(
     run_dir: Path, *, thresholds_dir: Path | None = None
 ) -> tuple[RunData, Verdict]:
-    """Read and judge a run directory without writing anything."""
+    """Read and judge a run directory without writing anything.
+
+    Damaged data is "cannot judge": an unexpected exception while reading or judging becomes a
+    :class:`JudgementError` (exit 2, one line), never a traceback (which would exit 1, "fail").
+    """
+    try:
+        return _evaluate(run_dir, thresholds_dir)
+    except EsdcError:
+        raise
+    except Exception as exc:  # the safety net of the evidence rule
+        raise JudgementError(
+            f"cannot judge: {exception_line(exc)}",
+            where=run_dir,
+        ) from exc
+
+
+def _evaluate(run_dir: Path, thresholds_dir: Path | None) -> tuple[RunData, Verdict]:
     data = collect_run(run_dir)
     thresholds: dict[str, SiteThresholds | None] = {}
     for family in dict.fromkeys(suite_family(s) for s in data.manifest.suites):

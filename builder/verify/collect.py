@@ -18,9 +18,11 @@ from builder.model.analysis import Analysis, Evidence, Finding
 from builder.model.bench import BenchResult, Suite
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
+from builder.verify.evidence import file_defect
 from builder.verify.rundir import (
     DEBUG_REP,
     MODES,
+    inside,
     perf_reps,
     read_manifest,
     read_record,
@@ -116,12 +118,21 @@ def _parse_rep(
         return None
     stdout = rep_dir / record.stdout
     source = relative(stdout, run_dir)
+    if not inside(rep_dir, record.stdout):
+        where = relative(rep_dir / "record.json", run_dir)
+        problems.append(
+            Problem(where=where, message=f"output {record.stdout!r} is outside the job")
+        )
+        return None
     if record.returncode != 0:
         message = f"the job exited with {record.returncode}"
         failure = rep_dir / FAILURE_NAME
         if failure.is_file():
             # The campaign's own diagnosis (timeout, ranks running as singletons) says more.
-            reason = failure.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            try:
+                reason = failure.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            except OSError as exc:
+                reason = [f"(diagnosis unreadable: {exc.strerror or exc})"]
             message += f": {reason[0]}" if reason else ""
         where = relative(rep_dir / "record.json", run_dir)
         problems.append(Problem(where=where, message=message, failed_job=(mode, suite)))
@@ -131,8 +142,8 @@ def _parse_rep(
         return None
     try:
         results = parse_text(text, source)
-    except EsdcError as exc:
-        problems.append(Problem(where=source, message=f"unparsable: {exc}"))
+    except Exception as exc:  # damaged output: cannot judge, never "fail"
+        problems.append(Problem(where=source, message=f"unparsable: {exception_line(exc)}"))
         return None
     family = suite_family(suite)
     results = [r for r in results if r.suite == family]
@@ -142,20 +153,44 @@ def _parse_rep(
     return RepOutput(mode=mode, suite=suite, rep=rep, source=source, results=results)
 
 
+def exception_line(exc: Exception) -> str:
+    """An exception as one line: an :class:`EsdcError`'s message, else its type and message."""
+    if isinstance(exc, EsdcError):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def debug_log_paths(run_dir: Path, mode: Mode, suite: str, problems: list[Problem]) -> list[Path]:
-    """The logging run's stdout, stderr and extra debug logs; absent ones become problems."""
+    """The logging run's stdout, stderr and extra debug logs.
+
+    Absent ones, and those that cannot be evidence (unreadable, not text, an empty stdout:
+    :mod:`builder.verify.evidence`), become problems; the readable ones are still returned.
+    """
     rep_dir = run_dir / mode / suite / DEBUG_REP
     record = read_record(rep_dir, run_dir, problems)
     if record is None:
         return []
+    if record.returncode != 0:
+        # The logs of a failed logging run are partial: not evidence of the path taken.
+        where = relative(rep_dir / "record.json", run_dir)
+        message = f"the logging job exited with {record.returncode}"
+        problems.append(Problem(where=where, message=message, failed_job=(mode, suite)))
     paths: list[Path] = []
     # The campaign lists stdout and stderr among debug_logs too: read each file once.
     for name in dict.fromkeys([record.stdout, record.stderr, *record.debug_logs]):
         path = rep_dir / name
-        if path.is_file():
-            paths.append(path)
-        else:
+        if not inside(rep_dir, name):
+            where = relative(rep_dir / "record.json", run_dir)
+            problems.append(Problem(where=where, message=f"log {name!r} is outside the job"))
+            continue
+        if not path.is_file():
             problems.append(Problem(where=relative(path, run_dir), message="missing debug log"))
+            continue
+        defect = file_defect(path, is_stdout=name == record.stdout)
+        if defect is not None:
+            problems.append(Problem(where=relative(path, run_dir), message=defect))
+        paths.append(path)
     return paths
 
 
@@ -170,9 +205,12 @@ def _analyse_suite(run_dir: Path, suite: str, site: str, problems: list[Problem]
     try:
         bare = analyze_paths(bare_names, site=site)
         container = analyze_paths([str(p) for p in container_logs], baseline=bare_names, site=site)
-    except EsdcError as exc:
+    except Exception as exc:  # damaged input: cannot judge, never a traceback
         problems.append(
-            Problem(where=f"{suite} debug logs", message=f"transport analysis failed: {exc}")
+            Problem(
+                where=f"{suite} debug logs",
+                message=f"transport analysis failed: {exception_line(exc)}",
+            )
         )
         return SuiteAnalysis(suite=suite)
     return SuiteAnalysis(

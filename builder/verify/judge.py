@@ -19,6 +19,7 @@ from builder.model.verdict import (
     Verdict,
 )
 from builder.verify.collect import PARSED_FAMILIES, RunData, SuiteAnalysis, suite_family
+from builder.verify.evidence import no_path_note, shows_transport_path
 from builder.verify.metrics import benchmark_pattern, metric_value, name_matches, size_label
 from builder.verify.stats import judge, summarize
 from builder.verify.thresholds import Check, SiteThresholds
@@ -92,10 +93,11 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
             shared_with_bare=shared,
             note=note,
         )
+    # A side shows evidence only with a transport path, not a bare component selection.
     silent = [
         m
         for m, a in (("bare-metal", entry.bare), ("container", entry.container))
-        if a.degraded is None
+        if a.degraded is None or not shows_transport_path(a)
     ]
     if len(silent) == 2 and not required:
         note = "no transport evidence in either mode; not required for this suite here"
@@ -108,7 +110,11 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
             note=note,
         )
     if silent:
-        note = f"no transport evidence in the {' and '.join(silent)} debug logs"
+        note = "; ".join(
+            no_path_note(m, a)
+            for m, a in (("bare-metal", entry.bare), ("container", entry.container))
+            if m in silent
+        )
         return SuiteTransport(
             suite=entry.suite,
             status="inconclusive",

@@ -26,6 +26,9 @@ def read_manifest(run_dir: Path) -> CampaignManifest:
     path = run_dir / "run.json"
     if not run_dir.is_dir():
         raise EsdcError("not a directory", where=run_dir)
+    if path.exists() and not path.is_file():
+        # A FIFO would block the read forever; a directory cannot be a manifest.
+        raise EsdcError("not a regular file", where=path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -57,6 +60,9 @@ def read_record(rep_dir: Path, run_dir: Path, problems: list[Problem]) -> RunRec
             Problem(where=relative(rep_dir, run_dir), message="job directory is missing")
         )
         return None
+    if path.exists() and not path.is_file():
+        problems.append(Problem(where=where, message="unreadable: not a regular file"))
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return RunRecord.model_validate(data)
@@ -82,6 +88,19 @@ def read_text(path: Path, run_dir: Path, problems: list[Problem]) -> str | None:
     except EsdcError as exc:
         problems.append(Problem(where=relative(path, run_dir), message=f"unreadable: {exc}"))
         return None
+
+
+def inside(rep_dir: Path, name: str) -> bool:
+    """True when the file a record names stays in its job's directory (links resolved).
+
+    A record naming ``../../bare/x/debug/stdout`` (or a link to it) would let one mode's logs
+    stand for the other's: such a file is not this job's evidence.
+    """
+    try:
+        (rep_dir / name).resolve().relative_to(rep_dir.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
 
 
 def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:

@@ -185,7 +185,12 @@ def parse_thresholds(text: str, source: Path) -> ThresholdFile:
     except ValidationError as exc:
         first = exc.errors()[0]
         location = ".".join(str(part) for part in first["loc"]) or "(top)"
-        raise EsdcError(f"invalid thresholds at {location}: {first['msg']}", where=source) from exc
+        from builder.profiles import yaml_line
+
+        line = yaml_line(source, tuple(first["loc"])) if source.is_file() else None
+        raise EsdcError(
+            f"invalid thresholds at {location}: {first['msg']}", where=source, line=line
+        ) from exc
 
 
 def default_thresholds_dir() -> Path:
@@ -202,6 +207,8 @@ def load_thresholds(suite: str, directory: Path | None = None) -> ThresholdFile 
         return None
     except OSError as exc:
         raise EsdcError(f"cannot read: {exc.strerror or exc}", where=path) from exc
+    except UnicodeDecodeError as exc:
+        raise EsdcError(f"not UTF-8 text: {exc}", where=path) from exc
     thresholds = parse_thresholds(text, path)
     if thresholds.suite != suite:
         raise EsdcError(f"file says suite {thresholds.suite!r}, folder says {suite!r}", where=path)

@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from builder.errors import EsdcError
+from builder.generate import quoting
 from builder.run.jobs import JobOutcome, LaunchPlan
 from builder.run.schedulers.base import STDERR_NAME, STDOUT_NAME, utc_now
 
@@ -74,14 +75,16 @@ def render_sbatch_script(
     EsdcError
         When a variable name cannot be exported by a shell.
     """
-    for name in plan.environment:
+    for name, value in plan.environment.items():
         if not _NAME.match(name):
             raise EsdcError(f"cannot export environment variable {name!r} in an sbatch script")
+        quoting.check_line(value, f"environment {name}")
     return _template().render(
         name=_JOB_NAME_UNSAFE.sub("_", plan.name) or "esdc",
         gpus=plan.gpus_per_node,
-        account=account,
-        partition=partition,
+        # #SBATCH lines are read by sbatch, not a shell: names are checked, not quoted.
+        account=quoting.slurm_name(account, "site accounts") if account else None,
+        partition=quoting.slurm_name(partition, "site partitions") if partition else None,
         nodes=plan.nodes,
         ntasks=plan.ranks,
         time=slurm_time(plan.timeout_s),

@@ -84,3 +84,22 @@ def test_parse_scontrol_and_sacct() -> None:
     assert parse_scontrol_job("slurm_load_jobs error: Invalid job id specified") == (None, None)
     assert parse_sacct("CANCELLED by 0|0:15\n") == ("CANCELLED", 143)
     assert parse_sacct("") == (None, None)
+
+
+@pytest.mark.parametrize(
+    "hostile", ["dc-cpu\nrm -f canary", "dc-cpu\x0brm -f canary", "dc cpu", "dc-cpu;id", "$(id)"]
+)
+def test_a_partition_or_account_that_is_not_a_slurm_name_never_reaches_the_script(
+    hostile: str, tmp_path: Path
+) -> None:
+    """The issue's case: a newline in partitions ran the next line as a shell command."""
+    with pytest.raises(EsdcError, match="partitions"):
+        render_sbatch_script(PLAN, tmp_path, partition=hostile)
+    with pytest.raises(EsdcError, match="accounts"):
+        render_sbatch_script(PLAN, tmp_path, account=hostile)
+
+
+def test_an_environment_value_with_a_line_break_is_refused() -> None:
+    plan = PLAN.model_copy(update={"environment": {"A": "x\u2028y"}})
+    with pytest.raises(EsdcError, match="environment A"):
+        render_sbatch_script(plan, Path("/w"))

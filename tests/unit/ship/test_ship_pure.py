@@ -69,13 +69,13 @@ def test_rsync_argv_copies_into_the_remote_directory(tmp_path: Path) -> None:
     image = tmp_path / "nest.sif"
     argv = rsync.rsync_argv(image, "user@login.site:/scratch/esd", ssh=rsync.ssh_argv())
     assert argv[0] == "rsync"
-    assert argv[-2:] == [str(image), "user@login.site:/scratch/esd/"]
+    assert argv[-3:] == ["--", str(image), "user@login.site:/scratch/esd/"]
     assert "BatchMode=yes" in argv[argv.index("-e") + 1]
 
 
 def test_remote_digest_argv_quotes_the_remote_path(tmp_path: Path) -> None:
     argv = rsync.remote_digest_argv(tmp_path / "a b.sif", "h:/x y", ssh=["ssh"])
-    assert argv == ["ssh", "h", "sha256sum", "--", "'/x y/a b.sif'"]
+    assert argv == ["ssh", "--", "h", "sha256sum", "--", "'/x y/a b.sif'"]
 
 
 def test_rsync_target_without_path_is_refused() -> None:

@@ -118,3 +118,21 @@ def test_estimator_defaults_to_median_and_a_site_may_choose_best() -> None:
     assert resolve_for_site(thresholds, "local").estimator == "best"
     shipped = load_thresholds("mpi4py")
     assert shipped is not None and resolve_for_site(shipped, "local").estimator == "best"
+
+
+def test_a_thresholds_file_that_is_not_utf8_is_one_error(tmp_path: Path) -> None:
+    from builder.verify.thresholds import load_thresholds
+
+    (tmp_path / "osu").mkdir()
+    (tmp_path / "osu" / "thresholds.yaml").write_bytes(b"suite: osu\n\xf7\xff")
+    with pytest.raises(EsdcError, match="not UTF-8"):
+        load_thresholds("osu", tmp_path)
+
+
+def test_a_wrong_type_in_thresholds_names_the_line(tmp_path: Path) -> None:
+    from builder.verify.thresholds import load_thresholds
+
+    (tmp_path / "osu").mkdir()
+    (tmp_path / "osu" / "thresholds.yaml").write_text("suite: osu\nmin_reps: four\nchecks: {}\n")
+    with pytest.raises(EsdcError, match=r"thresholds\.yaml:2: invalid thresholds at min_reps"):
+        load_thresholds("osu", tmp_path)
