@@ -209,9 +209,7 @@ def catalog(
     result = catalog_repository(repo, site=site, trust=trust)
     if html is not None:
         from builder.fsio import atomic_write_text
-        from builder.ship.registry import require_writable_target
 
-        require_writable_target(html)
         atomic_write_text(html, render_html(result))
         err_console.print(f"wrote {html}", highlight=False)
     if json_out:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from builder.errors import EsdcError
+from builder.fsio import check_output_path
 from builder.model.ship import ShipResult
 from builder.ship import registry, rsync, unicore
 
@@ -53,7 +54,7 @@ def pull_image(
         raise EsdcError("--verified-for needs --trust PUBKEY (the site's public key)")
     keys = load_trusted(trust)
     if output is not None:
-        registry.require_writable_target(output)
+        check_output_path(output)
     parsed = registry.parse_ref(ref)
     client = registry.client_for(parsed, credentials)
     with registry.registry_errors(parsed, "verify"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import requests
 from pydantic import BaseModel, SecretStr
 
 from builder.errors import EsdcError
+from builder.fsio import check_output_path
 from builder.model.ship import ShipResult
 from builder.run.campaign import _sigterm_as_interrupt as terminate_as_interrupt
 from builder.ship.digest import file_sha256, require_digest_match
@@ -355,7 +355,7 @@ def pull(
         fetched = fetch_manifest(client, ref)
         layer_digest, title = _single_layer(fetched.manifest, ref)
         target = output or Path(title)
-        require_writable_target(target)
+        check_output_path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Download beside the target, check, then rename: no unchecked file ever appears, and
         # SIGTERM as well as Ctrl-C leave no partial download behind.
@@ -379,18 +379,6 @@ def pull(
         verified=True,
         manifest_digest=fetched.digest,
     )
-
-
-def require_writable_target(target: Path) -> None:
-    """An output path may hold nothing or a regular file: never a device, FIFO or directory."""
-    try:
-        mode = target.stat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise EsdcError(f"cannot use as output: {exc.strerror or exc}", where=target) from exc
-    if not stat.S_ISREG(mode):
-        raise EsdcError("output exists and is not a regular file: refused", where=target)
 
 
 def short_error(exc: BaseException) -> str:
