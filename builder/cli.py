@@ -171,8 +171,9 @@ def analyze(
     """Tell which transport paths the logged run took, with line-numbered evidence.
 
     Differential mode: ``esdc analyze --baseline BARE.log -- CONTAINER.log``.
+    Exit status: 0 healthy, 1 degraded, 2 bad input or usage, 3 no transport evidence.
     """
-    from builder.logs.api import analyze_paths
+    from builder.logs.api import analyze_paths, exit_status
     from builder.logs.render import print_analysis
 
     analysis = analyze_paths(files, baseline=baseline, site=site)
@@ -180,6 +181,7 @@ def analyze(
         _print_json(analysis.to_json_dict())
     else:
         print_analysis(analysis, console)
+    raise typer.Exit(exit_status(analysis))
 
 
 @app.command()

@@ -14,6 +14,14 @@ from builder.logs.base import CodeInfo
 #: container with a bare-metal baseline (diff.py).
 ENGINE_CODES: list[CodeInfo] = [
     CodeInfo(
+        code="PMIX_INIT_INCOMPLETE",
+        severity="error",
+        library="pmix",
+        summary="Some ranks printed 'pmix: init called' and never finished PMIx initialisation "
+        "(no 'NO DEBUGGER WAITING') while others did: the launch hangs (a client/server or "
+        "namespace problem).",
+    ),
+    CodeInfo(
         code="INTER_NODE_TCP",
         severity="error",
         library=None,
@@ -139,16 +147,21 @@ def analyser_codes() -> list[CodeInfo]:
     """The ``CODES`` of every per-library analyser module, in registry order."""
     from builder.logs.registry import ANALYSER_MODULES
 
+    from builder.logs.rules import codes_of
+
     codes: list[CodeInfo] = []
     for module in ANALYSER_MODULES:
         codes.extend(module.CODES)
+        codes.extend(codes_of(tuple(getattr(module, "RULES", ())), module.LIBRARY))
     return codes
 
 
 def all_codes() -> list[CodeInfo]:
     """Every finding code: the analysers' first, then the engine's; each code once."""
     seen: dict[str, CodeInfo] = {}
-    for info in [*analyser_codes(), *ENGINE_CODES]:
+    from builder.logs.engine import ENGINE_CODES as GUARD_CODES
+
+    for info in [*analyser_codes(), *ENGINE_CODES, *GUARD_CODES]:
         seen.setdefault(info.code, info)
     return list(seen.values())
 

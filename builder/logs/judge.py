@@ -22,6 +22,7 @@ from builder.logs.classify import (
     ofi_provider_class,
     path_class,
 )
+from builder.logs.rules import Obs
 from builder.logs.lanes import ClassEvidence, path_evidence, selection_evidence
 from builder.model.analysis import Evidence, Finding, Selected, Severity
 from builder.model.site import SiteProfile
@@ -206,7 +207,62 @@ def cross_findings(
     findings.extend(_pml_fallback(facts, selected, expectation, single_host, rdma_evidence, roce))
     findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
     findings.extend(_nccl_findings(facts, selected, classified))
+    findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
+    findings.extend(_pmix_init_incomplete(facts))
     return findings
+
+
+def _host_traffic_off_shm(
+    facts: Sequence[LibraryFacts], classified: ClassEvidence, intra_node: str | None
+) -> list[Finding]:
+    """UCX lanes within a node on the network while only GPU IPC lanes bypass it.
+
+    GPU IPC (``cuda_ipc``) moves GPU buffers only; host-memory messages between ranks of one
+    node then go over TCP or the NIC, which ``NO_SHM_INTRA`` reports for the best class only.
+    """
+    if intra_node != "p2p":
+        return []
+    ucx = next((f for f in facts if f.library == "ucx"), None)
+    if ucx is None:
+        return []
+    intra = {
+        path_class("ucx", p.transport, p.device) for p in ucx.paths if p.scope == "intra-node"
+    }
+    network = sorted(c for c in intra if c in NETWORK_CLASSES)
+    if not network or intra & (SHM_CLASSES - {"p2p"}):
+        return []
+    return [
+        _finding(
+            "NO_SHM_INTRA",
+            "error",
+            "ucx",
+            f"host-memory traffic between ranks of one node uses {', '.join(network)}: only GPU "
+            "IPC lanes bypass the network and no shared-memory transport was selected",
+            [e for cls in network for e in classified.intra.get(cls, [])],
+        )
+    ]
+
+
+def _pmix_init_incomplete(facts: Sequence[LibraryFacts]) -> list[Finding]:
+    """Ranks that started PMIx initialisation and never finished it while others did."""
+    pmix = next((f for f in facts if f.library == "pmix"), None)
+    if pmix is None:
+        return []
+    called = [o for o in pmix.observations if o.kind == Obs.PMIX_INIT_CALLED]
+    done = {o.value for o in pmix.observations if o.kind == Obs.PMIX_INIT_DONE}
+    stuck = [o for o in called if o.value not in done]
+    if not done or not stuck:
+        return []
+    return [
+        _finding(
+            "PMIX_INIT_INCOMPLETE",
+            "error",
+            "pmix",
+            f"{len(stuck)} of {len(called)} ranks started PMIx initialisation and never "
+            f"finished it ({', '.join(str(o.value) for o in stuck[:4])}): the launch hangs",
+            [e for o in stuck for e in o.evidence],
+        )
+    ]
 
 
 def _pml_fallback(

@@ -43,6 +43,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
+from builder.logs.rules import PathTemplate, Rule
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "mpich"
@@ -56,6 +57,50 @@ CODES: list[CodeInfo] = [
         "initialise (getinfo/addrinfo/endpoint failed): typically no usable libfabric provider.",
     ),
 ]
+
+#: Line shapes read by the rule engine (rules.py); MPICH's error stacks are shared by MPICH,
+#: Cray MPICH and Intel MPI, so these rows serve all three.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        anchor="Fatal error in ",
+        pattern=r"Fatal error in (?P<call>\w+)",
+        code="MPI_FATAL_ERROR",
+        severity="error",
+        summary="An MPICH-family library (MPICH, Cray MPICH, Intel MPI) aborted with a fatal "
+        "error in an MPI call; its error stack follows. The run did not complete.",
+        message="the MPI library aborted with a fatal error in {call}",
+        examples=(
+            "Abort(1614735) on node 0 (rank 0 in comm 0): Fatal error in PMPI_Init_thread: "
+            "Unknown error class, error stack:",
+            "Abort(808576911): Fatal error in internal_Finalize: Other MPI error, error stack:",
+        ),
+    ),
+    Rule(
+        anchor="OFI poll failed",
+        pattern=r"OFI poll failed \((?P<detail>[^)]*)\)",
+        code="MPICH_OFI_POLL_FAILED",
+        severity="error",
+        summary="The OFI netmod got an error completion while polling (MPIDI_OFI_handle_cq_error): "
+        "an operation on the network failed.",
+        message="the OFI netmod reported a failed network completion ({detail})",
+        examples=(
+            "MPIDI_OFI_handle_cq_error(591)..: OFI poll failed (default nic=en8: Input/output "
+            "error)",
+        ),
+    ),
+    Rule(
+        # The cxi provider's error strings are Cassini return codes (C_RC_*) in capitals:
+        # PTLTE_NOT_FOUND, CANCELED, UNCOR, ... No other provider prints " - NAME)" there.
+        anchor="OFI poll failed",
+        pattern=r"OFI poll failed \([^()]*:[A-Za-z/ ]+ - (?P<rc>[A-Z][A-Z0-9_]{2,})\)",
+        select=(("ofi_provider", "cxi"),),
+        path=PathTemplate(layer="ofi", scope="unknown", transport="cxi"),
+        examples=(
+            "MPIDI_OFI_handle_cq_error(1075): OFI poll failed (ofi_events.c:1077:"
+            "MPIDI_OFI_handle_cq_error:Input/output error - PTLTE_NOT_FOUND)",
+        ),
+    ),
+)
 
 _SECTION = re.compile(r"^=+ (?P<name>.+?) =+\s*$")
 _PROVIDER = re.compile(

@@ -43,6 +43,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "openmpi"
@@ -162,6 +163,68 @@ CODES: list[CodeInfo] = [
         "consequences, not causes.",
     ),
 ]
+
+#: Line shapes read by the rule engine (rules.py).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        anchor="lost communication with a remote daemon",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) has lost communication with a remote daemon",
+        code="OMPI_DAEMON_LOST",
+        severity="error",
+        summary="The Open MPI runtime (ORTE/PRRTE) lost a remote daemon (killed, out of memory, "
+        "or the TCP connection between nodes broke): the job is aborted.",
+        message="{rt} lost communication with a remote daemon; the job was aborted",
+        examples=("ORTE has lost communication with a remote daemon.",),
+    ),
+    Rule(
+        anchor="daemon has unexpectedly failed",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) daemon has unexpectedly failed",
+        code="OMPI_DAEMON_LOST",
+        severity="error",
+        summary="The Open MPI runtime (ORTE/PRRTE) lost a remote daemon.",
+        message="an {rt} daemon failed after launch; the job was aborted",
+        examples=("An ORTE daemon has unexpectedly failed after launch and before",),
+    ),
+    Rule(
+        anchor="unable to reliably start",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) was unable to reliably start one or more daemons",
+        code="OMPI_DAEMON_START_FAILED",
+        severity="error",
+        summary="The Open MPI runtime could not start its daemons on the other nodes (ssh, "
+        "launcher or library path problems): no rank ran there.",
+        message="{rt} could not start its daemons on other nodes",
+        examples=("ORTE was unable to reliably start one or more daemons.",),
+    ),
+    Rule(
+        anchor="-1, expected",
+        pattern=r"\bCMA (?:read|write) -1, expected \d+, errno = (?P<errno>1|13)\b",
+        code="VADER_CMA_FAILED",
+        severity="error",
+        summary="The vader/sm BTL's CMA single copy failed ('Read -1, expected N, errno = 1'): CMA "
+        "is refused between ranks in different user namespaces.",
+        message="Open MPI's CMA single copy was refused (errno {errno}): ranks in different "
+        "user namespaces or ptrace restricted (a container without CAP_SYS_PTRACE)",
+        observe=Obs.CMA_BLOCKED,
+        value="cma",
+        examples=("[c669c7922905:00011] JJH 2: CMA read -1, expected 87120, errno = 1",),
+    ),
+    Rule(
+        anchor="OMPI_MCA_pml",
+        pattern=r"\bOMPI_MCA_pml\s*=\s*[\"']?(?P<pml>ob1|ucx|cm)\b",
+        observe=Obs.FORCED_SETTING,
+        value="pml={pml}",
+        select=(("pml", "{pml}"),),
+        examples=("$ export OMPI_MCA_pml=ucx",),
+    ),
+    Rule(
+        anchor="--mca pml ",
+        pattern=r"--mca pml (?P<pml>ob1|ucx|cm)\b",
+        observe=Obs.FORCED_SETTING,
+        value="pml={pml}",
+        select=(("pml", "{pml}"),),
+        examples=("mpirun -np 2 --mca pml ucx ./osu_latency",),
+    ),
+)
 
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 

@@ -31,6 +31,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, Severity
 
 LIBRARY = "pmix"
@@ -52,6 +53,76 @@ CODES: list[CodeInfo] = [
         "the same log: side effects of the abort, not evidence against PMIx.",
     ),
 ]
+
+#: Line shapes read by the rule engine (rules.py).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        anchor="mpi/pmix",
+        pattern=r"(?:Couldn't find the specified plugin name for|cannot find mpi plugin for|"
+        r"Couldn't load specified plugin name for|[Cc]annot create (?:mpi )?context for) "
+        r"mpi/(?P<plugin>pmix\w*)",
+        code="PMIX_PLUGIN_UNAVAILABLE",
+        severity="error",
+        summary="Slurm cannot find or load its PMIx plugin (mpi/pmix, mpi/pmix_vN): srun "
+        "--mpi=pmix cannot launch ranks (plugin not built, or the PMIx library it needs missing).",
+        message="Slurm cannot use its mpi/{plugin} plugin; PMIx launches fail",
+        observe=Obs.LAUNCH_FAILED,
+        value="mpi/{plugin}",
+        examples=(
+            "srun: error: Couldn't find the specified plugin name for mpi/pmix looking at all "
+            "files",
+            "slurmd: error: Couldn't load specified plugin name for mpi/pmix_v4: Plugin init() "
+            "callback failed",
+        ),
+    ),
+    Rule(
+        anchor="can not load PMIx library",
+        pattern=r"mpi/(?P<plugin>pmix\w*).*can not load PMIx library",
+        code="PMIX_PLUGIN_UNAVAILABLE",
+        severity="error",
+        summary="Slurm cannot find or load its PMIx plugin.",
+        message="Slurm's mpi/{plugin} plugin cannot load the PMIx library",
+        observe=Obs.LAUNCH_FAILED,
+        value="mpi/{plugin}",
+        examples=(
+            "slurmd: error:  mpi/pmix_v4: init: (null) [0]: mpi_pmix.c:193: pmi/pmix: can not "
+            "load PMIx library",
+        ),
+    ),
+    Rule(
+        anchor="pmix_init failed",
+        pattern=r"pmix_init failed",
+        code="PMIX_INIT_FAILED",
+        severity="error",
+        summary="A PMIx client could not initialise (missing component such as psec munge, "
+        "no server to connect to, client/server mismatch): the rank cannot start.",
+        message="a PMIx client failed to initialise",
+        examples=("It looks like pmix_init failed for some reason; your parallel process is",),
+    ),
+    Rule(
+        anchor="PMIx_Init failed",
+        pattern=r"PMIx_Init failed",
+        code="PMIX_INIT_FAILED",
+        severity="error",
+        summary="A PMIx client could not initialise.",
+        message="a PMIx client failed to initialise",
+        examples=("[node1:12345] PMIx_Init failed with error -46",),
+    ),
+    Rule(
+        anchor="pmix: init called",
+        pattern=r"\[(?P<rank>[\w.\-]+:\d+)\] pmix: init called",
+        observe=Obs.PMIX_INIT_CALLED,
+        value="{rank}",
+        examples=("[nid001003:949863] pmix: init called",),
+    ),
+    Rule(
+        anchor="NO DEBUGGER WAITING",
+        pattern=r"\[(?P<rank>[\w.\-]+:\d+)\] .*NO DEBUGGER WAITING",
+        observe=Obs.PMIX_INIT_DONE,
+        value="{rank}",
+        examples=("[nid001003:949863] [slurm.pmix.491379.3:1] NO DEBUGGER WAITING",),
+    ),
+)
 
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 

@@ -30,6 +30,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "ucx"
@@ -105,6 +106,88 @@ CODES: list[CodeInfo] = [
         "without the device bound in); a problem only where the site has RDMA.",
     ),
 ]
+
+#: Line shapes read by the rule engine (rules.py); the stateful lane/table reader is below.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        anchor="GPUDirect RDMA is disabled",
+        pattern=r"(?P<dev>[\w.:\-]+): cuda GPUDirect RDMA is disabled",
+        code="UCX_GDR_UNAVAILABLE",
+        severity="info",
+        summary="UCX found no GPUDirect RDMA support on an RDMA device (no nvidia-peermem / "
+        "dmabuf): GPU buffers are staged through host memory on that device.",
+        message="UCX: CUDA GPUDirect RDMA is disabled on {dev}",
+        select=(("gdr", False),),
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461294] [gpu1:2588768:0]           ib_md.c:1128 UCX  DEBUG mlx5_0: "
+            "cuda GPUDirect RDMA is disabled",
+        ),
+    ),
+    Rule(
+        anchor="GPUDirect RDMA is enabled",
+        pattern=r"(?P<dev>[\w.:\-]+): cuda GPUDirect RDMA is enabled",
+        select=(("gdr", True),),
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461294] [gpu1:2588768:0]           ib_md.c:1128 UCX  DEBUG mlx5_0: "
+            "cuda GPUDirect RDMA is enabled",
+        ),
+    ),
+    Rule(
+        anchor="initialized device '",
+        pattern=r"initialized device '(?P<dev>[^']+)' \((?:InfiniBand|Ethernet|RoCE)",
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461282] [gpu1:2588768:0]       ib_device.c:586  UCX  DEBUG initialized "
+            "device 'mlx5_0' (InfiniBand channel adapter) with 1 ports",
+        ),
+    ),
+    Rule(
+        anchor="no usable transports",
+        pattern=r"no usable transports(?:/devices)?(?: \(asked (?P<asked>[^)]*)\))?",
+        code="UCX_NO_USABLE_TRANSPORT",
+        severity="error",
+        summary="UCX could not create its context: no transport in UCX_TLS is usable on the "
+        "devices allowed (for example only a connection manager and CUDA helpers listed).",
+        message="UCX found no usable transport (asked {asked})",
+        examples=(
+            "[1605294229.512128] [r-vmb-ppc-jenkins:12834:0]    ucp_context.c:1108 UCX  ERROR no "
+            "usable transports/devices (asked sockcm,cuda_copy,cuda_ipc on all devices)",
+        ),
+    ),
+    Rule(
+        anchor="address version mismatch",
+        pattern=r"address version mismatch",
+        code="UCX_VERSION_MISMATCH",
+        severity="error",
+        summary="Peers exchanged UCX worker addresses of different formats: ranks (or the "
+        "program and the loaded library) use different UCX versions.",
+        message="UCX peers run different UCX versions (address version mismatch)",
+        examples=(
+            "[1618778295.702469] [jedi063:22469:0]        address.c:917  UCX  ERROR address "
+            "version mismatch: expected 0, actual 12",
+        ),
+    ),
+    Rule(
+        anchor="no supported sockaddr auxiliary transports",
+        pattern=r"no supported sockaddr auxiliary transports found for (?P<dev>\S+)",
+        code="UCX_SOCKADDR_NO_TRANSPORT",
+        severity="error",
+        summary="UCX's sockaddr connection setup resolved the peer to a device without a "
+        "usable transport (a down port, or one excluded by UCX_NET_DEVICES).",
+        message="UCX sockaddr connection setup found no transport on {dev}",
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1554831347.602987] [abc:48104:1]      wireup_ep.c:467  UCX  ERROR no supported "
+            "sockaddr auxiliary transports found for mlx5_4:1",
+        ),
+    ),
+)
 
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
