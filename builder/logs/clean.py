@@ -95,6 +95,29 @@ def clean_line(raw: bytes) -> str:
     return strip_launcher_prefixes(strip_ansi(decode_line(raw)))
 
 
+#: Characters ``str.splitlines`` breaks at besides ``\n``: CR, VT, FF, FS, GS, RS, NEL, LS, PS.
+_OTHER_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def clean_lines(raw: bytes) -> list[str]:
+    """The lines an analyser receives for one raw (``\n``-terminated) line.
+
+    Usually one. Any other line break inside it (a bare ``\r`` of a progress display or an
+    old Mac file, a form feed, NEL, U+2028/U+2029) starts a new line with the same number, so
+    that two library lines glued by such a break are both read.
+    """
+    text = decode_line(raw) if b"\r" not in raw else _decode_keeping_cr(raw)
+    if not _OTHER_BREAKS.intersection(text):
+        return [strip_launcher_prefixes(strip_ansi(text))]
+    parts = [strip_launcher_prefixes(strip_ansi(part)) for part in text.splitlines()]
+    return [part for part in parts if part] or [""]
+
+
+def _decode_keeping_cr(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "")
+    return text.rstrip("\r\n")
+
+
 def evidence_text(text: str) -> str:
     """``text`` capped at :data:`MAX_EVIDENCE_CHARS` characters (an ellipsis marks a cut)."""
     if len(text) <= MAX_EVIDENCE_CHARS:

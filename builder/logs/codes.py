@@ -146,7 +146,6 @@ ENGINE_CODES: list[CodeInfo] = [
 def analyser_codes() -> list[CodeInfo]:
     """The ``CODES`` of every per-library analyser module, in registry order."""
     from builder.logs.registry import ANALYSER_MODULES
-
     from builder.logs.rules import codes_of
 
     codes: list[CodeInfo] = []

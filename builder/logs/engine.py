@@ -50,7 +50,7 @@ class RuledAnalyser(LineAnalyser):
         for step in (self.book.feed, self.reader.feed):
             try:
                 step(text, evidence)
-            except Exception as exc:  # noqa: BLE001 - the guard's whole point
+            except Exception as exc:
                 self._note_failure(evidence, exc)
 
     def _note_failure(self, evidence: Evidence, exc: Exception) -> None:
@@ -62,7 +62,7 @@ class RuledAnalyser(LineAnalyser):
         """The reader's facts with the rule table's added; failures as an info finding."""
         try:
             facts = self.reader.facts()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             facts = LibraryFacts(library=self.library)
             self._note_failure(Evidence(file="-", line=0, text="(end of input)"), exc)
         facts = self.book.contribute(facts)

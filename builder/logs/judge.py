@@ -22,8 +22,8 @@ from builder.logs.classify import (
     ofi_provider_class,
     path_class,
 )
-from builder.logs.rules import Obs
 from builder.logs.lanes import ClassEvidence, path_evidence, selection_evidence
+from builder.logs.rules import Obs
 from builder.model.analysis import Evidence, Finding, Selected, Severity
 from builder.model.site import SiteProfile
 
@@ -225,9 +225,7 @@ def _host_traffic_off_shm(
     ucx = next((f for f in facts if f.library == "ucx"), None)
     if ucx is None:
         return []
-    intra = {
-        path_class("ucx", p.transport, p.device) for p in ucx.paths if p.scope == "intra-node"
-    }
+    intra = {path_class("ucx", p.transport, p.device) for p in ucx.paths if p.scope == "intra-node"}
     network = sorted(c for c in intra if c in NETWORK_CLASSES)
     if not network or intra & (SHM_CLASSES - {"p2p"}):
         return []

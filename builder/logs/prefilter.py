@@ -14,8 +14,9 @@ anchor hides it from grep but not from the Python check. The result is the simpl
 the tests compare.
 
 Where grep is missing (or ``ESDC_SCAN_GREP=0``), :func:`grep_command` returns ``None`` and the
-caller falls back to the pure-Python fast path. grep holds one line at a time: a single line of
-several gigabytes without a newline costs grep that much memory (the Python side stays bounded).
+caller falls back to the pure-Python fast path. grep holds one line at a time, so a file that
+could hold a line longer than :data:`GREP_LINE_CAP` is pumped to grep through
+:func:`capped_chunks`, which cuts such lines: memory stays bounded whatever the input.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from builder.errors import EsdcError
 ENV_SWITCH = "ESDC_SCAN_GREP"
 #: Bytes handed to grep's standard input per write when the input is a stream.
 PUMP_BYTES = 1 << 20
+#: Longest line grep is given (see :func:`capped_chunks`): grep's memory stays bounded.
+GREP_LINE_CAP = 16 << 20
 
 
 _ERE_SPECIAL = re.compile(rb"([][.*^$+?(){}|\\])")
@@ -169,12 +172,9 @@ def run_prefilter(
 
 
 def _pump(source: IO[bytes], sink: IO[bytes], errors: list[BaseException]) -> None:
-    """Copy ``source`` into grep's stdin; remember a read error for the caller."""
+    """Copy ``source`` into grep's stdin, lines capped; remember a read error for the caller."""
     try:
-        while True:
-            chunk = source.read(PUMP_BYTES)
-            if not chunk:
-                break
+        for chunk in capped_chunks(source):
             sink.write(chunk)
     except BrokenPipeError:
         pass  # grep stopped early (killed after an error on our side)
@@ -183,3 +183,34 @@ def _pump(source: IO[bytes], sink: IO[bytes], errors: list[BaseException]) -> No
     finally:
         with contextlib.suppress(BrokenPipeError):
             sink.close()
+
+
+def capped_chunks(
+    source: IO[bytes], cap: int = GREP_LINE_CAP, size: int = PUMP_BYTES
+) -> Iterator[bytes]:
+    """``source`` in chunks, every line cut after ``cap`` bytes (newlines and numbering kept).
+
+    grep holds a whole line in memory; a single line of a gigabyte (pasted binary data, a
+    log without newlines) would cost it that much. A line longer than ``cap`` keeps its first
+    ``cap`` bytes and loses the rest, which no library line needs. ``cap`` must be at least
+    ``size``: then only the run of bytes across chunk boundaries can exceed it, and each chunk
+    costs two searches.
+    """
+    run = 0  # bytes of the current (unterminated) line already passed on
+    while True:
+        chunk = source.read(size)
+        if not chunk:
+            return
+        first = chunk.find(b"\n")
+        if first == -1:
+            room = cap - run
+            if room > 0:
+                yield chunk[:room]
+            run += len(chunk)
+            continue
+        room = cap - run
+        if first > room:  # the line in progress overflows: drop its excess up to the newline
+            yield chunk[: max(room, 0)] + chunk[first:]
+        else:
+            yield chunk
+        run = len(chunk) - chunk.rfind(b"\n") - 1

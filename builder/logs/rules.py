@@ -182,9 +182,9 @@ class RuleBook:
         if rule.path is not None:
             template = rule.path
             device = _fill(template.device, groups) if template.device else None
-            key = (template.layer, template.scope, _fill(template.transport, groups), device)
-            if key in self._paths or len(self._paths) < 256:
-                self._paths[key] = self._paths.get(key, 0) + 1
+            lane = (template.layer, template.scope, _fill(template.transport, groups), device)
+            if lane in self._paths or len(self._paths) < 256:
+                self._paths[lane] = self._paths.get(lane, 0) + 1
             if evidence not in self._path_evidence and len(self._path_evidence) < _PATH_EVIDENCE:
                 self._path_evidence.append(evidence)
 
