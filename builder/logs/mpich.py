@@ -43,6 +43,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
+from builder.logs.classify import ofi_provider_class
 from builder.logs.rules import PathTemplate, Rule
 from builder.model.analysis import Evidence, Finding, PathUse
 
@@ -127,6 +128,15 @@ _INIT_FAILED = re.compile(
 )
 # Intel MPI prints "[0] MPI startup(): libfabric provider: ..."; that line is the impi analyser's.
 _IMPI_PREFIX = re.compile(r"^\s*\[-?\d+[^\]]*\]|MPI startup\(\)")
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The class of an MPICH lane: a libfabric provider, or a UCX lane of the UCX netmod."""
+    from builder.logs import ucx
+
+    if ucx.path_class(transport, device, roce=roce) != "unknown":
+        return ucx.path_class(transport, device, roce=roce)
+    return ofi_provider_class(transport, roce=roce)
 
 
 class Analyser(LineAnalyser):

@@ -43,6 +43,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.classify import ofi_provider_class
 from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
@@ -315,6 +316,36 @@ class _Choice:
     def most_common(self) -> str | None:
         """The component most ranks chose (the first seen on a tie)."""
         return max(self.counts, key=lambda c: self.counts[c]) if self.counts else None
+
+
+#: Path class of each Open MPI component that carries traffic (``None``: no class of its own).
+_COMPONENT_CLASSES: dict[str, str | None] = {
+    "tcp": "tcp",
+    "vader": "shm",
+    "sm": "shm",
+    "smcuda": "shm",
+    "openib": "ib",
+    "usnic": "tcp",
+    "psm2": "psm2",
+    "psm": "psm2",
+    "ofi": None,
+    "self": None,
+    "ucx": None,
+    "uct": None,
+    "cm": None,
+    "ob1": None,
+}
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The class of an Open MPI lane: a BTL/MTL component, the MTL over its OFI provider."""
+    name = transport.lower()
+    if name == "ofi":
+        # The MTL carries the traffic; its class is the provider's, unknown if unnamed.
+        return ofi_provider_class(device, roce=roce) if device else "unknown"
+    if name in _COMPONENT_CLASSES:
+        return _COMPONENT_CLASSES[name]
+    return ofi_provider_class(name, roce=roce)
 
 
 class Analyser(LineAnalyser):

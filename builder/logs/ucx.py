@@ -257,6 +257,27 @@ _RDMA_DEVICE_RE = re.compile(
 _GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)[;\s]*)*(?:[a-z][a-z_]*\([^()]*)?$")
 
 
+#: Path class of each UCX transport name (verbs lanes ``rc*``/``dc*``/``ud*`` are matched apart).
+_CLASSES: dict[str, str | None] = {
+    **dict.fromkeys(("sysv", "posix", "mm"), "shm"),
+    **{name: name for name in ("cma", "xpmem", "knem")},
+    **dict.fromkeys(GPU_IPC_TRANSPORTS, "p2p"),
+    **dict.fromkeys(("tcp", "sockcm"), "tcp"),
+    **dict.fromkeys(LOOPBACK_TRANSPORTS | LOCAL_COPY_TRANSPORTS, None),
+}
+_VERBS_LANE_RE = re.compile(r"^(?:rc|dc|ud)(?:_mlx5|_verbs|_x)?$")
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The path class of a UCX lane (``rc_mlx5`` -> ib, ``sysv`` -> shm, ``self`` -> None)."""
+    name = transport.lower()
+    if name in _CLASSES:
+        return _CLASSES[name]
+    if _VERBS_LANE_RE.match(name):
+        return "roce" if roce else "ib"
+    return "unknown"
+
+
 def rank_of(text: str) -> str | None:
     """The ``host:pid`` of a UCX-prefixed line, or None when the line has no such prefix."""
     match = _RANK_RE.search(text)
