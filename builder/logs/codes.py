@@ -15,6 +15,13 @@ from builder.logs.rules import Rule
 #: container with a bare-metal baseline (diff.py).
 ENGINE_CODES: list[CodeInfo] = [
     CodeInfo(
+        code="MPI_SINGLETONS",
+        severity="error",
+        library="pmix",
+        summary="Several processes each report 'rank 0 of 1': they were started as singletons, "
+        "not as one job (launcher and MPI library share no process-management interface).",
+    ),
+    CodeInfo(
         code="PMIX_INIT_INCOMPLETE",
         severity="error",
         library="pmix",

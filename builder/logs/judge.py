@@ -93,10 +93,13 @@ def _observation_says_rdma(observation: Observation) -> bool:
         return True
     if kind in {"btl_tcp_interface", "socket_device"}:
         return _IPOIB.match(value) is not None
+    if kind == "nic":  # Intel MPI's NIC pinning table: ``<rank> <nic>``
+        return _IPOIB.match(value.split()[-1] if value.split() else "") is not None
     # A registered provider proves nothing (Debian's libfabric registers psm2 on any machine);
-    # one that fi_info lists as usable does.
+    # one that fi_info lists as usable does, and so does a tcp domain on an IPoIB interface.
     if kind in {"provider_available", "provider_usable"}:
-        return ofi_provider_class(value) in RDMA_CLASSES
+        provider, _, domain = value.partition("/")
+        return ofi_provider_class(provider) in RDMA_CLASSES or _IPOIB.match(domain) is not None
     return False
 
 
@@ -209,7 +212,26 @@ def cross_findings(
     findings.extend(_nccl_findings(facts, selected, classified))
     findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
     findings.extend(_pmix_init_incomplete(facts))
+    findings.extend(_singletons(facts))
     return findings
+
+
+def _singletons(facts: Sequence[LibraryFacts]) -> list[Finding]:
+    """Several processes each reporting itself as rank 0 of 1: the launch made singletons."""
+    seen = [e for f in facts for o in f.observations if o.kind == Obs.SINGLETON for e in o.evidence]
+    if len(seen) < 2:
+        return []
+    return [
+        _finding(
+            "MPI_SINGLETONS",
+            "error",
+            "pmix",
+            f"{len(seen)} processes each report rank 0 of 1: they run as singletons, not as one "
+            "job (the launcher and the MPI library do not share a process-management interface, "
+            "e.g. srun without --mpi=pmix, or an mpirun of another MPI)",
+            seen,
+        )
+    ]
 
 
 def _host_traffic_off_shm(

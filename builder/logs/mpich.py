@@ -77,6 +77,27 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        anchor="BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
+        pattern=r"BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
+        code="MPI_BAD_TERMINATION",
+        severity="error",
+        summary="The Hydra launcher (MPICH, Intel MPI) reports that a rank died (signal or "
+        "non-zero exit): the run did not complete.",
+        message="the launcher reports a rank that terminated badly",
+        examples=("=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",),
+    ),
+    Rule(
+        anchor="Assertion failed in file ",
+        pattern=r"Assertion failed in file (?P<file>\S+)",
+        code="MPI_FATAL_ERROR",
+        severity="error",
+        summary="An MPICH-family library aborted with a fatal error.",
+        message="the MPI library failed an internal assertion in {file}",
+        examples=(
+            "Assertion failed in file ../../src/mpid/ch4/netmod/ofi/ofi_init.c at line 1203: 0",
+        ),
+    ),
+    Rule(
         anchor="OFI poll failed",
         pattern=r"OFI poll failed \((?P<detail>[^)]*)\)",
         code="MPICH_OFI_POLL_FAILED",

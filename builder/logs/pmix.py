@@ -109,6 +109,31 @@ RULES: tuple[Rule, ...] = (
         examples=("[node1:12345] PMIx_Init failed with error -46",),
     ),
     Rule(
+        anchor="PMI2_Init failed",
+        pattern=r"PMI2?_Init failed",
+        code="PMI_INIT_FAILED",
+        severity="error",
+        summary="The MPI library could not initialise its PMI/PMI2 client: the launcher "
+        "(srun --mpi=..., mpirun of another MPI) offers no process-management interface it "
+        "speaks.",
+        message="the MPI library's PMI client failed to initialise",
+        examples=("PMI2_Init failed to intialize.  Return code: 14",),
+    ),
+    Rule(
+        anchor="rank 0 of 1",
+        pattern=r"\brank 0 of 1\b",
+        observe=Obs.SINGLETON,
+        value="rank 0 of 1",
+        examples=("Hello world: rank 0 of 1 running on node357.hydra.os",),
+    ),
+    Rule(
+        anchor="rank 0 out of 1",
+        pattern=r"\brank 0 out of 1\b",
+        observe=Obs.SINGLETON,
+        value="rank 0 of 1",
+        examples=("Hello world from processor node12, rank 0 out of 1 processors",),
+    ),
+    Rule(
         anchor="pmix: init called",
         pattern=r"\[(?P<rank>[\w.\-]+:\d+)\] pmix: init called",
         observe=Obs.PMIX_INIT_CALLED,
@@ -137,7 +162,7 @@ _RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
 _PMIX_ERROR_RE = re.compile(r"PMIX ERROR:\s*(.*?)(?:\s+in file\s+(\S+)\s+at line\s+(\d+)|\s*$)")
 _UNSUPPORTED_TYPE_RE = re.compile(r"UNPACK-PMIX-VALUE:\s*UNSUPPORTED TYPE\s*(\d+)?")
 _ERR_NAME_RE = re.compile(r"\b(PMIX_ERR_[A-Z0-9_]+)")
-_SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd): error:\s*.*$")
+_SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd|slurmd): error:\s*.*$")
 _PLUGIN_RE = re.compile(r"\bmpi/(pmix(?:_v\d+)?)\b")
 _VERSION_RE = re.compile(r"\bPMIx:\s*(?:Open\s?PMIx\s+)?v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")
 _OPENPMIX_VERSION_RE = re.compile(r"\bOpenPMIx\s+v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")

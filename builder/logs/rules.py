@@ -51,6 +51,8 @@ class Obs(StrEnum):
     PMIX_INIT_DONE = "pmix_init_done"
     #: A launcher or runtime daemon failed (lost daemon, plugin not loadable).
     LAUNCH_FAILED = "launch_failed"
+    #: A process reporting itself as rank 0 of a job of size 1.
+    SINGLETON = "singleton"
     #: A library setting forced from the environment (``OMPI_MCA_pml=ucx``).
     FORCED_SETTING = "forced_setting"
 

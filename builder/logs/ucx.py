@@ -160,6 +160,30 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        anchor="max locked memory",
+        pattern=r"(?P<call>ibv_\w+)\([^)]*\) failed: Cannot allocate memory.*max locked memory",
+        code="RDMA_MEMLOCK_LIMIT",
+        severity="error",
+        summary="Registering memory or creating queues on the RDMA device failed because the "
+        "locked-memory limit (ulimit -l) is too low (typically 64 KB in a container or a "
+        "batch job without PAM limits): the RDMA transport cannot be used.",
+        message="{call} failed for lack of locked memory (ulimit -l): the RDMA device is unusable",
+        observe=Obs.RDMA_DEVICE,
+        value="verbs",
+        examples=(
+            "[1736959004.001121] [bernie:29714:0]        ib_iface.c:1060 UCX  ERROR ibv_create_cq"
+            "(cqe=4096) failed: Cannot allocate memory : Please set max locked memory (ulimit -l) "
+            "to 'unlimited' (current: 64 kbytes)",
+        ),
+    ),
+    Rule(
+        anchor="Transport: ",
+        pattern=r"^#\s+Transport: (?P<tl>(?:rc|dc|ud)(?:_mlx5|_verbs)?)\s*$",
+        observe=Obs.RDMA_DEVICE,
+        value="{tl}",
+        examples=("#      Transport: rc_mlx5",),
+    ),
+    Rule(
         anchor="address version mismatch",
         pattern=r"address version mismatch",
         code="UCX_VERSION_MISMATCH",
