@@ -123,3 +123,37 @@ def evidence_text(text: str) -> str:
     if len(text) <= MAX_EVIDENCE_CHARS:
         return text
     return text[: MAX_EVIDENCE_CHARS - 1] + "…"
+
+
+#: A leading unix timestamp (``[1717000000.123456] ``): the part of a line that makes every
+#: repeat of a library line distinct.
+_TIMESTAMP = re.compile(rb"\[\d{9,}\.\d+\]\s*")
+#: A UCX lane group (``rma(``, ``am(``...): without ``cfg`` it continues the configuration above.
+_LANE_GROUP = re.compile(rb"\b(?:tag|rma|amo|am|stream|ka|rma_am|amo_am)\(")
+#: Distinct repeated-line keys remembered per input, and the longest line that is remembered:
+#: together they bound the memory of the repeat filter (about 16 MB at most).
+MAX_REPEAT_KEYS = 1 << 16
+MAX_REPEAT_KEY_BYTES = 256
+
+
+def repeat_key(raw: bytes) -> bytes | None:
+    """The key under which a repeat of ``raw`` is skipped, or ``None`` if it must be read.
+
+    Dense debug logs print the same library line again and again (each endpoint, each
+    communicator, each iteration), differing only in the timestamp. A line equal to an earlier
+    one apart from its leading timestamp adds nothing but a count, so it is read once. Lines
+    that a reader interprets by their place rather than their text are always read: UCX
+    protocol-table rows (``|``) and continuation lines of very old UCX (lane groups without a
+    configuration number).
+    """
+    if raw[:1] == b"[":
+        stamp = _TIMESTAMP.match(raw)
+        if stamp:
+            raw = raw[stamp.end() :]
+    elif b"] [" in raw[:40]:  # a launcher prefix before the timestamp
+        raw = _TIMESTAMP.sub(b"", raw, count=1)
+    if len(raw) > MAX_REPEAT_KEY_BYTES or b"|" in raw:
+        return None
+    if b"(" in raw and b"cfg" not in raw and b"UCX" in raw and _LANE_GROUP.search(raw):
+        return None
+    return raw

@@ -27,7 +27,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import IO
 
 from builder.errors import EsdcError
@@ -63,13 +63,17 @@ def grep_command(patterns: Sequence[bytes]) -> list[str | bytes] | None:
     return [grep, "-a", "-n", "-E", "-e", alternation]
 
 
-def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, bytes]]:
+def numbered_pieces(
+    stream: IO[bytes], max_piece: int, repeats: Collection[bytes] = ()
+) -> Iterator[tuple[int, bytes]]:
     """Parse grep's ``N:line`` output into ``(N, piece)``, pieces cut like ``readline(max_piece)``.
 
     A line of up to ``max_piece`` bytes is one piece; a longer one comes as consecutive pieces
     of ``max_piece`` bytes from the line start (its newline counted), all numbered ``N``. Output
     is read in large blocks and split in C; only an overlong line is handled piece by piece, so
-    memory stays bounded by the block size plus ``max_piece``.
+    memory stays bounded by the block size plus ``max_piece``. A line whose
+    :func:`~builder.logs.clean.repeat_key` is in ``repeats`` (lines the consumer has read) is
+    skipped here, before any other work: dense logs repeat most of their lines.
     """
     pending = b""
     open_line: int | None = None  # number of an overlong line whose first pieces went out
@@ -92,7 +96,11 @@ def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, by
                 open_line = None
             cut = pending.rfind(b"\n") + 1
             if cut:
-                for line in pending[: cut - 1].split(b"\n"):
+                body = pending[: cut - 1]
+                lines = body.split(b"\n")
+                if repeats:
+                    lines = _unread(body, lines, repeats)
+                for line in lines:
                     yield from _line_pieces(line, max_piece)
                 pending = pending[cut:]
             if len(pending) <= max_piece + 32:
@@ -105,6 +113,28 @@ def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, by
             yield open_line, pending
         else:
             yield from _line_pieces(pending.rstrip(b"\n"), max_piece)
+
+
+#: grep's ``N:`` and a leading timestamp, then the rest of the line: a line's repeat key when
+#: it has one (see :func:`builder.logs.clean.repeat_key`), found for a whole block at once.
+_NUMBERED_KEY = re.compile(rb"(?m)^\d+:(?:\[\d{9,}\.\d+\][ \t]*)?(.*)$")
+
+
+def _unread(body: bytes, lines: list[bytes], repeats: Collection[bytes]) -> list[bytes]:
+    """``lines`` (grep's ``N:line`` of ``body``) less those whose key is in ``repeats``.
+
+    The keys of the whole block come from one regex pass in C. A key computed here either
+    equals the line's :func:`repeat_key` or is no key at all (never in ``repeats``), so this
+    only ever drops lines the consumer would skip; the consumer still checks what is left.
+    """
+    keys = _NUMBERED_KEY.findall(body)
+    if len(keys) != len(lines):
+        return lines
+    return [
+        line
+        for line, key in zip(lines, keys, strict=True)
+        if key not in repeats or b"\x1b" in key  # colour: the consumer keys it uncoloured
+    ]
 
 
 def _split_number(line: bytes) -> tuple[int, bytes]:
@@ -130,6 +160,7 @@ def run_prefilter(
     source: IO[bytes] | str,
     handle_piece: Callable[[int, bytes], None],
     max_piece: int,
+    repeats: Collection[bytes] = (),
 ) -> None:
     """Run grep over ``source`` (a path, or a stream pumped to its stdin); feed every piece.
 
@@ -152,7 +183,7 @@ def run_prefilter(
         pump = threading.Thread(target=_pump, args=(source, process.stdin, pump_error), daemon=True)
         pump.start()
     try:
-        for number, piece in numbered_pieces(process.stdout, max_piece):
+        for number, piece in numbered_pieces(process.stdout, max_piece, repeats):
             handle_piece(number, piece)
         status = process.wait()
     finally:

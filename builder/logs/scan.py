@@ -35,7 +35,13 @@ from typing import IO
 from builder.errors import EsdcError
 from builder.fsio import open_binary_input
 from builder.logs.base import LineAnalyser
-from builder.logs.clean import clean_lines, evidence_text, strip_ansi_bytes
+from builder.logs.clean import (
+    MAX_REPEAT_KEYS,
+    clean_lines,
+    evidence_text,
+    repeat_key,
+    strip_ansi_bytes,
+)
 from builder.logs.prefilter import GREP_LINE_CAP, grep_command, run_prefilter
 from builder.model.analysis import Evidence
 
@@ -89,36 +95,6 @@ def _pieces(line: bytes) -> list[bytes]:
     if len(line) <= MAX_LINE_BYTES:
         return [line]
     return [line[i : i + MAX_LINE_BYTES] for i in range(0, len(line), MAX_LINE_BYTES)]
-
-
-#: A leading unix timestamp (``[1717000000.123456] ``): the part of a line that makes every
-#: repeat of a library line distinct.
-_TIMESTAMP = re.compile(rb"\[\d{9,}\.\d+\]\s*")
-#: A UCX lane group (``rma(``, ``am(``...): without ``cfg`` it continues the configuration above.
-_LANE_GROUP = re.compile(rb"\b(?:tag|rma|amo|am|stream|ka|rma_am|amo_am)\(")
-#: Distinct repeated-line keys remembered per input, and the longest line that is remembered:
-#: together they bound the memory of the repeat filter (about 16 MB at most).
-MAX_REPEAT_KEYS = 1 << 16
-MAX_REPEAT_KEY_BYTES = 256
-
-
-def repeat_key(raw: bytes) -> bytes | None:
-    """The key under which a repeat of ``raw`` is skipped, or ``None`` if it must be read.
-
-    Dense debug logs print the same library line again and again (each endpoint, each
-    communicator, each iteration), differing only in the timestamp. A line equal to an earlier
-    one apart from its leading timestamp adds nothing but a count, so it is read once. Lines
-    that a reader interprets by their place rather than their text are always read: UCX
-    protocol-table rows (``|``) and continuation lines of very old UCX (lane groups without a
-    configuration number).
-    """
-    if len(raw) > MAX_REPEAT_KEY_BYTES or b"|" in raw:
-        return None
-    if b"(" in raw and b"cfg" not in raw and _LANE_GROUP.search(raw):
-        return None
-    if raw[:1] == b"[" or b"] [" in raw[:40]:
-        raw = _TIMESTAMP.sub(b"", raw, count=1)
-    return raw
 
 
 class _Dispatcher:
@@ -280,7 +256,13 @@ def scan_input(
         dispatch.piece(strip_ansi_bytes(piece), number)
 
     try:
-        run_prefilter(command, path if path is not None else handle, handle_piece, MAX_LINE_BYTES)
+        run_prefilter(
+            command,
+            path if path is not None else handle,
+            handle_piece,
+            MAX_LINE_BYTES,
+            repeats=dispatch.seen,
+        )
     except EsdcError as exc:
         if exc.where is not None:
             raise

@@ -111,3 +111,17 @@ def test_a_huge_single_line_reaches_grep_capped(tmp_path: Path) -> None:
     ucx = analysers[0].facts()
     lines = [e.line for f in ucx.findings for e in f.evidence]
     assert 1 in lines and 3 in lines  # numbering survives the cut
+
+
+def test_numbered_pieces_drop_only_lines_the_consumer_has_read() -> None:
+    out = (
+        b"1:[1717000000.1] [n:1 :0] UCX  INFO a\n"
+        b"2:[1717000009.9] [n:1 :0] UCX  INFO a\n"
+        b"3:[n:1 :0] | 0..92 | eager | sysv/memory |\n"
+        b"4:\x1b[1m[n:1 :0] UCX  INFO a\n"
+        b"5:other\n"
+    )
+    seen = {b"[n:1 :0] UCX  INFO a", b"[n:1 :0] | 0..92 | eager | sysv/memory |"}
+    got = list(prefilter.numbered_pieces(io.BytesIO(out), 1 << 20, seen))
+    # 1 and 2 are repeats apart from the timestamp; a table row and a coloured line are kept.
+    assert [n for n, _ in got] == [3, 4, 5]
