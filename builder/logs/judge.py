@@ -89,7 +89,7 @@ def rdma_in_log(facts: Sequence[LibraryFacts], classified: ClassEvidence) -> lis
 def _observation_says_rdma(observation: Observation) -> bool:
     kind = observation.kind.lower()
     value = (observation.value or "").lower()
-    if kind in {"rdma_device", "ib_device", "net_ib_available", "rdma_available"}:
+    if kind in {"rdma_device", "rdma_transport", "ib_device", "net_ib_available", "rdma_available"}:
         return True
     if kind in {"btl_tcp_interface", "socket_device"}:
         return _IPOIB.match(value) is not None

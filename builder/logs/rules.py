@@ -51,6 +51,8 @@ class Obs(StrEnum):
     PMIX_INIT_DONE = "pmix_init_done"
     #: A launcher or runtime daemon failed (lost daemon, plugin not loadable).
     LAUNCH_FAILED = "launch_failed"
+    #: An RDMA transport a listing shows usable (``ucx_info -d``: ``Transport: rc_mlx5``).
+    RDMA_TRANSPORT = "rdma_transport"
     #: A process reporting itself as rank 0 of a job of size 1.
     SINGLETON = "singleton"
     #: A library setting forced from the environment (``OMPI_MCA_pml=ucx``).
@@ -82,9 +84,13 @@ class Rule:
     severity: Severity = "info"
     summary: str = ""
     message: str = ""
+    #: Per-match detail (a template); up to three distinct details follow the message.
+    detail: str = ""
     observe: Obs | None = None
     value: str = ""
     select: tuple[tuple[str, SelectValue], ...] = ()
+    #: Selections a match withdraws (``PML ucx cannot be selected`` undoes a forced pml).
+    unset: tuple[str, ...] = ()
     path: PathTemplate | None = None
     ignore_case: bool = False
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -107,6 +113,7 @@ class Rule:
         if self.observe:
             parts.append(f"observation `{self.observe.value}`")
         parts.extend(f"selected.{key}={value}" for key, value in self.select)
+        parts.extend(f"no selected.{key}" for key in self.unset)
         if self.path:
             parts.append(f"path {self.path.scope} {self.path.transport}")
         return "; ".join(parts) or "nothing"
@@ -129,8 +136,10 @@ def codes_of(rules: tuple[Rule, ...], library: str | None) -> list[CodeInfo]:
 
 
 def _fill(template: str, groups: dict[str, str]) -> str:
+    """``template`` with ``{group}`` fields filled (whitespace folded, each value capped)."""
+    folded = {key: " ".join(value.split())[:120] for key, value in groups.items()}
     try:
-        return template.format(**groups)
+        return template.format(**folded)
     except (KeyError, IndexError, ValueError):
         return template
 
@@ -146,6 +155,7 @@ class RuleBook:
         self._messages: dict[str, str] = {}
         self.observations = ObservationBook()
         self._selected: dict[str, object] = {}
+        self._unset: set[str] = set()
         self._paths: dict[tuple[str, Scope, str, str | None], int] = {}
         self._path_evidence: list[Evidence] = []
 
@@ -174,10 +184,14 @@ class RuleBook:
             tally.count += 1
             if len(tally.evidence) < 8:
                 tally.evidence.append(evidence)
+            detail = _fill(rule.detail, groups) if rule.detail else ""
+            if detail and detail not in tally.details and len(tally.details) < 3:
+                tally.details.append(detail)
         if rule.observe is not None:
             self.observations.add(
                 rule.observe.value, _fill(rule.value, groups) or None, evidence, rank
             )
+        self._unset.update(rule.unset)
         for key, value in rule.select:
             if key not in self._selected:
                 self._selected[key] = _fill(value, groups) if isinstance(value, str) else value
@@ -197,7 +211,7 @@ class RuleBook:
                 code=code,
                 severity=self._severity[code],
                 library=self.library,
-                message=f"{self._messages[code]} ({tally.times()})",
+                message=f"{self._messages[code]} ({tally.times()}){tally.detail()}",
                 evidence=list(tally.evidence),
             )
             for code, tally in self._tallies.items()
@@ -209,7 +223,8 @@ class RuleBook:
         The analyser's own findings, selections and paths win over a rule's of the same name.
         """
         present = {f.code for f in facts.findings}
-        selected = dict(self._selected) | dict(facts.selected)
+        mine = {k: v for k, v in self._selected.items() if k not in self._unset}
+        selected = mine | dict(facts.selected)
         paths = list(facts.paths) + [
             PathUse(
                 library=self.library,

@@ -179,7 +179,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         anchor="Transport: ",
         pattern=r"^#\s+Transport: (?P<tl>(?:rc|dc|ud)(?:_mlx5|_verbs)?)\s*$",
-        observe=Obs.RDMA_DEVICE,
+        observe=Obs.RDMA_TRANSPORT,
         value="{tl}",
         examples=("#      Transport: rc_mlx5",),
     ),
