@@ -256,6 +256,22 @@ RULES: tuple[Rule, ...] = (
         "srun direct launch without matching PMI support in Open MPI: launch with srun --mpi=pmix",
         "OMPI was not built with SLURM's PMI support and therefore cannot",
     ),
+    Rule(
+        anchor="unable to open mca_",
+        pattern=r"mca_base_component_repository_open: unable to open "
+        r"mca_(?P<fw>pml|btl|mtl|osc)_(?P<comp>\w+): (?P<why>.{0,100})",
+        code="OMPI_COMPONENT_LOAD_FAILED",
+        severity="error",
+        summary="A transport component of Open MPI (pml/btl/mtl/osc) could not be loaded, "
+        "typically because the library it needs (libucp, libfabric, libibverbs) is missing or "
+        "mismatched in the container: Open MPI silently falls back to another path.",
+        message="Open MPI could not load its {fw} {comp} component",
+        detail="{fw} {comp}: {why}",
+        examples=(
+            "[node1:12345] mca_base_component_repository_open: unable to open mca_pml_ucx: "
+            "libucp.so.0: cannot open shared object file: No such file or directory (ignored)",
+        ),
+    ),
     _row(
         "VADER_CMA_FAILED",
         "-1, expected",

@@ -120,6 +120,18 @@ RULES: tuple[Rule, ...] = (
         examples=("PMI2_Init failed to intialize.  Return code: 14",),
     ),
     Rule(
+        anchor="PMK_KVS_Barrier duplicate request",
+        pattern=r"PMK_KVS_Barrier duplicate request from task (?P<task>\d+)",
+        code="SLURM_PMI_MISMATCH",
+        severity="error",
+        summary="srun's PMI-1 server received a duplicate barrier: the ranks speak another "
+        "process-management interface than srun offers (srun --mpi=none/pmi2/pmix mismatch), "
+        "so they cannot form one job.",
+        message="srun's PMI-1 server got a duplicate barrier request (task {task}): the MPI "
+        "library and srun --mpi disagree on the PMI flavour",
+        examples=("srun: error: PMK_KVS_Barrier duplicate request from task 0",),
+    ),
+    Rule(
         anchor="rank 0 of 1",
         pattern=r"\brank 0 of 1\b",
         observe=Obs.SINGLETON,
