@@ -93,6 +93,15 @@ def analyze_paths(
     return compare(_scan_files(baseline, analysers, profile), container)
 
 
+def analyze_both(
+    files: list[str], baseline: list[str], *, site: SiteProfile | str | None = None
+) -> tuple[Analysis, Analysis]:
+    """The baseline's own analysis and the differential one of ``files`` (for printing both)."""
+    profile = _site_profile(site)
+    bare = _scan_files(baseline, _default_analysers, profile)
+    return bare.analysis, compare(bare, _scan_files(files, _default_analysers, profile))
+
+
 def analyze_streams(
     streams: Sequence[tuple[str, IO[bytes]]],
     *,
