@@ -47,11 +47,15 @@ class RuledAnalyser(LineAnalyser):
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Apply the rule table, then the reader; an exception is recorded, not raised."""
-        for step in (self.book.feed, self.reader.feed):
-            try:
-                step(text, evidence)
-            except Exception as exc:
-                self._note_failure(evidence, exc)
+        try:
+            if self.book.feed(text, evidence):
+                return  # a claiming rule took the line
+        except Exception as exc:  # the guard's whole point: a bug never stops the analysis
+            self._note_failure(evidence, exc)
+        try:
+            self.reader.feed(text, evidence)
+        except Exception as exc:
+            self._note_failure(evidence, exc)
 
     def _note_failure(self, evidence: Evidence, exc: Exception) -> None:
         self._failures += 1

@@ -92,6 +92,14 @@ class Rule:
     #: Selections a match withdraws (``PML ucx cannot be selected`` undoes a forced pml).
     unset: tuple[str, ...] = ()
     path: PathTemplate | None = None
+    #: Templates for a version and a load path the line names, recorded for ``rank``.
+    version: str = ""
+    loaded_from: str = ""
+    #: Template of the rank (``host:pid``) the line belongs to; default the ``rank`` group.
+    rank: str = "{rank}"
+    #: A claiming rule takes the line: later rules and the library's reader do not see it
+    #: (first match wins among claiming rules, in table order).
+    claims: bool = False
     ignore_case: bool = False
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
@@ -116,6 +124,10 @@ class Rule:
         parts.extend(f"no selected.{key}" for key in self.unset)
         if self.path:
             parts.append(f"path {self.path.scope} {self.path.transport}")
+        if self.version:
+            parts.append("version")
+        if self.loaded_from:
+            parts.append("load path")
         return "; ".join(parts) or "nothing"
 
 
@@ -156,13 +168,15 @@ class RuleBook:
         self.observations = ObservationBook()
         self._selected: dict[str, object] = {}
         self._unset: set[str] = set()
+        self._versions: dict[str, dict[str, None]] = {}
+        self._loaded: dict[str, dict[str, None]] = {}
+        self._version_evidence: list[Evidence] = []
         self._paths: dict[tuple[str, Scope, str, str | None], int] = {}
         self._path_evidence: list[Evidence] = []
 
     def feed(self, text: str, evidence: Evidence) -> bool:
-        """Apply every rule whose anchor is in ``text``; True when any matched."""
+        """Apply the rules whose anchor is in ``text``; True when a claiming rule took it."""
         text = text[:RULE_PARSE_CHARS]
-        matched = False
         for rule in self.rules:
             if rule.anchor not in text and not (
                 rule.ignore_case and rule.anchor.lower() in text.lower()
@@ -171,12 +185,21 @@ class RuleBook:
             match = rule.compiled.search(text)
             if match is None:
                 continue
-            matched = True
             self._apply(rule, {k: v for k, v in match.groupdict().items() if v}, evidence)
-        return matched
+            if rule.claims:
+                return True
+        return False
 
     def _apply(self, rule: Rule, groups: dict[str, str], evidence: Evidence) -> None:
-        rank = groups.get("rank")
+        filled_rank = _fill(rule.rank, groups)
+        rank = None if "{" in filled_rank else filled_rank
+        for table, wanted in ((self._versions, rule.version), (self._loaded, rule.loaded_from)):
+            if wanted and "{" not in (value := _fill(wanted, groups)):
+                ranks = table.setdefault(value, {}) if len(table) < 64 else table.get(value, {})
+                if len(ranks) < 512:
+                    ranks[rank or "?"] = None
+                if evidence not in self._version_evidence and len(self._version_evidence) < 8:
+                    self._version_evidence.append(evidence)
         if rule.code is not None:
             tally = self._tallies.setdefault(rule.code, FindingTally())
             self._severity.setdefault(rule.code, rule.severity)
@@ -192,9 +215,9 @@ class RuleBook:
                 rule.observe.value, _fill(rule.value, groups) or None, evidence, rank
             )
         self._unset.update(rule.unset)
-        for key, value in rule.select:
+        for key, chosen in rule.select:
             if key not in self._selected:
-                self._selected[key] = _fill(value, groups) if isinstance(value, str) else value
+                self._selected[key] = _fill(chosen, groups) if isinstance(chosen, str) else chosen
         if rule.path is not None:
             template = rule.path
             device = _fill(template.device, groups) if template.device else None
@@ -244,5 +267,20 @@ class RuleBook:
                 "selected": selected,
                 "paths": paths,
                 "path_evidence": list(facts.path_evidence) + self._path_evidence,
+                "versions": _merge_ranks(facts.versions, self._versions),
+                "loaded_from": _merge_ranks(facts.loaded_from, self._loaded),
+                "version_evidence": list(facts.version_evidence)
+                + [e for e in self._version_evidence if e not in facts.version_evidence],
             }
         )
+
+
+def _merge_ranks(
+    theirs: dict[str, list[str]], mine: dict[str, dict[str, None]]
+) -> dict[str, list[str]]:
+    """Value -> ranks tables merged (the reader's order first, each rank once)."""
+    merged = {value: list(ranks) for value, ranks in theirs.items()}
+    for value, ranks in mine.items():
+        target = merged.setdefault(value, [])
+        target.extend(rank for rank in ranks if rank not in target)
+    return merged

@@ -72,7 +72,7 @@ def test_rule_book_fills_templates_and_keeps_the_reader_first() -> None:
         path=PathTemplate(layer="demo", scope="inter-node", transport="{tl}", device="{dev}"),
     )
     book = RuleBook("ucx", (rule,))
-    assert book.feed("x via tcp/eth0", Evidence(file="f", line=3, text="x"))
+    assert not book.feed("x via tcp/eth0", Evidence(file="f", line=3, text="x"))  # no claim
     assert not book.feed("nothing here", Evidence(file="f", line=4, text="y"))
     merged = book.contribute(LibraryFacts(library="ucx", selected={"pml": "ob1"}))
     assert merged.selected == {"gdr": False, "pml": "ob1"}  # the reader's own choice wins
