@@ -63,6 +63,21 @@ CODES: list[CodeInfo] = [
 #: Cray MPICH and Intel MPI, so these rows serve all three.
 RULES: tuple[Rule, ...] = (
     Rule(
+        # "OFI addrinfo() failed", "OFI getinfo() failed", "OFI endpoint open failed (ofi_...".
+        anchor="OFI ",
+        pattern=r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed|OFI .{1,60}? failed \(ofi_",
+        code="MPICH_OFI_INIT_FAILED",
+        severity="error",
+        summary=CODES[0].summary,
+        message="the MPICH OFI netmod failed (no usable libfabric provider, endpoint or operation)",
+        examples=(
+            "MPIDI_OFI_mpi_init_hook(1546): OFI addrinfo() failed (ofi_init.c:1546:"
+            "MPIDI_OFI_mpi_init_hook:No data available)",
+            "create_vni_context(2253).....: OFI endpoint open failed (ofi_init.c:2253:"
+            "create_vni_context:Input/output error)",
+        ),
+    ),
+    Rule(
         anchor="Fatal error in ",
         pattern=r"Fatal error in (?P<call>\w+)",
         code="MPI_FATAL_ERROR",
@@ -141,12 +156,6 @@ _VERSION = re.compile(
 _CRAY = re.compile(r"CRAY MPICH version (?P<ver>\d+\.\d+(?:\.\d+)*)")
 _DEVICE = re.compile(r"^\s*MPICH Device:\s*(?P<dev>\S+)")
 _NUM_NICS = re.compile(r"^\s*num_nics: (?P<n>\d+)")
-# Error stacks of the OFI netmod (MPICH, Intel MPI and Cray MPICH share it):
-# "MPIDI_OFI_mpi_init_hook(1546): OFI addrinfo() failed (ofi_init.c:1546:...:No data available)",
-# "OFI getinfo() failed", "OFI endpoint open failed (ofi_init.c:...)".
-_INIT_FAILED = re.compile(
-    r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed|OFI .{1,60}? failed \(ofi_"
-)
 # Intel MPI prints "[0] MPI startup(): libfabric provider: ..."; that line is the impi analyser's.
 _IMPI_PREFIX = re.compile(r"^\s*\[-?\d+[^\]]*\]|MPI startup\(\)")
 
@@ -184,7 +193,6 @@ class Analyser(LineAnalyser):
         self._providers: Counter[str] = Counter()
         self._paths: dict[tuple[str, str | None], int] = {}
         self._path_evidence: list[Evidence] = []
-        self._init_failed: list[Evidence] = []
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned line; lines that match no known shape are ignored."""
@@ -235,8 +243,6 @@ class Analyser(LineAnalyser):
             if nics is not None:
                 self._obs.add("num_nics", nics["n"], evidence)
             return
-        if _INIT_FAILED.search(text) is not None:
-            add_evidence(self._init_failed, evidence)
 
     def _mpich_line(self, text: str, evidence: Evidence) -> None:
         cray = _CRAY.search(text)
@@ -253,9 +259,6 @@ class Analyser(LineAnalyser):
         device = _DEVICE.match(text)
         if device is not None:
             self._obs.add("device", device["dev"], evidence)
-            return
-        if _INIT_FAILED.search(text) is not None:
-            add_evidence(self._init_failed, evidence)
 
     def _provider(self, provider: str, fabric: str | None, evidence: Evidence) -> None:
         key = (provider, fabric or None)
@@ -286,17 +289,6 @@ class Analyser(LineAnalyser):
             for (provider, fabric), count in self._paths.items()
         ]
         findings: list[Finding] = []
-        if self._init_failed:
-            findings.append(
-                Finding(
-                    code="MPICH_OFI_INIT_FAILED",
-                    severity="error",
-                    library=LIBRARY,
-                    message="the MPICH OFI netmod failed during initialisation (no usable "
-                    "libfabric provider or endpoint)",
-                    evidence=list(self._init_failed),
-                )
-            )
         return LibraryFacts(
             library=LIBRARY,
             versions={k: list(v) for k, v in self._versions.items()},
