@@ -9,7 +9,15 @@ least one ``examples`` line copied from the shape of a real log, and what a matc
   "an RDMA device is present";
 * ``select``: contributions to ``Analysis.selected`` (``("gdr", False)``, ``("pml", "{pml}")``);
 * ``path``: a lane ``(layer, scope, transport, device)`` (templates), as if the library had
-  printed it in its own lane format.
+  printed it in its own lane format;
+* ``version``/``loaded_from``: a library version or load path, recorded for the line's rank
+  (``rank`` template, default the ``rank`` group);
+* ``unset``: selections a match withdraws (``PML ucx cannot be selected``);
+* ``claims``: the row takes the line. Claiming rows are tried in table order and the first
+  that matches ends the table and keeps the line from the library's stateful reader, which is
+  how an ``if/elif`` chain of "most specific message first" becomes a table.
+
+A ``{group}`` template whose group did not match leaves the field unset (a message keeps it).
 
 A library module holds ``RULES: tuple[Rule, ...]`` and feeds every candidate line to a
 :class:`RuleBook` (``book.feed(text, evidence)``); its analyser adds the book's anchors to its
