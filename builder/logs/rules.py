@@ -17,7 +17,7 @@ least one ``examples`` line copied from the shape of a real log, and what a matc
   that matches ends the table and keeps the line from the library's stateful reader, which is
   how an ``if/elif`` chain of "most specific message first" becomes a table.
 
-A ``{group}`` template whose group did not match leaves the field unset (a message keeps it).
+A ``{group}`` whose group did not match leaves a value unset and reads ``?`` in a message.
 
 A library module holds ``RULES: tuple[Rule, ...]`` and feeds every candidate line to a
 :class:`RuleBook` (``book.feed(text, evidence)``); its analyser adds the book's anchors to its
@@ -155,6 +155,20 @@ def codes_of(rules: tuple[Rule, ...], library: str | None) -> list[CodeInfo]:
     return list(seen.values())
 
 
+class _Unknown(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _text(template: str, groups: dict[str, str]) -> str:
+    """A message or detail: like :func:`_fill`, a group that did not match reads ``?``."""
+    folded = _Unknown({key: " ".join(value.split())[:120] for key, value in groups.items()})
+    try:
+        return template.format_map(folded)
+    except (IndexError, ValueError):
+        return template
+
+
 def _fill(template: str, groups: dict[str, str]) -> str:
     """``template`` with ``{group}`` fields filled (whitespace folded, each value capped)."""
     folded = {key: " ".join(value.split())[:120] for key, value in groups.items()}
@@ -211,11 +225,11 @@ class RuleBook:
         if rule.code is not None:
             tally = self._tallies.setdefault(rule.code, FindingTally())
             self._severity.setdefault(rule.code, rule.severity)
-            self._messages.setdefault(rule.code, _fill(rule.message or rule.summary, groups))
+            self._messages.setdefault(rule.code, _text(rule.message or rule.summary, groups))
             tally.count += 1
             if len(tally.evidence) < 8:
                 tally.evidence.append(evidence)
-            detail = _fill(rule.detail, groups) if rule.detail else ""
+            detail = _text(rule.detail, groups) if rule.detail else ""
             if detail and detail not in tally.details and len(tally.details) < 3:
                 tally.details.append(detail)
         if rule.observe is not None:

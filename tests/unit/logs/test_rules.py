@@ -83,3 +83,21 @@ def test_rule_book_fills_templates_and_keeps_the_reader_first() -> None:
     assert merged.observations[0].value == "eth0"
     assert anchors_of((rule, rule)) == (b"via",)
     assert [c.code for c in codes_of((rule,), "ucx")] == ["DEMO"]
+
+
+def test_a_group_that_did_not_match_reads_as_a_question_mark_in_messages() -> None:
+    rule = Rule(
+        anchor="no usable",
+        pattern=r"no usable transports(?: \(asked (?P<asked>[^)]*)\))?",
+        examples=("no usable transports",),
+        code="DEMO",
+        severity="error",
+        summary="demo",
+        message="asked {asked}",
+        version="{asked}",
+    )
+    book = RuleBook("ucx", (rule,))
+    book.feed("UCX  ERROR no usable transports", Evidence(file="f", line=1, text="x"))
+    facts = book.contribute(LibraryFacts(library="ucx"))
+    assert facts.findings[0].message == "asked ? (once)"
+    assert facts.versions == {}
