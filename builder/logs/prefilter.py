@@ -22,12 +22,14 @@ could hold a line longer than :data:`GREP_LINE_CAP` is pumped to grep through
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import re
 import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
+from itertools import compress
 from typing import IO
 
 from builder.errors import EsdcError
@@ -130,6 +132,8 @@ def _unread(body: bytes, lines: list[bytes], repeats: Collection[bytes]) -> list
     keys = _NUMBERED_KEY.findall(body)
     if len(keys) != len(lines):
         return lines
+    if b"\x1b" not in body:  # the usual block: select in C, no Python step per line
+        return list(compress(lines, map(operator.not_, map(repeats.__contains__, keys))))
     return [
         line
         for line, key in zip(lines, keys, strict=True)
