@@ -183,9 +183,10 @@ JUDGEMENT = """\
 
 `degraded` is `true` when any finding below has severity `error`, `false` only when the log
 shows a complete, good path (a known inter- or intra-node path class, or the network NCCL
-chose) and no error, and `null` when the inputs hold no transport evidence at all: health is
-never inferred from silence. A selection alone (a forced `OMPI_MCA_pml=ucx`), an `unknown`
-path class, or an `fi_info` listing (what a consumer *would* pick) is no good path.
+chose) and no error, and `null` otherwise: no transport evidence at all, or only evidence that
+names no complete path. Health is never inferred from silence: a selection alone (a forced
+`OMPI_MCA_pml=ucx`), an `unknown` path class, or an `fi_info` listing (what a consumer *would*
+pick) is no good path.
 
 Without `--site`, the log's own capability is the yardstick. Each of these is an error:
 
