@@ -15,6 +15,13 @@ from builder.logs.rules import Rule
 #: container with a bare-metal baseline (diff.py).
 ENGINE_CODES: list[CodeInfo] = [
     CodeInfo(
+        code="UCX_GDR_OFF",
+        severity="error",
+        library="ucx",
+        summary="UCX carries GPU buffers between nodes over an RDMA network while it reports "
+        "CUDA GPUDirect RDMA disabled: every GPU message is staged through host memory.",
+    ),
+    CodeInfo(
         code="MPI_SINGLETONS",
         severity="error",
         library="pmix",

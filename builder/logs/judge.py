@@ -211,6 +211,7 @@ def cross_findings(
     findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
     findings.extend(_nccl_findings(facts, selected, classified))
     findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
+    findings.extend(_ucx_gpu_without_gdr(facts, classified, inter_node))
     findings.extend(_pmix_init_incomplete(facts))
     findings.extend(_singletons(facts))
     return findings
@@ -259,6 +260,35 @@ def _host_traffic_off_shm(
             f"host-memory traffic between ranks of one node uses {', '.join(network)}: only GPU "
             "IPC lanes bypass the network and no shared-memory transport was selected",
             [e for cls in network for e in classified.intra.get(cls, [])],
+        )
+    ]
+
+
+def _ucx_gpu_without_gdr(
+    facts: Sequence[LibraryFacts], classified: ClassEvidence, inter_node: str | None
+) -> list[Finding]:
+    """UCX carries GPU buffers between nodes over RDMA while GPUDirect RDMA is off."""
+    ucx = next((f for f in facts if f.library == "ucx"), None)
+    if ucx is None or ucx.selected.get("gdr") is not False or inter_node not in RDMA_CLASSES:
+        return []
+    gpu = [
+        p
+        for p in ucx.paths
+        if p.transport in {"cuda_copy", "cuda_ipc", "gdr_copy", "rocm_copy", "rocm_ipc"}
+        or "cuda memory" in p.layer
+        or "rocm memory" in p.layer
+    ]
+    if not gpu:
+        return []
+    gdr_lines = [e for o in ucx.observations if o.kind == Obs.RDMA_DEVICE for e in o.evidence]
+    return [
+        _finding(
+            "UCX_GDR_OFF",
+            "error",
+            "ucx",
+            f"UCX moves GPU buffers between nodes over {inter_node} without GPUDirect RDMA: "
+            "they are staged through host memory (load nvidia-peermem or enable dmabuf)",
+            [*classified.inter.get(inter_node or "", []), *gdr_lines],
         )
     ]
 

@@ -112,3 +112,21 @@ def test_host_traffic_on_tcp_with_only_gpu_ipc_within_a_node_is_an_error() -> No
         path_evidence=[LINE],
     )
     assert "NO_SHM_INTRA" not in _judged(with_shm)
+
+
+def test_ucx_gpu_traffic_over_rdma_without_gdr_is_an_error() -> None:
+    def lane(transport: str, device: str) -> PathUse:
+        return PathUse(
+            library="ucx", layer="tag", scope="inter-node", transport=transport, device=device
+        )
+
+    def ucx(gdr: bool, *lanes: PathUse) -> LibraryFacts:
+        return LibraryFacts(
+            library="ucx", paths=list(lanes), path_evidence=[LINE], selected={"gdr": gdr}
+        )
+
+    rdma, staged = lane("rc_mlx5", "mlx5_0:1"), lane("cuda_copy", "cuda")
+    assert _judged(ucx(False, rdma, staged))["UCX_GDR_OFF"] == "error"
+    assert "UCX_GDR_OFF" not in _judged(ucx(True, rdma, staged))
+    assert "UCX_GDR_OFF" not in _judged(ucx(False, rdma))  # no GPU buffers seen
+    assert "UCX_GDR_OFF" not in _judged(ucx(False, lane("tcp", "eth0"), staged))
