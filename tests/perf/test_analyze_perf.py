@@ -158,7 +158,7 @@ def _measure(benchmark, path: Path, kind: str, target: float) -> float:  # type:
         analyze_paths([str(path)])
         seconds = time.perf_counter() - start
     grep_seconds = _grep_seconds(path)
-    ratio = grep_seconds / seconds
+    ratio = float(grep_seconds / seconds)
     benchmark.extra_info.update(
         {
             "kind": kind,

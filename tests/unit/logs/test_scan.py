@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from builder.errors import EsdcError
 from builder.logs import prefilter, scan
 from builder.logs.base import LibraryFacts, LineAnalyser
+from builder.logs.clean import repeat_key
 from builder.model.analysis import Evidence
 
 
@@ -189,13 +190,13 @@ def test_repeats_of_a_line_apart_from_its_timestamp_are_read_once() -> None:
     analysers = [Recorder()]
     scan.scan_input(io.BytesIO(SAMPLE * 1000), "s", analysers)
     assert [line for _, line, _ in analysers[0].seen] == [2, 4, 5]
-    assert scan.repeat_key(b"[1717000000.5] [n:1 :0] x.c:1 UCX  INFO a") == scan.repeat_key(
+    assert repeat_key(b"[1717000000.5] [n:1 :0] x.c:1 UCX  INFO a") == repeat_key(
         b"[1717000001.75] [n:1 :0] x.c:1 UCX  INFO a"
     )
     # Lines read by their place, not their text, are never skipped.
-    assert scan.repeat_key(b"[n:1 :0] | 0..92 | eager short | sysv/memory |") is None
-    assert scan.repeat_key(b"[n:1 :0] x.c:1 UCX  INFO  rma(rc_mlx5/mlx5_0:1)") is None
-    assert scan.repeat_key(b"x" * 1000) is None
+    assert repeat_key(b"[n:1 :0] | 0..92 | eager short | sysv/memory |") is None
+    assert repeat_key(b"[n:1 :0] x.c:1 UCX  INFO  rma(rc_mlx5/mlx5_0:1)") is None
+    assert repeat_key(b"x" * 1000) is None
 
 
 _PARTS = st.sampled_from(
