@@ -286,15 +286,21 @@ def analyze(
     """Tell which transport paths the logged run took, with line-numbered evidence.
 
     Differential mode: ``esdc analyze --baseline BARE.log -- CONTAINER.log``.
+    Exit status: 0 healthy, 1 degraded, 2 bad input or usage, 3 no transport evidence.
     """
-    from builder.logs.api import analyze_paths
-    from builder.logs.render import print_analysis
+    from builder.logs.api import analyze_both, analyze_paths, exit_status
+    from builder.logs.render import print_analysis, print_differential
 
+    if baseline and not json_out:
+        bare, analysis = analyze_both(files, baseline, site=site)
+        print_differential(bare, analysis, console)
+        raise typer.Exit(exit_status(analysis))
     analysis = analyze_paths(files, baseline=baseline, site=site)
     if json_out:
         _print_json(analysis.to_json_dict())
     else:
         print_analysis(analysis, console)
+    raise typer.Exit(exit_status(analysis))
 
 
 @app.command()

@@ -54,6 +54,23 @@ def _scan_one(handle: IO[bytes], name: str, analysers: list[LineAnalyser]) -> No
         raise EsdcError(f"cannot read: {exc}", where=name) from exc
 
 
+#: ``esdc analyze`` exit status: healthy, degraded, bad input or usage, no transport evidence.
+EXIT_HEALTHY = 0
+EXIT_DEGRADED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NO_EVIDENCE = 3
+
+
+def exit_status(analysis: Analysis) -> int:
+    """The exit status that gates a pipeline: 0 healthy, 1 degraded, 3 no transport evidence.
+
+    (2, bad input or usage, is the CLI's for every :class:`EsdcError`.)
+    """
+    if analysis.degraded is None:
+        return EXIT_NO_EVIDENCE
+    return EXIT_DEGRADED if analysis.degraded else EXIT_HEALTHY
+
+
 def analyze_paths(
     files: list[str],
     *,
@@ -74,6 +91,15 @@ def analyze_paths(
     if baseline is None:
         return container.analysis
     return compare(_scan_files(baseline, analysers, profile), container)
+
+
+def analyze_both(
+    files: list[str], baseline: list[str], *, site: SiteProfile | str | None = None
+) -> tuple[Analysis, Analysis]:
+    """The baseline's own analysis and the differential one of ``files`` (for printing both)."""
+    profile = _site_profile(site)
+    bare = _scan_files(baseline, _default_analysers, profile)
+    return bare.analysis, compare(bare, _scan_files(files, _default_analysers, profile))
 
 
 def analyze_streams(

@@ -17,7 +17,7 @@ Choices where the formats leave room (documented in docs/findings.md through cod
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 #: Classes of inter-node paths that use RDMA-capable hardware.
 RDMA_CLASSES: frozenset[str] = frozenset({"ib", "roce", "cxi", "efa", "opx", "psm2"})
@@ -57,24 +57,6 @@ INTRA_RANK: dict[str, int] = {
 #: the shared-memory lane names the path, the copy helpers only assist it.
 _INTRA_LABEL_ORDER = ("p2p", "shm", "xpmem", "knem", "cma")
 
-_UCX_CLASSES: dict[str, str | None] = {
-    "sysv": "shm",
-    "posix": "shm",
-    "mm": "shm",
-    "cma": "cma",
-    "xpmem": "xpmem",
-    "knem": "knem",
-    "cuda_ipc": "p2p",
-    "rocm_ipc": "p2p",
-    "tcp": "tcp",
-    "sockcm": "tcp",
-    "self": None,
-    "cuda_copy": None,
-    "gdr_copy": None,
-    "rocm_copy": None,
-    "rocm_gdr": None,
-}
-_IB_LANE = re.compile(r"^(?:rc|dc|ud)(?:_mlx5|_verbs|_x)?$|^(?:rc|dc|ud)$")
 
 _OFI_PROVIDERS: dict[str, str] = {
     "verbs": "ib",
@@ -98,22 +80,6 @@ _OFI_DOMAINS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^rdmap|-rdm$|-dgrm$"), "efa"),
     (re.compile(r"^(?:eth|en|eno|ens|enp|ib|lo|bond|veth|vhpc|hsn|em|br|team)\w*$"), "tcp"),
 )
-_OMPI_COMPONENTS: dict[str, str | None] = {
-    "tcp": "tcp",
-    "vader": "shm",
-    "sm": "shm",
-    "smcuda": "shm",
-    "openib": "ib",
-    "usnic": "tcp",
-    "psm2": "psm2",
-    "psm": "psm2",
-    "ofi": None,
-    "self": None,
-    "ucx": None,
-    "uct": None,
-    "cm": None,
-    "ob1": None,
-}
 
 
 def ofi_provider_class(provider: str, *, roce: bool = False) -> str:
@@ -159,12 +125,9 @@ def ofi_provider_name(value: str | None) -> str | None:
 
 def ucx_lane_class(transport: str, *, roce: bool = False) -> str | None:
     """The class of a UCX lane (``rc_mlx5`` -> ib, ``sysv`` -> shm, ``self`` -> None)."""
-    name = transport.lower()
-    if name in _UCX_CLASSES:
-        return _UCX_CLASSES[name]
-    if _IB_LANE.match(name):
-        return "roce" if roce else "ib"
-    return "unknown"
+    from builder.logs import ucx
+
+    return ucx.path_class(transport, None, roce=roce)
 
 
 def nccl_transport_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
@@ -191,23 +154,35 @@ def nccl_transport_class(transport: str, device: str | None, *, roce: bool = Fal
     return "unknown"
 
 
+#: A library's own classifier: ``(transport, device, roce=) -> class``.
+Classifier = Callable[..., "str | None"]
+
+
+def _classifier(library: str) -> Classifier | None:
+    """The ``path_class`` a library module defines (each library classifies its own lanes)."""
+    from builder.logs.registry import ANALYSER_MODULES
+
+    for module in ANALYSER_MODULES:
+        if library == module.LIBRARY:
+            found: Classifier | None = getattr(module, "path_class", None)
+            return found
+    return None
+
+
 def path_class(
     library: str, transport: str, device: str | None, *, roce: bool = False
 ) -> str | None:
-    """The path class of one lane, or ``None`` when the lane is loopback or a local copy helper."""
+    """The path class of one lane, or ``None`` when the lane is loopback or a local copy helper.
+
+    Each library module classifies its own lanes (``path_class`` beside its rule table); a
+    library without one is read as naming libfabric providers.
+    """
     name = transport.lower()
-    if library == "ucx":
-        return ucx_lane_class(name, roce=roce)
+    own = _classifier(library)
+    if own is not None:
+        return own(name, device, roce=roce)
     if library == "nccl":
         return nccl_transport_class(name, device, roce=roce)
-    if library == "openmpi" and name in _OMPI_COMPONENTS:
-        component = _OMPI_COMPONENTS[name]
-        if name == "ofi":
-            # The MTL carries the traffic; its class is the provider's, unknown if unnamed.
-            return ofi_provider_class(device, roce=roce) if device else "unknown"
-        return component
-    if library == "mpich" and (name in _UCX_CLASSES or _IB_LANE.match(name)):
-        return ucx_lane_class(name, roce=roce)  # MPICH's UCX netmod reports UCX lanes
     return ofi_provider_class(name, roce=roce)
 
 

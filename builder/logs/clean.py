@@ -95,8 +95,65 @@ def clean_line(raw: bytes) -> str:
     return strip_launcher_prefixes(strip_ansi(decode_line(raw)))
 
 
+#: Characters ``str.splitlines`` breaks at besides ``\n``: CR, VT, FF, FS, GS, RS, NEL, LS, PS.
+_OTHER_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def clean_lines(raw: bytes) -> list[str]:
+    """The lines an analyser receives for one raw (``\n``-terminated) line.
+
+    Usually one. Any other line break inside it (a bare ``\r`` of a progress display or an
+    old Mac file, a form feed, NEL, U+2028/U+2029) starts a new line with the same number, so
+    that two library lines glued by such a break are both read.
+    """
+    text = decode_line(raw) if b"\r" not in raw else _decode_keeping_cr(raw)
+    if not _OTHER_BREAKS.intersection(text):
+        return [strip_launcher_prefixes(strip_ansi(text))]
+    parts = [strip_launcher_prefixes(strip_ansi(part)) for part in text.splitlines()]
+    return [part for part in parts if part] or [""]
+
+
+def _decode_keeping_cr(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "")
+    return text.rstrip("\r\n")
+
+
 def evidence_text(text: str) -> str:
     """``text`` capped at :data:`MAX_EVIDENCE_CHARS` characters (an ellipsis marks a cut)."""
     if len(text) <= MAX_EVIDENCE_CHARS:
         return text
     return text[: MAX_EVIDENCE_CHARS - 1] + "…"
+
+
+#: A leading unix timestamp (``[1717000000.123456] ``): the part of a line that makes every
+#: repeat of a library line distinct.
+_TIMESTAMP = re.compile(rb"\[\d{9,}\.\d+\]\s*")
+#: A UCX lane group (``rma(``, ``am(``...): without ``cfg`` it continues the configuration above.
+_LANE_GROUP = re.compile(rb"\b(?:tag|rma|amo|am|stream|ka|rma_am|amo_am)\(")
+#: Distinct repeated-line keys remembered per input, and the longest line that is remembered:
+#: together they bound the memory of the repeat filter (about 16 MB at most).
+MAX_REPEAT_KEYS = 1 << 16
+MAX_REPEAT_KEY_BYTES = 256
+
+
+def repeat_key(raw: bytes) -> bytes | None:
+    """The key under which a repeat of ``raw`` is skipped, or ``None`` if it must be read.
+
+    Dense debug logs print the same library line again and again (each endpoint, each
+    communicator, each iteration), differing only in the timestamp. A line equal to an earlier
+    one apart from its leading timestamp adds nothing but a count, so it is read once. Lines
+    that a reader interprets by their place rather than their text are always read: UCX
+    protocol-table rows (``|``) and continuation lines of very old UCX (lane groups without a
+    configuration number).
+    """
+    if raw[:1] == b"[":
+        stamp = _TIMESTAMP.match(raw)
+        if stamp:
+            raw = raw[stamp.end() :]
+    elif b"] [" in raw[:40]:  # a launcher prefix before the timestamp
+        raw = _TIMESTAMP.sub(b"", raw, count=1)
+    if len(raw) > MAX_REPEAT_KEY_BYTES or b"|" in raw:
+        return None
+    if b"(" in raw and b"cfg" not in raw and b"UCX" in raw and _LANE_GROUP.search(raw):
+        return None
+    return raw

@@ -9,10 +9,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from builder.logs.base import CodeInfo
+from builder.logs.rules import Rule
 
 #: Findings the engine decides from several libraries' facts (combine.py) or from comparing a
 #: container with a bare-metal baseline (diff.py).
 ENGINE_CODES: list[CodeInfo] = [
+    CodeInfo(
+        code="UCX_GDR_OFF",
+        severity="error",
+        library="ucx",
+        summary="UCX carries GPU buffers between nodes over an RDMA network while it reports "
+        "CUDA GPUDirect RDMA disabled: every GPU message is staged through host memory.",
+    ),
+    CodeInfo(
+        code="MPI_SINGLETONS",
+        severity="error",
+        library="pmix",
+        summary="Several processes each report 'rank 0 of 1': they were started as singletons, "
+        "not as one job (launcher and MPI library share no process-management interface).",
+    ),
+    CodeInfo(
+        code="PMIX_INIT_INCOMPLETE",
+        severity="error",
+        library="pmix",
+        summary="Some ranks printed 'pmix: init called' and never finished PMIx initialisation "
+        "(no 'NO DEBUGGER WAITING') while others did: the launch hangs (a client/server or "
+        "namespace problem).",
+    ),
     CodeInfo(
         code="INTER_NODE_TCP",
         severity="error",
@@ -138,17 +161,21 @@ ENGINE_CODES: list[CodeInfo] = [
 def analyser_codes() -> list[CodeInfo]:
     """The ``CODES`` of every per-library analyser module, in registry order."""
     from builder.logs.registry import ANALYSER_MODULES
+    from builder.logs.rules import codes_of
 
     codes: list[CodeInfo] = []
     for module in ANALYSER_MODULES:
         codes.extend(module.CODES)
+        codes.extend(codes_of(tuple(getattr(module, "RULES", ())), module.LIBRARY))
     return codes
 
 
 def all_codes() -> list[CodeInfo]:
     """Every finding code: the analysers' first, then the engine's; each code once."""
     seen: dict[str, CodeInfo] = {}
-    for info in [*analyser_codes(), *ENGINE_CODES]:
+    from builder.logs.engine import ENGINE_CODES as GUARD_CODES
+
+    for info in [*analyser_codes(), *ENGINE_CODES, *GUARD_CODES]:
         seen.setdefault(info.code, info)
     return list(seen.values())
 
@@ -157,13 +184,56 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(codes: Iterable[CodeInfo]) -> str:
-    """docs/findings.md: one table of every code, grouped by library."""
+#: How a log is judged without a site profile; the implementation is judge.py and combine.py.
+JUDGEMENT = """\
+## When a log is degraded
+
+`degraded` is `true` when any finding below has severity `error`, `false` only when the log
+shows a complete, good path (a known inter- or intra-node path class, or the network NCCL
+chose) and no error, and `null` otherwise: no transport evidence at all, or only evidence that
+names no complete path. Health is never inferred from silence: a selection alone (a forced
+`OMPI_MCA_pml=ucx`), an `unknown` path class, or an `fi_info` listing (what a consumer *would*
+pick) is no good path.
+
+Without `--site`, the log's own capability is the yardstick. Each of these is an error:
+
+- RDMA hardware present (devices listed or opened, an RDMA provider or lane seen, TCP on an
+  IPoIB interface) while traffic runs on TCP, sockets or IPoIB (`INTER_NODE_TCP`);
+- ranks of one node exchanging host memory over a network transport (`NO_SHM_INTRA`), also
+  when only GPU IPC lanes bypass the network;
+- a provider, transport or plugin that failed to load, matched nothing or could not be selected
+  (`UCX_NO_USABLE_TRANSPORT`, `OFI_NO_PROVIDER`, `OMPI_PML_NOT_SELECTABLE`, ...);
+- PMIx and launcher failures: plugin not loadable, client init failed or incomplete, daemons
+  lost (`PMIX_PLUGIN_UNAVAILABLE`, `PMIX_INIT_FAILED`, `PMIX_INIT_INCOMPLETE`,
+  `OMPI_DAEMON_LOST`);
+- a shared-memory single copy refused (`CMA_BLOCKED`, `VADER_CMA_FAILED`);
+- an MPI library that aborted with a fatal error (`MPI_FATAL_ERROR`).
+
+GPUDirect RDMA switched off on an RDMA network carrying GPU traffic is reported per library
+(`GDR_OFF`, `UCX_GDR_UNAVAILABLE`). With `--site`, the site's declared fabric replaces the
+log's own capability as the expectation (`INTER_NODE_UNEXPECTED`, `INTRA_NODE_UNEXPECTED`).
+
+## Exit status of `esdc analyze`
+
+| status | meaning |
+| --- | --- |
+| 0 | healthy: a complete, good path and no error finding (`degraded: false`) |
+| 1 | degraded: at least one error finding (`degraded: true`) |
+| 2 | bad input or usage: one line naming the file, no analysis printed |
+| 3 | no transport evidence: the inputs say nothing about the path (`degraded: null`) |
+"""
+
+
+def render_markdown(codes: Iterable[CodeInfo], rules: Iterable[tuple[str, Rule]] = ()) -> str:
+    """docs/findings.md: the judgement, the exit status, every code, every rule row."""
     lines = [
         "# Finding codes",
         "",
         "Stable identifiers of the findings `esdc analyze` reports (schema `esdc.analysis/1`).",
         "Generated by `python -m builder.logs.codes > docs/findings.md`; do not edit by hand.",
+        "",
+        JUDGEMENT,
+        "## Codes",
         "",
         "| code | severity | library | meaning |",
         "| --- | --- | --- | --- |",
@@ -172,12 +242,38 @@ def render_markdown(codes: Iterable[CodeInfo]) -> str:
         lines.append(
             f"| `{info.code}` | {info.severity} | {info.library or 'any'} | {_cell(info.summary)} |"
         )
+    rows = list(rules)
+    if rows:
+        lines += [
+            "",
+            "## Rule tables",
+            "",
+            "One row per line shape (`RULES` in each library module); each example is a test.",
+            "",
+            "| library | sets | example line |",
+            "| --- | --- | --- |",
+        ]
+        for library, rule in rows:
+            example = rule.examples[0]
+            example = example if len(example) <= 140 else example[:139] + "…"
+            lines.append(f"| {library} | {_cell(rule.sets())} | `{_cell(example)}` |")
     return "\n".join(lines) + "\n"
+
+
+def all_rules() -> list[tuple[str, Rule]]:
+    """Every rule row of every library module, with its library, in registry order."""
+    from builder.logs.registry import ANALYSER_MODULES
+
+    return [
+        (module.LIBRARY, rule)
+        for module in ANALYSER_MODULES
+        for rule in tuple(getattr(module, "RULES", ()))
+    ]
 
 
 def main() -> None:
     """Print docs/findings.md."""
-    print(render_markdown(all_codes()), end="")
+    print(render_markdown(all_codes(), all_rules()), end="")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,11 @@ def combine_detailed(
     roce = expectation.roce or roce_seen(facts)
     single_host = all_on_one_host(facts)
     lanes = lanes_with_evidence(facts, single_host) + selection_paths(facts, selected, single_host)
+    listed_only = not lanes and not (selected.ofi_provider or selected.pml or selected.nccl_net)
+    if listed_only:
+        # A listing tells what a consumer would pick, not that a run used it: it names the
+        # class but is no good path by itself (fi_info lists opx even without OPA hardware).
+        lanes = listed_provider_path(facts, single_host)
     paths = merge_paths(path for path, _ in lanes)
     classified = classify_lanes(lanes, roce=roce, single_host=single_host)
     inter_node = best_class(classified.inter, "inter-node")
@@ -100,7 +105,11 @@ def combine_detailed(
         facts, selected, classified, inter_node, intra_node, expectation, single_host, roce
     )
     findings.extend(f for f in engine if f.code not in present)
-    has_evidence = any(f.has_transport_evidence() for f in facts)
+    # ``false`` needs a path the log shows; a selection or a setting alone is no good path.
+    has_evidence = not listed_only and (
+        any(c not in (None, "unknown") for c in (inter_node, intra_node))
+        or selected.nccl_net is not None
+    )
     analysis = Analysis(
         inputs=list(inputs),
         libraries=libraries,
@@ -116,6 +125,31 @@ def combine_detailed(
         degraded=verdict(findings, has_evidence),
     )
     return Combined(analysis, classified.inter, classified.intra, tuple(facts))
+
+
+def listed_provider_path(
+    facts: Sequence[LibraryFacts], single_host: bool | None
+) -> list[tuple[PathUse, list[Evidence]]]:
+    """The provider an ``fi_info`` listing shows first, when nothing else names a path.
+
+    A consumer that asks libfabric for any provider (Intel MPI, MPICH, Open MPI's OFI MTL by
+    default) takes the first one ``fi_getinfo`` returns, which is the first ``fi_info`` lists.
+    """
+    fabric = next((f for f in facts if f.library == "libfabric"), None)
+    if fabric is None:
+        return []
+    listed = [o for o in fabric.observations if o.kind == "provider_available" and o.value]
+    if not listed:
+        return []
+    first = listed[0]
+    provider = str(first.value).split("/", 1)[0]
+    path = PathUse(
+        library="libfabric",
+        layer="fi_info first listed",
+        scope="intra-node" if single_host else "inter-node",
+        transport=provider,
+    )
+    return [(path, list(first.evidence))]
 
 
 def verdict(findings: Iterable[Finding], has_transport_evidence: bool) -> bool | None:

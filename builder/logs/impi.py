@@ -38,6 +38,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
+from builder.logs.classify import ofi_provider_class
 from builder.logs.libfabric import is_socket_provider
 from builder.model.analysis import Evidence, Finding, PathUse
 
@@ -72,6 +73,11 @@ _OLD_FABRICS = re.compile(
     r"^(?P<intra>\w+)(?: and (?P<inter>\w+))? data transfer modes?\b", re.IGNORECASE
 )
 _NIC = re.compile(r"^(?P<rank>\d+)\s+(?P<nic>(?:mlx|hfi|irdma|cxi|efa|bnxt|qedr|ib)\w*)\s*$")
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The class of an Intel MPI lane: the libfabric provider it opened."""
+    return ofi_provider_class(transport, roce=roce)
 
 
 class Analyser(LineAnalyser):

@@ -23,6 +23,7 @@ from builder.logs.classify import (
     path_class,
 )
 from builder.logs.lanes import ClassEvidence, path_evidence, selection_evidence
+from builder.logs.rules import Obs
 from builder.model.analysis import Evidence, Finding, Selected, Severity
 from builder.model.site import SiteProfile
 
@@ -88,14 +89,17 @@ def rdma_in_log(facts: Sequence[LibraryFacts], classified: ClassEvidence) -> lis
 def _observation_says_rdma(observation: Observation) -> bool:
     kind = observation.kind.lower()
     value = (observation.value or "").lower()
-    if kind in {"rdma_device", "ib_device", "net_ib_available", "rdma_available"}:
+    if kind in {"rdma_device", "rdma_transport", "ib_device", "net_ib_available", "rdma_available"}:
         return True
     if kind in {"btl_tcp_interface", "socket_device"}:
         return _IPOIB.match(value) is not None
+    if kind == "nic":  # Intel MPI's NIC pinning table: ``<rank> <nic>``
+        return _IPOIB.match(value.split()[-1] if value.split() else "") is not None
     # A registered provider proves nothing (Debian's libfabric registers psm2 on any machine);
-    # one that fi_info lists as usable does.
+    # one that fi_info lists as usable does, and so does a tcp domain on an IPoIB interface.
     if kind in {"provider_available", "provider_usable"}:
-        return ofi_provider_class(value) in RDMA_CLASSES
+        provider, _, domain = value.partition("/")
+        return ofi_provider_class(provider) in RDMA_CLASSES or _IPOIB.match(domain) is not None
     return False
 
 
@@ -206,7 +210,109 @@ def cross_findings(
     findings.extend(_pml_fallback(facts, selected, expectation, single_host, rdma_evidence, roce))
     findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
     findings.extend(_nccl_findings(facts, selected, classified))
+    findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
+    findings.extend(_ucx_gpu_without_gdr(facts, classified, inter_node))
+    findings.extend(_pmix_init_incomplete(facts))
+    findings.extend(_singletons(facts))
     return findings
+
+
+def _singletons(facts: Sequence[LibraryFacts]) -> list[Finding]:
+    """Several processes each reporting itself as rank 0 of 1: the launch made singletons."""
+    seen = [e for f in facts for o in f.observations if o.kind == Obs.SINGLETON for e in o.evidence]
+    if len(seen) < 2:
+        return []
+    return [
+        _finding(
+            "MPI_SINGLETONS",
+            "error",
+            "pmix",
+            f"{len(seen)} processes each report rank 0 of 1: they run as singletons, not as one "
+            "job (the launcher and the MPI library do not share a process-management interface, "
+            "e.g. srun without --mpi=pmix, or an mpirun of another MPI)",
+            seen,
+        )
+    ]
+
+
+def _host_traffic_off_shm(
+    facts: Sequence[LibraryFacts], classified: ClassEvidence, intra_node: str | None
+) -> list[Finding]:
+    """UCX lanes within a node on the network while only GPU IPC lanes bypass it.
+
+    GPU IPC (``cuda_ipc``) moves GPU buffers only; host-memory messages between ranks of one
+    node then go over TCP or the NIC, which ``NO_SHM_INTRA`` reports for the best class only.
+    """
+    if intra_node != "p2p":
+        return []
+    ucx = next((f for f in facts if f.library == "ucx"), None)
+    if ucx is None:
+        return []
+    intra = {path_class("ucx", p.transport, p.device) for p in ucx.paths if p.scope == "intra-node"}
+    network = sorted(c for c in intra if c in NETWORK_CLASSES)
+    if not network or intra & (SHM_CLASSES - {"p2p"}):
+        return []
+    return [
+        _finding(
+            "NO_SHM_INTRA",
+            "error",
+            "ucx",
+            f"host-memory traffic between ranks of one node uses {', '.join(network)}: only GPU "
+            "IPC lanes bypass the network and no shared-memory transport was selected",
+            [e for cls in network for e in classified.intra.get(cls, [])],
+        )
+    ]
+
+
+def _ucx_gpu_without_gdr(
+    facts: Sequence[LibraryFacts], classified: ClassEvidence, inter_node: str | None
+) -> list[Finding]:
+    """UCX carries GPU buffers between nodes over RDMA while GPUDirect RDMA is off."""
+    ucx = next((f for f in facts if f.library == "ucx"), None)
+    if ucx is None or ucx.selected.get("gdr") is not False or inter_node not in RDMA_CLASSES:
+        return []
+    gpu = [
+        p
+        for p in ucx.paths
+        if p.transport in {"cuda_copy", "cuda_ipc", "gdr_copy", "rocm_copy", "rocm_ipc"}
+        or "cuda memory" in p.layer
+        or "rocm memory" in p.layer
+    ]
+    if not gpu:
+        return []
+    gdr_lines = [e for o in ucx.observations if o.kind == Obs.RDMA_DEVICE for e in o.evidence]
+    return [
+        _finding(
+            "UCX_GDR_OFF",
+            "error",
+            "ucx",
+            f"UCX moves GPU buffers between nodes over {inter_node} without GPUDirect RDMA: "
+            "they are staged through host memory (load nvidia-peermem or enable dmabuf)",
+            [*classified.inter.get(inter_node or "", []), *gdr_lines],
+        )
+    ]
+
+
+def _pmix_init_incomplete(facts: Sequence[LibraryFacts]) -> list[Finding]:
+    """Ranks that started PMIx initialisation and never finished it while others did."""
+    pmix = next((f for f in facts if f.library == "pmix"), None)
+    if pmix is None:
+        return []
+    called = [o for o in pmix.observations if o.kind == Obs.PMIX_INIT_CALLED]
+    done = {o.value for o in pmix.observations if o.kind == Obs.PMIX_INIT_DONE}
+    stuck = [o for o in called if o.value not in done]
+    if not done or not stuck:
+        return []
+    return [
+        _finding(
+            "PMIX_INIT_INCOMPLETE",
+            "error",
+            "pmix",
+            f"{len(stuck)} of {len(called)} ranks started PMIx initialisation and never "
+            f"finished it ({', '.join(str(o.value) for o in stuck[:4])}): the launch hangs",
+            [e for o in stuck for e in o.evidence],
+        )
+    ]
 
 
 def _pml_fallback(

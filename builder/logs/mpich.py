@@ -43,6 +43,8 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
+from builder.logs.classify import ofi_provider_class
+from builder.logs.rules import PathTemplate, Rule
 from builder.model.analysis import Evidence, Finding, PathUse
 
 LIBRARY = "mpich"
@@ -56,6 +58,86 @@ CODES: list[CodeInfo] = [
         "initialise (getinfo/addrinfo/endpoint failed): typically no usable libfabric provider.",
     ),
 ]
+
+#: Line shapes read by the rule engine (rules.py); MPICH's error stacks are shared by MPICH,
+#: Cray MPICH and Intel MPI, so these rows serve all three.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        # "OFI addrinfo() failed", "OFI getinfo() failed", "OFI endpoint open failed (ofi_...".
+        anchor="OFI ",
+        pattern=r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed|OFI .{1,60}? failed \(ofi_",
+        code="MPICH_OFI_INIT_FAILED",
+        severity="error",
+        summary=CODES[0].summary,
+        message="the MPICH OFI netmod failed (no usable libfabric provider, endpoint or operation)",
+        examples=(
+            "MPIDI_OFI_mpi_init_hook(1546): OFI addrinfo() failed (ofi_init.c:1546:"
+            "MPIDI_OFI_mpi_init_hook:No data available)",
+            "create_vni_context(2253).....: OFI endpoint open failed (ofi_init.c:2253:"
+            "create_vni_context:Input/output error)",
+        ),
+    ),
+    Rule(
+        anchor="Fatal error in ",
+        pattern=r"Fatal error in (?P<call>\w+)",
+        code="MPI_FATAL_ERROR",
+        severity="error",
+        summary="An MPICH-family library (MPICH, Cray MPICH, Intel MPI) aborted with a fatal "
+        "error in an MPI call; its error stack follows. The run did not complete.",
+        message="the MPI library aborted with a fatal error in {call}",
+        examples=(
+            "Abort(1614735) on node 0 (rank 0 in comm 0): Fatal error in PMPI_Init_thread: "
+            "Unknown error class, error stack:",
+            "Abort(808576911): Fatal error in internal_Finalize: Other MPI error, error stack:",
+        ),
+    ),
+    Rule(
+        anchor="BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
+        pattern=r"BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",
+        code="MPI_BAD_TERMINATION",
+        severity="error",
+        summary="The Hydra launcher (MPICH, Intel MPI) reports that a rank died (signal or "
+        "non-zero exit): the run did not complete.",
+        message="the launcher reports a rank that terminated badly",
+        examples=("=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES",),
+    ),
+    Rule(
+        anchor="Assertion failed in file ",
+        pattern=r"Assertion failed in file (?P<file>\S+)",
+        code="MPI_FATAL_ERROR",
+        severity="error",
+        summary="An MPICH-family library aborted with a fatal error.",
+        message="the MPI library failed an internal assertion in {file}",
+        examples=(
+            "Assertion failed in file ../../src/mpid/ch4/netmod/ofi/ofi_init.c at line 1203: 0",
+        ),
+    ),
+    Rule(
+        anchor="OFI poll failed",
+        pattern=r"OFI poll failed \((?P<detail>[^)]*)\)",
+        code="MPICH_OFI_POLL_FAILED",
+        severity="error",
+        summary="The OFI netmod got an error completion while polling (MPIDI_OFI_handle_cq_error): "
+        "an operation on the network failed.",
+        message="the OFI netmod reported a failed network completion ({detail})",
+        examples=(
+            "MPIDI_OFI_handle_cq_error(591)..: OFI poll failed (default nic=en8: Input/output "
+            "error)",
+        ),
+    ),
+    Rule(
+        # The cxi provider's error strings are Cassini return codes (C_RC_*) in capitals:
+        # PTLTE_NOT_FOUND, CANCELED, UNCOR, ... No other provider prints " - NAME)" there.
+        anchor="OFI poll failed",
+        pattern=r"OFI poll failed \([^()]*:[A-Za-z/ ]+ - (?P<rc>[A-Z][A-Z0-9_]{2,})\)",
+        select=(("ofi_provider", "cxi"),),
+        path=PathTemplate(layer="ofi", scope="unknown", transport="cxi"),
+        examples=(
+            "MPIDI_OFI_handle_cq_error(1075): OFI poll failed (ofi_events.c:1077:"
+            "MPIDI_OFI_handle_cq_error:Input/output error - PTLTE_NOT_FOUND)",
+        ),
+    ),
+)
 
 _SECTION = re.compile(r"^=+ (?P<name>.+?) =+\s*$")
 _PROVIDER = re.compile(
@@ -74,14 +156,17 @@ _VERSION = re.compile(
 _CRAY = re.compile(r"CRAY MPICH version (?P<ver>\d+\.\d+(?:\.\d+)*)")
 _DEVICE = re.compile(r"^\s*MPICH Device:\s*(?P<dev>\S+)")
 _NUM_NICS = re.compile(r"^\s*num_nics: (?P<n>\d+)")
-# Error stacks of the OFI netmod (MPICH, Intel MPI and Cray MPICH share it):
-# "MPIDI_OFI_mpi_init_hook(1546): OFI addrinfo() failed (ofi_init.c:1546:...:No data available)",
-# "OFI getinfo() failed", "OFI endpoint open failed (ofi_init.c:...)".
-_INIT_FAILED = re.compile(
-    r"OFI (?:get|addr)info\(\) failed|OFI call \w+ failed|OFI .{1,60}? failed \(ofi_"
-)
 # Intel MPI prints "[0] MPI startup(): libfabric provider: ..."; that line is the impi analyser's.
 _IMPI_PREFIX = re.compile(r"^\s*\[-?\d+[^\]]*\]|MPI startup\(\)")
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The class of an MPICH lane: a libfabric provider, or a UCX lane of the UCX netmod."""
+    from builder.logs import ucx
+
+    if ucx.path_class(transport, device, roce=roce) != "unknown":
+        return ucx.path_class(transport, device, roce=roce)
+    return ofi_provider_class(transport, roce=roce)
 
 
 class Analyser(LineAnalyser):
@@ -108,7 +193,6 @@ class Analyser(LineAnalyser):
         self._providers: Counter[str] = Counter()
         self._paths: dict[tuple[str, str | None], int] = {}
         self._path_evidence: list[Evidence] = []
-        self._init_failed: list[Evidence] = []
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned line; lines that match no known shape are ignored."""
@@ -159,8 +243,6 @@ class Analyser(LineAnalyser):
             if nics is not None:
                 self._obs.add("num_nics", nics["n"], evidence)
             return
-        if _INIT_FAILED.search(text) is not None:
-            add_evidence(self._init_failed, evidence)
 
     def _mpich_line(self, text: str, evidence: Evidence) -> None:
         cray = _CRAY.search(text)
@@ -177,9 +259,6 @@ class Analyser(LineAnalyser):
         device = _DEVICE.match(text)
         if device is not None:
             self._obs.add("device", device["dev"], evidence)
-            return
-        if _INIT_FAILED.search(text) is not None:
-            add_evidence(self._init_failed, evidence)
 
     def _provider(self, provider: str, fabric: str | None, evidence: Evidence) -> None:
         key = (provider, fabric or None)
@@ -210,17 +289,6 @@ class Analyser(LineAnalyser):
             for (provider, fabric), count in self._paths.items()
         ]
         findings: list[Finding] = []
-        if self._init_failed:
-            findings.append(
-                Finding(
-                    code="MPICH_OFI_INIT_FAILED",
-                    severity="error",
-                    library=LIBRARY,
-                    message="the MPICH OFI netmod failed during initialisation (no usable "
-                    "libfabric provider or endpoint)",
-                    evidence=list(self._init_failed),
-                )
-            )
         return LibraryFacts(
             library=LIBRARY,
             versions={k: list(v) for k, v in self._versions.items()},

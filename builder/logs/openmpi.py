@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from builder.logs.base import (
     CodeInfo,
@@ -43,6 +43,8 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.classify import ofi_provider_class
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "openmpi"
@@ -163,6 +165,208 @@ CODES: list[CodeInfo] = [
     ),
 ]
 
+_SUMMARY = {info.code: info.summary for info in CODES}
+
+
+def _row(code: str, anchor: str, pattern: str, message: str, *examples: str, **more: Any) -> Rule:
+    """A rule row raising ``code`` with the summary the code has in ``CODES``."""
+    severity = next(info.severity for info in CODES if info.code == code)
+    return Rule(
+        anchor=anchor,
+        pattern=pattern,
+        code=code,
+        severity=severity,
+        summary=_SUMMARY[code],
+        message=message,
+        examples=examples,
+        **more,
+    )
+
+
+#: Line shapes read by the rule engine (rules.py); the stateful selection reader is below.
+RULES: tuple[Rule, ...] = (
+    _row(
+        "OMPI_PML_NOT_SELECTABLE",
+        "cannot be selected",
+        r"\bPML (?P<pml>\S+) cannot be selected",
+        "the requested PML cannot be selected",
+        "[b7135fd2fee3:10793] PML ucx cannot be selected",
+        detail="pml {pml}",
+        unset=("pml",),
+    ),
+    _row(
+        "OMPI_NO_COMPONENTS",
+        "No components were able to be opened",
+        r"No components were able to be opened in the (?P<fw>\w+) framework",
+        "Open MPI could open no component of a framework",
+        "No components were able to be opened in the pml framework.",
+        detail="framework {fw}",
+    ),
+    _row(
+        "OMPI_UCX_WORKER_ADDRESS",
+        "Failed to receive UCX worker address",
+        r"Failed to receive UCX worker address",
+        "pml ucx failed to receive a peer's UCX worker address: the peer runs another PML, or "
+        "the runtime's address exchange (PMIx) failed",
+        "[n1:4242] pml_ucx.c:383  Error: Failed to receive UCX worker address: Not found (-13)",
+    ),
+    _row(
+        "OMPI_PML_UCX_ERROR",
+        "Error:",
+        r"pml_ucx\w*\.c:\d+\s+Error:\s*+(?!Failed to receive UCX worker address)(?P<what>.*)$",
+        "pml ucx errors",
+        "[n1:4242] pml_ucx.c:424  Error: ucp_ep_create(proc=1) failed: Destination is unreachable",
+        detail="{what}",
+    ),
+    _row(
+        "OMPI_UNREACHABLE",
+        "unable to reach each other",
+        r"unable to reach each other",
+        "some MPI processes are unable to reach each other",
+        "At least one pair of MPI processes are unable to reach each other for",
+    ),
+    _row(
+        "OMPI_OFI_CALL_FAILED",
+        "failed an OFI Libfabric library call",
+        r"failed an OFI Libfabric library call(?: \((?P<call>\w+)\))?",
+        "a libfabric call failed in Open MPI",
+        "Open MPI failed an OFI Libfabric library call (fi_endpoint).  This is highly",
+        detail="{call}",
+    ),
+    _row(
+        "OMPI_TCP_CONNECT_FAILED",
+        "connect() to ",
+        r"connect\(\) to (?P<peer>\S+) failed:\s*(?P<why>.{0,60})",
+        "the TCP BTL could not connect to a peer",
+        "[n1][[20187,1],1][btl_tcp_endpoint.c:803:mca_btl_tcp_endpoint_complete_connect] "
+        "connect() to 192.168.122.1 failed: Connection refused (111)",
+        detail="{peer}: {why}",
+    ),
+    _row(
+        "OMPI_OPENFABRICS_WARNING",
+        "OpenFabrics",
+        r"OpenFabrics.*(?:WARNING|error)|(?:WARNING|error).*OpenFabrics",
+        "the openib BTL warned about an OpenFabrics device; an RDMA device is present",
+        "WARNING: There was an error initializing an OpenFabrics device.",
+    ),
+    _row(
+        "OMPI_NO_SLURM_PMI",
+        "SLURM's PMI support",
+        r"SLURM's PMI support",
+        "srun direct launch without matching PMI support in Open MPI: launch with srun --mpi=pmix",
+        "OMPI was not built with SLURM's PMI support and therefore cannot",
+    ),
+    Rule(
+        anchor="unable to open mca_",
+        pattern=r"mca_base_component_repository_open: unable to open "
+        r"mca_(?P<fw>pml|btl|mtl|osc)_(?P<comp>\w+): (?P<why>.{0,100})",
+        code="OMPI_COMPONENT_LOAD_FAILED",
+        severity="error",
+        summary="A transport component of Open MPI (pml/btl/mtl/osc) could not be loaded, "
+        "typically because the library it needs (libucp, libfabric, libibverbs) is missing or "
+        "mismatched in the container: Open MPI silently falls back to another path.",
+        message="Open MPI could not load its {fw} {comp} component",
+        detail="{fw} {comp}: {why}",
+        examples=(
+            "[node1:12345] mca_base_component_repository_open: unable to open mca_pml_ucx: "
+            "libucp.so.0: cannot open shared object file: No such file or directory (ignored)",
+        ),
+    ),
+    _row(
+        "VADER_CMA_FAILED",
+        "-1, expected",
+        r"\b(?:Read|Write) -1, expected \d+, errno = (?P<errno>\d+)",
+        "vader/sm BTL's CMA single copy failed: ranks in different user namespaces cannot use CMA",
+        "[n1:00011] Read -1, expected 87120, errno = 1",
+        detail="errno {errno}",
+    ),
+    _row(
+        "VADER_CMA_USERNS",
+        "different-user-namespace",
+        r"different-user-namespace",
+        "vader/sm BTL: CMA refused between ranks in different user namespaces; copy-in/copy-out "
+        "is used instead, large messages are several times slower; run the ranks in one "
+        "namespace (e.g. ch-run --join)",
+        "[vm:17934] 1 more process has sent help message help-btl-vader.txt / "
+        "cma-different-user-namespace-warning",
+    ),
+    _row(
+        "VADER_CMA_USERNS",
+        "different user namespace",
+        r"different user namespace",
+        "vader/sm BTL: CMA refused between ranks in different user namespaces; copy-in/copy-out "
+        "is used instead, large messages are several times slower; run the ranks in one "
+        "namespace (e.g. ch-run --join)",
+        "CMA is not available due to different user namespaces.",
+    ),
+    _row(
+        "VADER_CMA_UNAVAILABLE",
+        "restrictive ptrace",
+        r"restrictive ptrace|cma-permission-denied",
+        "vader/sm BTL: CMA not available, falling back to a slower single-copy mechanism",
+        "Could not use CMA because of restrictive ptrace settings",
+        detail="restrictive ptrace settings",
+    ),
+    Rule(
+        anchor="lost communication with a remote daemon",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) has lost communication with a remote daemon",
+        code="OMPI_DAEMON_LOST",
+        severity="error",
+        summary="The Open MPI runtime (ORTE/PRRTE) lost a remote daemon (killed, out of memory, "
+        "or the TCP connection between nodes broke): the job is aborted.",
+        message="{rt} lost communication with a remote daemon; the job was aborted",
+        examples=("ORTE has lost communication with a remote daemon.",),
+    ),
+    Rule(
+        anchor="daemon has unexpectedly failed",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) daemon has unexpectedly failed",
+        code="OMPI_DAEMON_LOST",
+        severity="error",
+        summary="The Open MPI runtime (ORTE/PRRTE) lost a remote daemon.",
+        message="an {rt} daemon failed after launch; the job was aborted",
+        examples=("An ORTE daemon has unexpectedly failed after launch and before",),
+    ),
+    Rule(
+        anchor="unable to reliably start",
+        pattern=r"(?P<rt>ORTE|PRTE|PRRTE) was unable to reliably start one or more daemons",
+        code="OMPI_DAEMON_START_FAILED",
+        severity="error",
+        summary="The Open MPI runtime could not start its daemons on the other nodes (ssh, "
+        "launcher or library path problems): no rank ran there.",
+        message="{rt} could not start its daemons on other nodes",
+        examples=("ORTE was unable to reliably start one or more daemons.",),
+    ),
+    Rule(
+        anchor="-1, expected",
+        pattern=r"\bCMA (?:read|write) -1, expected \d+, errno = (?P<errno>1|13)\b",
+        code="VADER_CMA_FAILED",
+        severity="error",
+        summary="The vader/sm BTL's CMA single copy failed ('Read -1, expected N, errno = 1'): CMA "
+        "is refused between ranks in different user namespaces.",
+        message="Open MPI's CMA single copy was refused (errno {errno}): ranks in different "
+        "user namespaces or ptrace restricted (a container without CAP_SYS_PTRACE)",
+        observe=Obs.CMA_BLOCKED,
+        value="cma",
+        examples=("[c669c7922905:00011] JJH 2: CMA read -1, expected 87120, errno = 1",),
+    ),
+    Rule(
+        anchor="OMPI_MCA_pml",
+        pattern=r"\bOMPI_MCA_pml\s*=\s*[\"']?(?P<pml>ob1|ucx|cm)\b",
+        observe=Obs.FORCED_SETTING,
+        value="pml={pml}",
+        select=(("pml", "{pml}"),),
+        examples=("$ export OMPI_MCA_pml=ucx",),
+    ),
+    Rule(
+        anchor="--mca pml ",
+        pattern=r"--mca pml (?P<pml>ob1|ucx|cm)\b",
+        observe=Obs.FORCED_SETTING,
+        value="pml={pml}",
+        select=(("pml", "{pml}"),),
+        examples=("mpirun -np 2 --mca pml ucx ./osu_latency",),
+    ),
+)
+
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
 #: Component names that only exist as PMLs / MTLs, for selection lines that do not name the
@@ -201,17 +405,12 @@ _VERSION_RES = (
 _PACKAGE_RE = re.compile(r"\b[Pp]ackage:\s*([^,]*Open\s?MPI[^,]*?)\s*(?:,|$)")
 _UCX_VERSION_RE = re.compile(r"mca_pml_ucx_open: UCX version\s+(\S+)")
 _MISMATCH_RE = re.compile(r"selected pml (\w+), but peer (\S+) (?:on (\S+) )?selected pml (\w+)")
-_NOT_SELECTABLE_RE = re.compile(r"\bPML (\S+) cannot be selected")
-_NO_COMPONENTS_RE = re.compile(r"No components were able to be opened in the (\w+) framework")
 _OPAL_ERROR_RE = re.compile(r"OPAL ERROR:\s*(.*)$")
-_PML_UCX_ERROR_RE = re.compile(r"pml_ucx\w*\.c:\d+\s+Error:\s*(.*)$")
-_TCP_CONNECT_RE = re.compile(r"connect\(\) to (\S+) failed:\s*(.*)$")
 _LOCAL_DEVICE_RE = re.compile(r"Local (?:device|adapter):\s*(\S+)")
 #: Device names of RDMA NICs (InfiniBand/RoCE/Omni-Path/EFA/iWARP/soft-RoCE/Slingshot).
 _RDMA_DEVICE_RE = re.compile(
     r"^(?:mlx\d|mlx[45]_|hfi1_|qib|bnxt_re|irdma|i40iw|qedr|efa|rxe|siw|cxi|erdma|hns|ionic)"
 )
-_VADER_CMA_FAILED_RE = re.compile(r"\b(?:Read|Write) -1, expected \d+, errno = (\d+)")
 _ABORT_RE = re.compile(r"MPI_ABORT was invoked on rank (\d+)")
 _FATAL_RE = re.compile(r"\*\*\* An error occurred in (MPI_\w+)")
 _BML_RE = re.compile(r"bml: Using (\w+) btl for send to (\S+) on node (\S+)")
@@ -252,6 +451,36 @@ class _Choice:
     def most_common(self) -> str | None:
         """The component most ranks chose (the first seen on a tie)."""
         return max(self.counts, key=lambda c: self.counts[c]) if self.counts else None
+
+
+#: Path class of each Open MPI component that carries traffic (``None``: no class of its own).
+_COMPONENT_CLASSES: dict[str, str | None] = {
+    "tcp": "tcp",
+    "vader": "shm",
+    "sm": "shm",
+    "smcuda": "shm",
+    "openib": "ib",
+    "usnic": "tcp",
+    "psm2": "psm2",
+    "psm": "psm2",
+    "ofi": None,
+    "self": None,
+    "ucx": None,
+    "uct": None,
+    "cm": None,
+    "ob1": None,
+}
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The class of an Open MPI lane: a BTL/MTL component, the MTL over its OFI provider."""
+    name = transport.lower()
+    if name == "ofi":
+        # The MTL carries the traffic; its class is the provider's, unknown if unnamed.
+        return ofi_provider_class(device, roce=roce) if device else "unknown"
+    if name in _COMPONENT_CLASSES:
+        return _COMPONENT_CLASSES[name]
+    return ofi_provider_class(name, roce=roce)
 
 
 class Analyser(LineAnalyser):
@@ -469,43 +698,15 @@ class Analyser(LineAnalyser):
                 evidence,
                 f"{rank} selected pml {mine}, peer {peer}{where} selected pml {theirs}",
             )
-        elif match := _NOT_SELECTABLE_RE.search(text):
-            self._tally("OMPI_PML_NOT_SELECTABLE", evidence, f"pml {match.group(1)}")
-        elif match := _NO_COMPONENTS_RE.search(text):
-            self._tally("OMPI_NO_COMPONENTS", evidence, f"framework {match.group(1)}")
-        elif "Failed to receive UCX worker address" in text:
-            self._tally("OMPI_UCX_WORKER_ADDRESS", evidence, None)
-        elif match := _PML_UCX_ERROR_RE.search(text):
-            self._tally("OMPI_PML_UCX_ERROR", evidence, " ".join(match.group(1).split())[:120])
-        elif "unable to reach each other" in text:
-            self._tally("OMPI_UNREACHABLE", evidence, None)
-        elif "failed an OFI Libfabric library call" in text:
-            call = re.search(r"call \((\w+)\)", text)
-            self._tally("OMPI_OFI_CALL_FAILED", evidence, call.group(1) if call else None)
-        elif match := _TCP_CONNECT_RE.search(text):
-            self._tally(
-                "OMPI_TCP_CONNECT_FAILED", evidence, f"{match.group(1)}: {match.group(2)[:60]}"
-            )
-        elif "OpenFabrics" in text and ("WARNING" in text or "error" in text):
-            self._tally("OMPI_OPENFABRICS_WARNING", evidence, None)
         elif match := _LOCAL_DEVICE_RE.search(text):
             device = match.group(1)
             if _RDMA_DEVICE_RE.match(device):
                 self._observe("rdma_device", device, None, evidence)
-        elif "SLURM's PMI support" in text:
-            self._tally("OMPI_NO_SLURM_PMI", evidence, None)
         elif match := _OPAL_ERROR_RE.search(text):
             detail = " ".join(match.group(1).split())[:120]
             if re.search(r"\b(?:ext[234]x|pmix\d*x?)_client\.c", detail):
                 detail += " (the PMIx client could not reach the launcher's PMIx server)"
             self._tally("OMPI_OPAL_ERROR", evidence, detail)
-        elif match := _VADER_CMA_FAILED_RE.search(text):
-            self._tally("VADER_CMA_FAILED", evidence, f"errno {match.group(1)}")
-        elif "different user namespace" in text or "different-user-namespace" in text:
-            # help-btl-vader.txt: "... CMA is not available due to different user namespaces"
-            self._tally("VADER_CMA_USERNS", evidence, None)
-        elif "restrictive ptrace" in text or "cma-permission-denied" in text:
-            self._tally("VADER_CMA_UNAVAILABLE", evidence, "restrictive ptrace settings")
         elif match := _ABORT_RE.search(text):
             self._observe("mpi_abort", match.group(1), rank if rank != "?" else None, evidence)
             self._tally("OMPI_RANK_ABORTED", evidence, f"MPI_ABORT on rank {match.group(1)}")

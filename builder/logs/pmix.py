@@ -31,6 +31,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, Severity
 
 LIBRARY = "pmix"
@@ -53,6 +54,113 @@ CODES: list[CodeInfo] = [
     ),
 ]
 
+#: Line shapes read by the rule engine (rules.py).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        anchor="mpi/pmix",
+        pattern=r"(?:Couldn't find the specified plugin name for|cannot find mpi plugin for|"
+        r"Couldn't load specified plugin name for|[Cc]annot create (?:mpi )?context for) "
+        r"mpi/(?P<plugin>pmix\w*)",
+        code="PMIX_PLUGIN_UNAVAILABLE",
+        severity="error",
+        summary="Slurm cannot find or load its PMIx plugin (mpi/pmix, mpi/pmix_vN): srun "
+        "--mpi=pmix cannot launch ranks (plugin not built, or the PMIx library it needs missing).",
+        message="Slurm cannot use its mpi/{plugin} plugin; PMIx launches fail",
+        observe=Obs.LAUNCH_FAILED,
+        value="mpi/{plugin}",
+        examples=(
+            "srun: error: Couldn't find the specified plugin name for mpi/pmix looking at all "
+            "files",
+            "slurmd: error: Couldn't load specified plugin name for mpi/pmix_v4: Plugin init() "
+            "callback failed",
+        ),
+    ),
+    Rule(
+        anchor="can not load PMIx library",
+        pattern=r"mpi/(?P<plugin>pmix\w*).*can not load PMIx library",
+        code="PMIX_PLUGIN_UNAVAILABLE",
+        severity="error",
+        summary="Slurm cannot find or load its PMIx plugin.",
+        message="Slurm's mpi/{plugin} plugin cannot load the PMIx library",
+        observe=Obs.LAUNCH_FAILED,
+        value="mpi/{plugin}",
+        examples=(
+            "slurmd: error:  mpi/pmix_v4: init: (null) [0]: mpi_pmix.c:193: pmi/pmix: can not "
+            "load PMIx library",
+        ),
+    ),
+    Rule(
+        anchor="pmix_init failed",
+        pattern=r"pmix_init failed",
+        code="PMIX_INIT_FAILED",
+        severity="error",
+        summary="A PMIx client could not initialise (missing component such as psec munge, "
+        "no server to connect to, client/server mismatch): the rank cannot start.",
+        message="a PMIx client failed to initialise",
+        examples=("It looks like pmix_init failed for some reason; your parallel process is",),
+    ),
+    Rule(
+        anchor="PMIx_Init failed",
+        pattern=r"PMIx_Init failed",
+        code="PMIX_INIT_FAILED",
+        severity="error",
+        summary="A PMIx client could not initialise.",
+        message="a PMIx client failed to initialise",
+        examples=("[node1:12345] PMIx_Init failed with error -46",),
+    ),
+    Rule(
+        anchor="PMI2_Init failed",
+        pattern=r"PMI2?_Init failed",
+        code="PMI_INIT_FAILED",
+        severity="error",
+        summary="The MPI library could not initialise its PMI/PMI2 client: the launcher "
+        "(srun --mpi=..., mpirun of another MPI) offers no process-management interface it "
+        "speaks.",
+        message="the MPI library's PMI client failed to initialise",
+        examples=("PMI2_Init failed to intialize.  Return code: 14",),
+    ),
+    Rule(
+        anchor="PMK_KVS_Barrier duplicate request",
+        pattern=r"PMK_KVS_Barrier duplicate request from task (?P<task>\d+)",
+        code="SLURM_PMI_MISMATCH",
+        severity="error",
+        summary="srun's PMI-1 server received a duplicate barrier: the ranks speak another "
+        "process-management interface than srun offers (srun --mpi=none/pmi2/pmix mismatch), "
+        "so they cannot form one job.",
+        message="srun's PMI-1 server got a duplicate barrier request (task {task}): the MPI "
+        "library and srun --mpi disagree on the PMI flavour",
+        examples=("srun: error: PMK_KVS_Barrier duplicate request from task 0",),
+    ),
+    Rule(
+        anchor="rank 0 of 1",
+        pattern=r"\brank 0 of 1\b",
+        observe=Obs.SINGLETON,
+        value="rank 0 of 1",
+        examples=("Hello world: rank 0 of 1 running on node357.hydra.os",),
+    ),
+    Rule(
+        anchor="rank 0 out of 1",
+        pattern=r"\brank 0 out of 1\b",
+        observe=Obs.SINGLETON,
+        value="rank 0 of 1",
+        examples=("Hello world from processor node12, rank 0 out of 1 processors",),
+    ),
+    Rule(
+        anchor="pmix: init called",
+        pattern=r"\[(?P<rank>[\w.\-]+:\d+)\] pmix: init called",
+        observe=Obs.PMIX_INIT_CALLED,
+        value="{rank}",
+        examples=("[nid001003:949863] pmix: init called",),
+    ),
+    Rule(
+        anchor="NO DEBUGGER WAITING",
+        pattern=r"\[(?P<rank>[\w.\-]+:\d+)\] .*NO DEBUGGER WAITING",
+        observe=Obs.PMIX_INIT_DONE,
+        value="{rank}",
+        examples=("[nid001003:949863] [slurm.pmix.491379.3:1] NO DEBUGGER WAITING",),
+    ),
+)
+
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
 #: Characters of a line that are parsed: real lines are far shorter.
@@ -66,7 +174,7 @@ _RANK_RE = re.compile(r"^\s*\[([A-Za-z0-9_.\-]+):0*(\d+)\]")
 _PMIX_ERROR_RE = re.compile(r"PMIX ERROR:\s*(.*?)(?:\s+in file\s+(\S+)\s+at line\s+(\d+)|\s*$)")
 _UNSUPPORTED_TYPE_RE = re.compile(r"UNPACK-PMIX-VALUE:\s*UNSUPPORTED TYPE\s*(\d+)?")
 _ERR_NAME_RE = re.compile(r"\b(PMIX_ERR_[A-Z0-9_]+)")
-_SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd): error:\s*.*$")
+_SLURM_ERROR_RE = re.compile(r"\b(?:srun|slurmstepd|slurmd): error:\s*.*$")
 _PLUGIN_RE = re.compile(r"\bmpi/(pmix(?:_v\d+)?)\b")
 _VERSION_RE = re.compile(r"\bPMIx:\s*(?:Open\s?PMIx\s+)?v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")
 _OPENPMIX_VERSION_RE = re.compile(r"\bOpenPMIx\s+v?(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?)")

@@ -14,19 +14,22 @@ anchor hides it from grep but not from the Python check. The result is the simpl
 the tests compare.
 
 Where grep is missing (or ``ESDC_SCAN_GREP=0``), :func:`grep_command` returns ``None`` and the
-caller falls back to the pure-Python fast path. grep holds one line at a time: a single line of
-several gigabytes without a newline costs grep that much memory (the Python side stays bounded).
+caller falls back to the pure-Python fast path. grep holds one line at a time, so a file that
+could hold a line longer than :data:`GREP_LINE_CAP` is pumped to grep through
+:func:`capped_chunks`, which cuts such lines: memory stays bounded whatever the input.
 """
 
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from itertools import compress
 from typing import IO
 
 from builder.errors import EsdcError
@@ -35,6 +38,8 @@ from builder.errors import EsdcError
 ENV_SWITCH = "ESDC_SCAN_GREP"
 #: Bytes handed to grep's standard input per write when the input is a stream.
 PUMP_BYTES = 1 << 20
+#: Longest line grep is given (see :func:`capped_chunks`): grep's memory stays bounded.
+GREP_LINE_CAP = 16 << 20
 
 
 _ERE_SPECIAL = re.compile(rb"([][.*^$+?(){}|\\])")
@@ -60,13 +65,17 @@ def grep_command(patterns: Sequence[bytes]) -> list[str | bytes] | None:
     return [grep, "-a", "-n", "-E", "-e", alternation]
 
 
-def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, bytes]]:
+def numbered_pieces(
+    stream: IO[bytes], max_piece: int, repeats: Collection[bytes] = ()
+) -> Iterator[tuple[int, bytes]]:
     """Parse grep's ``N:line`` output into ``(N, piece)``, pieces cut like ``readline(max_piece)``.
 
     A line of up to ``max_piece`` bytes is one piece; a longer one comes as consecutive pieces
     of ``max_piece`` bytes from the line start (its newline counted), all numbered ``N``. Output
     is read in large blocks and split in C; only an overlong line is handled piece by piece, so
-    memory stays bounded by the block size plus ``max_piece``.
+    memory stays bounded by the block size plus ``max_piece``. A line whose
+    :func:`~builder.logs.clean.repeat_key` is in ``repeats`` (lines the consumer has read) is
+    skipped here, before any other work: dense logs repeat most of their lines.
     """
     pending = b""
     open_line: int | None = None  # number of an overlong line whose first pieces went out
@@ -89,7 +98,11 @@ def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, by
                 open_line = None
             cut = pending.rfind(b"\n") + 1
             if cut:
-                for line in pending[: cut - 1].split(b"\n"):
+                body = pending[: cut - 1]
+                lines = body.split(b"\n")
+                if repeats:
+                    lines = _unread(body, lines, repeats)
+                for line in lines:
                     yield from _line_pieces(line, max_piece)
                 pending = pending[cut:]
             if len(pending) <= max_piece + 32:
@@ -102,6 +115,30 @@ def numbered_pieces(stream: IO[bytes], max_piece: int) -> Iterator[tuple[int, by
             yield open_line, pending
         else:
             yield from _line_pieces(pending.rstrip(b"\n"), max_piece)
+
+
+#: grep's ``N:`` and a leading timestamp, then the rest of the line: a line's repeat key when
+#: it has one (see :func:`builder.logs.clean.repeat_key`), found for a whole block at once.
+_NUMBERED_KEY = re.compile(rb"(?m)^\d+:(?:\[\d{9,}\.\d+\][ \t]*)?(.*)$")
+
+
+def _unread(body: bytes, lines: list[bytes], repeats: Collection[bytes]) -> list[bytes]:
+    """``lines`` (grep's ``N:line`` of ``body``) less those whose key is in ``repeats``.
+
+    The keys of the whole block come from one regex pass in C. A key computed here either
+    equals the line's :func:`repeat_key` or is no key at all (never in ``repeats``), so this
+    only ever drops lines the consumer would skip; the consumer still checks what is left.
+    """
+    keys = _NUMBERED_KEY.findall(body)
+    if len(keys) != len(lines):
+        return lines
+    if b"\x1b" not in body:  # the usual block: select in C, no Python step per line
+        return list(compress(lines, map(operator.not_, map(repeats.__contains__, keys))))
+    return [
+        line
+        for line, key in zip(lines, keys, strict=True)
+        if key not in repeats or b"\x1b" in key  # colour: the consumer keys it uncoloured
+    ]
 
 
 def _split_number(line: bytes) -> tuple[int, bytes]:
@@ -127,6 +164,7 @@ def run_prefilter(
     source: IO[bytes] | str,
     handle_piece: Callable[[int, bytes], None],
     max_piece: int,
+    repeats: Collection[bytes] = (),
 ) -> None:
     """Run grep over ``source`` (a path, or a stream pumped to its stdin); feed every piece.
 
@@ -149,7 +187,7 @@ def run_prefilter(
         pump = threading.Thread(target=_pump, args=(source, process.stdin, pump_error), daemon=True)
         pump.start()
     try:
-        for number, piece in numbered_pieces(process.stdout, max_piece):
+        for number, piece in numbered_pieces(process.stdout, max_piece, repeats):
             handle_piece(number, piece)
         status = process.wait()
     finally:
@@ -169,12 +207,9 @@ def run_prefilter(
 
 
 def _pump(source: IO[bytes], sink: IO[bytes], errors: list[BaseException]) -> None:
-    """Copy ``source`` into grep's stdin; remember a read error for the caller."""
+    """Copy ``source`` into grep's stdin, lines capped; remember a read error for the caller."""
     try:
-        while True:
-            chunk = source.read(PUMP_BYTES)
-            if not chunk:
-                break
+        for chunk in capped_chunks(source):
             sink.write(chunk)
     except BrokenPipeError:
         pass  # grep stopped early (killed after an error on our side)
@@ -183,3 +218,34 @@ def _pump(source: IO[bytes], sink: IO[bytes], errors: list[BaseException]) -> No
     finally:
         with contextlib.suppress(BrokenPipeError):
             sink.close()
+
+
+def capped_chunks(
+    source: IO[bytes], cap: int = GREP_LINE_CAP, size: int = PUMP_BYTES
+) -> Iterator[bytes]:
+    """``source`` in chunks, every line cut after ``cap`` bytes (newlines and numbering kept).
+
+    grep holds a whole line in memory; a single line of a gigabyte (pasted binary data, a
+    log without newlines) would cost it that much. A line longer than ``cap`` keeps its first
+    ``cap`` bytes and loses the rest, which no library line needs. ``cap`` must be at least
+    ``size``: then only the run of bytes across chunk boundaries can exceed it, and each chunk
+    costs two searches.
+    """
+    run = 0  # bytes of the current (unterminated) line already passed on
+    while True:
+        chunk = source.read(size)
+        if not chunk:
+            return
+        first = chunk.find(b"\n")
+        if first == -1:
+            room = cap - run
+            if room > 0:
+                yield chunk[:room]
+            run += len(chunk)
+            continue
+        room = cap - run
+        if first > room:  # the line in progress overflows: drop its excess up to the newline
+            yield chunk[: max(room, 0)] + chunk[first:]
+        else:
+            yield chunk
+        run = len(chunk) - chunk.rfind(b"\n") - 1

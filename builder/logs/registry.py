@@ -6,13 +6,14 @@ from types import ModuleType
 
 from builder.logs import impi, libfabric, mpich, nccl, openmpi, pmix, ucx
 from builder.logs.base import LineAnalyser
+from builder.logs.engine import engine_class
 
-#: The per-library modules; each defines ``Analyser`` and ``CODES``.
+#: The per-library modules; each defines ``Analyser``, ``CODES`` and optionally ``RULES``.
 ANALYSER_MODULES: tuple[ModuleType, ...] = (ucx, openmpi, nccl, libfabric, mpich, impi, pmix)
 
-#: The analyser classes, in the same order.
+#: The engine-wrapped analyser classes (rule table + reader + guard), in the same order.
 ANALYSER_CLASSES: tuple[type[LineAnalyser], ...] = tuple(
-    module.Analyser for module in ANALYSER_MODULES
+    engine_class(module) for module in ANALYSER_MODULES
 )
 
 

@@ -89,9 +89,66 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
         f"intra-node: {analysis.intra_node or 'not seen'}",
         highlight=False,
     )
-    if analysis.findings:
+    _print_findings(analysis.findings, console)
+    console.print(Text("verdict: ").append(verdict_text(analysis)))
+
+
+def _print_findings(findings: list[Finding], console: Console) -> None:
+    if findings:
         console.print(Text("Findings", style="bold"))
         order = {"error": 0, "warning": 1, "info": 2}
-        for finding in sorted(analysis.findings, key=lambda f: order.get(f.severity, 3)):
+        for finding in sorted(findings, key=lambda f: order.get(f.severity, 3)):
             console.print(_finding_text(finding), highlight=False, soft_wrap=True)
-    console.print(Text("verdict: ").append(verdict_text(analysis)))
+
+
+def _library_cell(analysis: Analysis, name: str) -> str:
+    info = analysis.libraries.get(name)
+    if info is None:
+        return "-"
+    return f"{info.version or '?'} {info.loaded_from or ''}".strip()
+
+
+def difference_rows(baseline: Analysis, container: Analysis) -> list[tuple[str, str, str]]:
+    """``(aspect, baseline, container)`` for every aspect that differs between the two sides."""
+
+    def selected(analysis: Analysis) -> dict[str, str]:
+        chosen = analysis.selected
+        return {
+            "inter-node": analysis.inter_node or "-",
+            "intra-node": analysis.intra_node or "-",
+            "pml": chosen.pml or "-",
+            "btl": ",".join(chosen.btl) or "-",
+            "mtl": chosen.mtl or "-",
+            "ofi_provider": chosen.ofi_provider or "-",
+            "nccl_net": chosen.nccl_net or "-",
+            "gdr": "-" if chosen.gdr is None else str(chosen.gdr).lower(),
+            "verdict": verdict_text(analysis).plain,
+        }
+
+    left, right = selected(baseline), selected(container)
+    rows = [(key, left[key], right[key]) for key in left if left[key] != right[key]]
+    for name in dict.fromkeys([*baseline.libraries, *container.libraries]):
+        a, b = _library_cell(baseline, name), _library_cell(container, name)
+        if a != b:
+            rows.append((name, a, b))
+    return rows
+
+
+def print_differential(baseline: Analysis, container: Analysis, console: Console) -> None:
+    """Both sides in full, then a differences section, then the container's findings."""
+    console.print(Text("Baseline (bare metal)", style="bold underline"))
+    print_analysis(baseline.model_copy(update={"findings": []}), console)
+    console.print(Text("Container", style="bold underline"))
+    print_analysis(container.model_copy(update={"findings": []}), console)
+    rows = difference_rows(baseline, container)
+    if rows:
+        table = Table(title="Differences", title_justify="left")
+        for column in ("aspect", "baseline", "container"):
+            table.add_column(column)
+        for aspect, left, right in rows:
+            table.add_row(aspect, Text(left), Text(right))
+        console.print(table)
+    else:
+        console.print("differences: none")
+    _print_findings(container.findings, console)
+    console.print(Text("verdict: ").append(verdict_text(container)))

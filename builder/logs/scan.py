@@ -22,7 +22,11 @@ others per piece, which can differ only for coloured lines longer than :data:`MA
 
 from __future__ import annotations
 
+import gzip
+import io
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +35,14 @@ from typing import IO
 from builder.errors import EsdcError
 from builder.fsio import open_binary_input
 from builder.logs.base import LineAnalyser
-from builder.logs.clean import clean_line, evidence_text, strip_ansi_bytes
-from builder.logs.prefilter import grep_command, run_prefilter
+from builder.logs.clean import (
+    MAX_REPEAT_KEYS,
+    clean_lines,
+    evidence_text,
+    repeat_key,
+    strip_ansi_bytes,
+)
+from builder.logs.prefilter import GREP_LINE_CAP, grep_command, run_prefilter
 from builder.model.analysis import Evidence
 
 #: Bytes read per chunk on the fast path: large enough to amortise Python overhead, small
@@ -88,25 +98,36 @@ def _pieces(line: bytes) -> list[bytes]:
 
 
 class _Dispatcher:
-    """Cleans a candidate piece once and feeds it to every analyser it is routed to."""
+    """Cleans a candidate piece once and feeds it to every analyser it is routed to.
+
+    Repeats of a line already read are skipped (:func:`repeat_key`): findings and paths then
+    count distinct lines, and their evidence is the first line of each.
+    """
 
     def __init__(self, name: str, analysers: Sequence[LineAnalyser], router: Router) -> None:
         self.name = name
         self.analysers = analysers
         self.router = router
+        self.seen: set[bytes] = set()
 
     def piece(self, raw: bytes, line_number: int) -> None:
+        key = repeat_key(raw)
+        if key is not None:
+            if key in self.seen:
+                return
+            if len(self.seen) < MAX_REPEAT_KEYS:
+                self.seen.add(key)
         targets = self.router.targets(raw)
         if not targets:
             return
-        text = clean_line(raw)
-        # Built without validation: the three fields are typed here already, and this runs
-        # once per candidate line.
-        evidence = Evidence.model_construct(
-            file=self.name, line=line_number, text=evidence_text(text)
-        )
-        for index in targets:
-            self.analysers[index].feed(text, evidence)
+        for text in clean_lines(raw):
+            # Built without validation: the three fields are typed here already, and this
+            # runs once per candidate line.
+            evidence = Evidence.model_construct(
+                file=self.name, line=line_number, text=evidence_text(text)
+            )
+            for index in targets:
+                self.analysers[index].feed(text, evidence)
 
 
 def scan_stream(
@@ -235,29 +256,38 @@ def scan_input(
         dispatch.piece(strip_ansi_bytes(piece), number)
 
     try:
-        run_prefilter(command, path if path is not None else handle, handle_piece, MAX_LINE_BYTES)
+        run_prefilter(
+            command,
+            path if path is not None else handle,
+            handle_piece,
+            MAX_LINE_BYTES,
+            repeats=dispatch.seen,
+        )
     except EsdcError as exc:
         if exc.where is not None:
             raise
         raise EsdcError(str(exc), where=name) from exc
 
 
-def _is_plain_file(name: str) -> bool:
-    """True for a named, uncompressed regular file (grep can read it directly)."""
-    if name == "-" or name.endswith(".gz"):
+def _grep_may_read(handle: IO[bytes], name: str) -> bool:
+    """True when grep may read ``name`` itself: a regular, uncompressed file too small to hold
+    a line longer than :data:`GREP_LINE_CAP`. Decided on the open handle, so a FIFO or a
+    device is opened (and read) once only.
+    """
+    if name == "-" or isinstance(handle, gzip.GzipFile):
         return False
     try:
-        with open(name, "rb") as probe:
-            return Path(name).is_file() and probe.read(2) != b"\x1f\x8b"
-    except OSError:
+        info = os.fstat(handle.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
         return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= GREP_LINE_CAP
 
 
 def scan_file(name: str | Path, analysers: Sequence[LineAnalyser]) -> None:
     """Scan a file by the fastest path (``-`` is standard input, ``.gz`` is decompressed)."""
     text = str(name)
     with open_binary_input(text) as handle:
-        scan_input(handle, text, analysers, path=text if _is_plain_file(text) else None)
+        scan_input(handle, text, analysers, path=text if _grep_may_read(handle, text) else None)
 
 
 def scan_simple(name: str | Path, analysers: Sequence[LineAnalyser]) -> int:

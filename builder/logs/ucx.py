@@ -30,6 +30,7 @@ from builder.logs.base import (
     Observation,
     add_evidence,
 )
+from builder.logs.rules import Obs, Rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "ucx"
@@ -106,6 +107,199 @@ CODES: list[CodeInfo] = [
     ),
 ]
 
+_SUMMARY = {info.code: info.summary for info in CODES}
+_SEVERITIES = {info.code: info.severity for info in CODES}
+
+
+def _trouble(
+    code: str, anchor: str, message: str, *examples: str, tail: str = "", **more: str
+) -> Rule:
+    """A claiming row for a trouble line UCX prints at any level but DIAG (UCX recovers)."""
+    return Rule(
+        anchor=anchor,
+        pattern=r"^(?!.*\bUCX\s+DIAG\b)(?:.*?\[(?P<host>[\w.\-]+):\s*(?P<pid>\d+)\s*:[^\]]*\])?"
+        r"(?:.*?\bUCX\s+[A-Z]+\s+)?(?P<msg>.*?" + re.escape(anchor) + r".*?" + tail + r".*)$",
+        code=code,
+        severity=_SEVERITIES[code],
+        summary=_SUMMARY[code],
+        message=message,
+        detail="{msg}",
+        rank="{host}:{pid}",
+        claims=True,
+        examples=examples,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+#: Line shapes read by the rule engine (rules.py); the stateful lane/table reader is below.
+#: Claiming rows come first: the first that matches takes the line (as an elif chain would).
+RULES: tuple[Rule, ...] = (
+    _trouble(
+        "UCX_NO_AM_TRANSPORT",
+        "no active messages transport",
+        "UCX found no active-message transport to a peer",
+        "[1700000001.000003] [c1:102:0]      ucp_wireup.c:1096 UCX  ERROR no active messages "
+        "transport to <no debug data>: self/memory - Destination is unreachable",
+    ),
+    _trouble(
+        "UCX_API_INCOMPATIBLE",
+        "version is incompatible",
+        "the loaded libucp does not match the UCP API the program was built for",
+        "[1645975021.374097] [c1:109 :0]     ucp_context.c:1796 UCX  WARN  UCP version is "
+        "incompatible, required: 1.13, actual: 1.12 (release 0)",
+        tail=r"actual:? (?P<ver>\d+\.\d+) \(release (?P<rel>\d+)\)",
+        version="{ver}.{rel}",
+    ),
+    _trouble(
+        "UCX_API_INCOMPATIBLE",
+        "version is incompatible",
+        "the loaded libucp does not match the UCP API the program was built for",
+        "[1748179345.114806] [beaker:3019122:0]     ucp_context.c:2257 UCX  WARN  UCP API "
+        "version is incompatible: required >= 1.20, actual 1.18.0 (loaded from "
+        "/home/rshaw/local/ucx/lib/libucp.so.0)",
+        tail=r"(?:.*?actual:? (?P<ver>\d+\.\d+\.\d+))?(?:.*?loaded from (?P<path>[^\s)]+))?",
+        version="{ver}",
+        loaded_from="{path}",
+    ),
+    _trouble(
+        "UCX_UNREACHABLE",
+        "Destination is unreachable",
+        "UCX: destination unreachable",
+        "[1554831347.603009] [abc:48104:1]     ucp_worker.c:495  UCX  ERROR error 'Destination "
+        "is unreachable' will not be handled for ep 0x7f1890d4a048",
+    ),
+    _trouble(
+        "UCX_IFACE_OPEN_FAILED",
+        "uct_iface_open",
+        "UCX could not open a transport interface",
+        "[1700000001.000006] [c1:105:0]      ucp_worker.c:1356 UCX  ERROR uct_iface_open"
+        "(rc_mlx5/mlx5_0:1) failed: Input/output error",
+        tail=r"(?<=fail)",
+    ),
+    Rule(
+        anchor="is not available",
+        pattern=r"\[(?P<host>[\w.\-]+):\s*(?P<pid>\d+)\s*:.*?\bUCX\s+(?:WARN|ERROR)\s+"
+        r"(?P<msg>.*is not available.*)$",
+        code="UCX_RESOURCE_UNAVAILABLE",
+        severity="warning",
+        summary=_SUMMARY["UCX_RESOURCE_UNAVAILABLE"],
+        message="a requested UCX transport or device is not available",
+        detail="{msg}",
+        rank="{host}:{pid}",
+        claims=True,
+        examples=(
+            "[1700000001.000001] [c1:101:0]     ucp_context.c:1113 UCX  WARN  transport 'rc_mlx5' "
+            "is not available, please use one or more of: posix, self, sysv, tcp",
+        ),
+    ),
+    Rule(
+        anchor="GPUDirect RDMA is disabled",
+        pattern=r"(?P<dev>[\w.:\-]+): cuda GPUDirect RDMA is disabled",
+        code="UCX_GDR_UNAVAILABLE",
+        severity="info",
+        summary="UCX found no GPUDirect RDMA support on an RDMA device (no nvidia-peermem / "
+        "dmabuf): GPU buffers are staged through host memory on that device.",
+        message="UCX: CUDA GPUDirect RDMA is disabled on {dev}",
+        select=(("gdr", False),),
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461294] [gpu1:2588768:0]           ib_md.c:1128 UCX  DEBUG mlx5_0: "
+            "cuda GPUDirect RDMA is disabled",
+        ),
+    ),
+    Rule(
+        anchor="GPUDirect RDMA is enabled",
+        pattern=r"(?P<dev>[\w.:\-]+): cuda GPUDirect RDMA is enabled",
+        select=(("gdr", True),),
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461294] [gpu1:2588768:0]           ib_md.c:1128 UCX  DEBUG mlx5_0: "
+            "cuda GPUDirect RDMA is enabled",
+        ),
+    ),
+    Rule(
+        anchor="initialized device '",
+        pattern=r"initialized device '(?P<dev>[^']+)' \((?:InfiniBand|Ethernet|RoCE)",
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        examples=(
+            "[1716918990.461282] [gpu1:2588768:0]       ib_device.c:586  UCX  DEBUG initialized "
+            "device 'mlx5_0' (InfiniBand channel adapter) with 1 ports",
+        ),
+    ),
+    Rule(
+        anchor="no usable transports",
+        pattern=r"no usable transports(?:/devices)?(?: \(asked (?P<asked>[^)]*)\))?",
+        code="UCX_NO_USABLE_TRANSPORT",
+        severity="error",
+        summary="UCX could not create its context: no transport in UCX_TLS is usable on the "
+        "devices allowed (for example only a connection manager and CUDA helpers listed).",
+        message="UCX found no usable transport (asked {asked})",
+        claims=True,
+        examples=(
+            "[1605294229.512128] [r-vmb-ppc-jenkins:12834:0]    ucp_context.c:1108 UCX  ERROR no "
+            "usable transports/devices (asked sockcm,cuda_copy,cuda_ipc on all devices)",
+        ),
+    ),
+    Rule(
+        anchor="max locked memory",
+        pattern=r"(?P<call>ibv_\w+)\([^)]*\) failed: Cannot allocate memory.*max locked memory",
+        code="RDMA_MEMLOCK_LIMIT",
+        severity="error",
+        summary="Registering memory or creating queues on the RDMA device failed because the "
+        "locked-memory limit (ulimit -l) is too low (typically 64 KB in a container or a "
+        "batch job without PAM limits): the RDMA transport cannot be used.",
+        message="{call} failed for lack of locked memory (ulimit -l): the RDMA device is unusable",
+        observe=Obs.RDMA_DEVICE,
+        value="verbs",
+        claims=True,
+        examples=(
+            "[1736959004.001121] [bernie:29714:0]        ib_iface.c:1060 UCX  ERROR ibv_create_cq"
+            "(cqe=4096) failed: Cannot allocate memory : Please set max locked memory (ulimit -l) "
+            "to 'unlimited' (current: 64 kbytes)",
+        ),
+    ),
+    Rule(
+        anchor="Transport: ",
+        pattern=r"^#\s+Transport: (?P<tl>(?:rc|dc|ud)(?:_mlx5|_verbs)?)\s*$",
+        observe=Obs.RDMA_TRANSPORT,
+        value="{tl}",
+        examples=("#      Transport: rc_mlx5",),
+    ),
+    Rule(
+        anchor="address version mismatch",
+        pattern=r"address version mismatch",
+        code="UCX_VERSION_MISMATCH",
+        severity="error",
+        summary="Peers exchanged UCX worker addresses of different formats: ranks (or the "
+        "program and the loaded library) use different UCX versions.",
+        message="UCX peers run different UCX versions (address version mismatch)",
+        claims=True,
+        examples=(
+            "[1618778295.702469] [jedi063:22469:0]        address.c:917  UCX  ERROR address "
+            "version mismatch: expected 0, actual 12",
+        ),
+    ),
+    Rule(
+        anchor="no supported sockaddr auxiliary transports",
+        pattern=r"no supported sockaddr auxiliary transports found for (?P<dev>\S+)",
+        code="UCX_SOCKADDR_NO_TRANSPORT",
+        severity="error",
+        summary="UCX's sockaddr connection setup resolved the peer to a device without a "
+        "usable transport (a down port, or one excluded by UCX_NET_DEVICES).",
+        message="UCX sockaddr connection setup found no transport on {dev}",
+        observe=Obs.RDMA_DEVICE,
+        value="{dev}",
+        claims=True,
+        examples=(
+            "[1554831347.602987] [abc:48104:1]      wireup_ep.c:467  UCX  ERROR no supported "
+            "sockaddr auxiliary transports found for mlx5_4:1",
+        ),
+    ),
+)
+
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
 #: Transports that reach only processes on the same node (shared memory, single-copy, GPU IPC).
@@ -172,6 +366,27 @@ _RDMA_DEVICE_RE = re.compile(
 )
 #: A continuation line of very old versions: the message is nothing but lane groups.
 _GROUPS_ONLY_RE = re.compile(r"^\s*(?:[a-z][a-z_]*\([^()]*\)[;\s]*)*(?:[a-z][a-z_]*\([^()]*)?$")
+
+
+#: Path class of each UCX transport name (verbs lanes ``rc*``/``dc*``/``ud*`` are matched apart).
+_CLASSES: dict[str, str | None] = {
+    **dict.fromkeys(("sysv", "posix", "mm"), "shm"),
+    **{name: name for name in ("cma", "xpmem", "knem")},
+    **dict.fromkeys(GPU_IPC_TRANSPORTS, "p2p"),
+    **dict.fromkeys(("tcp", "sockcm"), "tcp"),
+    **dict.fromkeys(LOOPBACK_TRANSPORTS | LOCAL_COPY_TRANSPORTS, None),
+}
+_VERBS_LANE_RE = re.compile(r"^(?:rc|dc|ud)(?:_mlx5|_verbs|_x)?$")
+
+
+def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
+    """The path class of a UCX lane (``rc_mlx5`` -> ib, ``sysv`` -> shm, ``self`` -> None)."""
+    name = transport.lower()
+    if name in _CLASSES:
+        return _CLASSES[name]
+    if _VERBS_LANE_RE.match(name):
+        return "roce" if roce else "ib"
+    return "unknown"
 
 
 def rank_of(text: str) -> str | None:
@@ -537,17 +752,8 @@ class Analyser(LineAnalyser):
             return True
         if level == "DIAG":
             return False  # diagnostics UCX recovers from by itself
-        if "no active messages transport" in text:
-            self._tally("UCX_NO_AM_TRANSPORT", evidence, _first_words(message))
-        elif "version is incompatible" in text:
-            self._tally("UCX_API_INCOMPATIBLE", evidence, _first_words(message))
-        elif "Destination is unreachable" in text:
-            self._tally("UCX_UNREACHABLE", evidence, _first_words(message))
-        elif "uct_iface_open" in text and "fail" in text:
-            self._tally("UCX_IFACE_OPEN_FAILED", evidence, _first_words(message))
-        elif level in ("WARN", "ERROR") and "is not available" in message:
-            self._tally("UCX_RESOURCE_UNAVAILABLE", evidence, _first_words(message))
-        elif level == "ERROR" or ("process_vm_" in text and "returned -1" in text):
+        # Named troubles are rows of RULES (they claim their lines); what is left is generic.
+        if level == "ERROR" or ("process_vm_" in text and "returned -1" in text):
             # a CMA copy failing for another reason (peer gone: No such process) is no block
             self._tally("UCX_ERROR", evidence, _first_words(message))
         elif level == "WARN":

@@ -153,3 +153,19 @@ def test_ranks() -> None:
 )
 def test_ofi_domain_names_map_to_their_provider(printed: str, provider: str) -> None:
     assert ofi_provider_name(printed) == provider
+
+
+def test_each_library_classifies_its_own_lanes() -> None:
+    from builder.logs import ucx
+    from builder.logs.classify import _classifier
+
+    # UCX's own transport sets decide (ze_ipc is GPU IPC like cuda_ipc and rocm_ipc).
+    assert _classifier("ucx") is ucx.path_class
+    for transport in sorted(ucx.GPU_IPC_TRANSPORTS):
+        assert path_class("ucx", transport, "gpu") == "p2p"
+    for transport in sorted(ucx.SHM_TRANSPORTS):
+        assert path_class("ucx", transport, "memory") in {"shm", "cma", "xpmem", "knem"}
+    for transport in sorted(ucx.LOCAL_COPY_TRANSPORTS | ucx.LOOPBACK_TRANSPORTS):
+        assert path_class("ucx", transport, "x") is None
+    assert path_class("impi", "psm3", None) == ofi_provider_class("psm3")
+    assert path_class("mpich", "cxi", None) == "cxi"

@@ -79,3 +79,13 @@ def test_tag_output_marker_glued_at_the_end_of_a_line_is_dropped() -> None:
 def test_library_line_glued_after_another_ranks_output_is_recovered() -> None:
     glued = b"rank 0 done[1,1]<stdout>:[17.1] [vm:7 :0] w.c:1 UCX  INFO  ep_cfg[0]: tag(tcp/lo)"
     assert clean_line(glued) == "[17.1] [vm:7 :0] w.c:1 UCX  INFO  ep_cfg[0]: tag(tcp/lo)"
+
+
+def test_clean_lines_split_at_every_unicode_line_break() -> None:
+    from builder.logs.clean import clean_lines
+
+    assert clean_lines(b"plain line\r\n") == ["plain line"]
+    assert clean_lines(b"a 10%\rb 20%\r\n") == ["a 10%", "b 20%"]
+    glued = "one\u2028two\u2029three\x85four\x0cfive".encode()
+    assert clean_lines(glued + b"\n") == ["one", "two", "three", "four", "five"]
+    assert clean_lines(b"\r\r\n") == [""]

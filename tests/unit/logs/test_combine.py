@@ -125,7 +125,8 @@ def test_cm_fallback_is_an_error_where_the_site_expects_ucx() -> None:
 def test_mtl_without_a_named_provider_is_an_unknown_path() -> None:
     analysis = analyse("06")
     assert analysis.intra_node == "unknown"
-    assert analysis.degraded is False
+    # An unknown class is no complete, good path: health is never inferred from it.
+    assert analysis.degraded is None
 
 
 def test_container_cma_abort_is_degraded() -> None:
@@ -355,7 +356,7 @@ def test_unknown_classes_are_not_judged_against_a_site() -> None:
     analysis = combine(["x"], [ompi], ib_site())
     assert analysis.inter_node == "unknown"
     assert codes(analysis) == {}
-    assert analysis.degraded is False
+    assert analysis.degraded is None  # an unknown path is no evidence of a good one
 
 
 def test_some_inter_node_lanes_on_tcp_beside_rdma_is_a_warning() -> None:

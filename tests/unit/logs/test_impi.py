@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.logs.base import LibraryFacts
+from builder.logs.engine import engine_class
 from builder.logs.impi import Analyser
 from builder.model.analysis import Evidence
 
@@ -15,9 +17,10 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "impi"
 
 
 def analyse_lines(lines: list[str], name: str = "inline.log") -> LibraryFacts:
-    analyser = Analyser()
+    engine = engine_class(sys.modules[Analyser.__module__])
+    analyser = engine()
     for number, line in enumerate(lines, 1):
-        if any(anchor.decode() in line for anchor in Analyser.anchors):
+        if any(anchor.decode() in line for anchor in engine.anchors):
             analyser.feed(line, Evidence(file=name, line=number, text=line))
     return analyser.facts()
 

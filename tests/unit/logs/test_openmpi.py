@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from builder.logs import openmpi
 from builder.logs.base import LibraryFacts
+from builder.logs.engine import engine_class
 from builder.logs.scan import scan_file
 from builder.model.analysis import Evidence
 
@@ -16,13 +17,13 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "logs" / "openmpi"
 
 
 def analyse(name: str) -> LibraryFacts:
-    analyser = openmpi.Analyser()
+    analyser = engine_class(openmpi)()
     scan_file(FIXTURES / name, [analyser])
     return analyser.facts()
 
 
 def feed_lines(*lines: str) -> LibraryFacts:
-    analyser = openmpi.Analyser()
+    analyser = engine_class(openmpi)()
     for number, line in enumerate(lines, 1):
         analyser.feed(line, Evidence(file="t.log", line=number, text=line))
     return analyser.facts()
@@ -212,13 +213,13 @@ def test_unrelated_anchor_lines_are_ignored() -> None:
         "select: something else",
         "errno = 5 in some other tool",
     )
-    assert facts == openmpi.Analyser().facts()
+    assert facts == engine_class(openmpi)().facts()
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=200), max_size=20))
 def test_random_text_never_raises(lines: list[str]) -> None:
-    analyser = openmpi.Analyser()
+    analyser = engine_class(openmpi)()
     for number, line in enumerate(lines, 1):
         analyser.feed(line, Evidence(file="r.log", line=number, text=line))
     analyser.facts()
@@ -265,7 +266,7 @@ def test_random_text_never_raises(lines: list[str]) -> None:
 )
 def test_anchor_soup_never_raises(pieces: list[str]) -> None:
     line = "".join(pieces)
-    analyser = openmpi.Analyser()
+    analyser = engine_class(openmpi)()
     analyser.feed(line, Evidence(file="s.log", line=1, text=line))
     analyser.feed("", Evidence(file="s.log", line=2, text=""))
     analyser.facts()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,45 @@ def test_stream_read_errors_are_reported() -> None:
     assert command is not None
     with pytest.raises(EsdcError, match="disk on fire"):
         prefilter.run_prefilter(command, io.BufferedReader(Broken()), lambda n, p: None, 64)
+
+
+def test_capped_chunks_cut_overlong_lines_and_keep_numbering() -> None:
+    data = b"a\n" + b"x" * 50 + b"\nshort\n" + b"y" * 30 + b"UCX\n" + b"z" * 40
+    out = b"".join(prefilter.capped_chunks(io.BytesIO(data), cap=16, size=8))
+    assert out.split(b"\n") == [b"a", b"x" * 16, b"short", b"y" * 16, b"z" * 16]
+
+
+def test_capped_chunks_leave_short_lines_alone() -> None:
+    data = b"".join(b"line %d\n" % i for i in range(1000))
+    assert b"".join(prefilter.capped_chunks(io.BytesIO(data), cap=64, size=64)) == data
+
+
+def test_a_huge_single_line_reaches_grep_capped(tmp_path: Path) -> None:
+    from builder.logs.registry import new_analysers
+    from builder.logs.scan import scan_file
+
+    big = tmp_path / "one-line.log"
+    with big.open("wb") as sink:
+        sink.write(b"UCX  ERROR first\n")
+        for _ in range(prefilter.GREP_LINE_CAP // (1 << 20) + 4):
+            sink.write(b"q" * (1 << 20))  # one line, longer than the cap
+        sink.write(b"\n[n1:7:0] x.c:1 UCX  ERROR after the long line\n")
+    analysers = new_analysers()
+    scan_file(big, analysers)
+    ucx = analysers[0].facts()
+    lines = [e.line for f in ucx.findings for e in f.evidence]
+    assert 1 in lines and 3 in lines  # numbering survives the cut
+
+
+def test_numbered_pieces_drop_only_lines_the_consumer_has_read() -> None:
+    out = (
+        b"1:[1717000000.1] [n:1 :0] UCX  INFO a\n"
+        b"2:[1717000009.9] [n:1 :0] UCX  INFO a\n"
+        b"3:[n:1 :0] | 0..92 | eager | sysv/memory |\n"
+        b"4:\x1b[1m[n:1 :0] UCX  INFO a\n"
+        b"5:other\n"
+    )
+    seen = {b"[n:1 :0] UCX  INFO a"}  # what the consumer recorded (never a table row)
+    got = list(prefilter.numbered_pieces(io.BytesIO(out), 1 << 20, seen))
+    # 1 and 2 are repeats apart from the timestamp; a table row and a coloured line are kept.
+    assert [n for n, _ in got] == [3, 4, 5]

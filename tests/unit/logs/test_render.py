@@ -55,3 +55,22 @@ def test_names_from_logs_are_not_read_as_markup() -> None:
     )
     text = render(analysis)
     assert "[red]x" in text and "[/]" in text and "[bold]1.0[/bold]" in text
+
+
+def test_differential_mode_prints_both_sides_and_the_differences() -> None:
+    from builder.logs.api import analyze_both
+    from builder.logs.render import difference_rows, print_differential
+
+    engine = Path(__file__).parents[2] / "fixtures" / "logs" / "engine"
+    (bare_log,) = engine.glob("02-*.txt")
+    (box_log,) = engine.glob("25-*.txt")
+    bare, box = analyze_both([str(box_log)], [str(bare_log)])
+    rows = {aspect: (left, right) for aspect, left, right in difference_rows(bare, box)}
+    assert rows["intra-node"] == ("shm", "tcp") and rows["pml"] == ("ucx", "cm")
+    assert rows["verdict"] == ("ok", "degraded")
+    assert difference_rows(bare, bare) == []
+    console = Console(record=True, width=200)
+    print_differential(bare, box, console)
+    text = console.export_text()
+    assert text.index("Baseline (bare metal)") < text.index("Container") < text.index("Differences")
+    assert "PATH_DIFFERS" in text and text.rstrip().endswith("verdict: degraded")

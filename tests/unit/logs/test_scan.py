@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from builder.errors import EsdcError
 from builder.logs import prefilter, scan
 from builder.logs.base import LibraryFacts, LineAnalyser
+from builder.logs.clean import repeat_key
 from builder.model.analysis import Evidence
 
 
@@ -177,9 +178,25 @@ def test_grep_prefilter_python_fast_path_and_simple_path_agree(
 
 def test_stream_input_is_pumped_through_grep() -> None:
     analysers = [Recorder()]
-    scan.scan_input(io.BytesIO(SAMPLE * 1000), "s", analysers)
+    numbered = b"".join(
+        SAMPLE.replace(b"vm:", b"vm%d:" % i).replace(b"host:", b"h%d:" % i) for i in range(1000)
+    )
+    scan.scan_input(io.BytesIO(numbered), "s", analysers)
     assert len(analysers[0].seen) == 3000
     assert analysers[0].seen[-1][1] == 5000
+
+
+def test_repeats_of_a_line_apart_from_its_timestamp_are_read_once() -> None:
+    analysers = [Recorder()]
+    scan.scan_input(io.BytesIO(SAMPLE * 1000), "s", analysers)
+    assert [line for _, line, _ in analysers[0].seen] == [2, 4, 5]
+    assert repeat_key(b"[1717000000.5] [n:1 :0] x.c:1 UCX  INFO a") == repeat_key(
+        b"[1717000001.75] [n:1 :0] x.c:1 UCX  INFO a"
+    )
+    # Lines read by their place, not their text, are never skipped.
+    assert repeat_key(b"[n:1 :0] | 0..92 | eager short | sysv/memory |") is None
+    assert repeat_key(b"[n:1 :0] x.c:1 UCX  INFO  rma(rc_mlx5/mlx5_0:1)") is None
+    assert repeat_key(b"x" * 1000) is None
 
 
 _PARTS = st.sampled_from(
