@@ -54,7 +54,7 @@ def test_bracketed_roce_without_gdr_is_gdr_off() -> None:
         ("channel", "inter-node", "NET/IB", "mlx5_2", 4),
         ("channel", "inter-node", "NET/IB", "mlx5_3", 2),
     }
-    assert codes(facts) == {"GDR_OFF": "warning"}
+    assert codes(facts) == {"GDR_OFF": "error"}  # RDMA between nodes without GDR
     gdr_off = facts.findings[0]
     assert "6 of 6" in gdr_off.message
     assert any("no module" in ev.text for ev in gdr_off.evidence)
@@ -85,6 +85,7 @@ def test_socket_fallback_with_env_switches_shm_and_warn() -> None:
         "NCCL_SOCKET": "error",
         "NCCL_SHM_NOT_P2P": "warning",
         "NCCL_IB_NO_DEVICE": "warning",
+        "NCCL_IBVERBS_MISSING": "warning",
         "NCCL_IB_DISABLED": "warning",
         "NCCL_P2P_DISABLED": "warning",
         "NCCL_WARN": "warning",
@@ -155,7 +156,7 @@ def test_gdr_level_env_switch_and_ring_layer_and_bare_prefix() -> None:
             "h:1:1 [0] NCCL INFO Ring 00 : 3 -> 0 [receive] via NET/IB/0",
         ]
     )
-    assert codes(facts) == {"NCCL_GDR_DISABLED": "warning", "GDR_OFF": "warning"}
+    assert codes(facts) == {"NCCL_GDR_DISABLED": "warning", "GDR_OFF": "error"}
     assert {p.layer for p in facts.paths} == {"ring"}
 
 
@@ -225,11 +226,11 @@ def test_p2p_level_loc_counts_as_p2p_disabled() -> None:
     assert "NCCL_P2P_LEVEL=LOC" in shm.message
 
 
-def test_warn_about_libibverbs_also_means_no_ib_device() -> None:
+def test_warn_about_libibverbs_also_means_no_verbs() -> None:
     facts = analyse_lines(
         ["h:1:1 [0] misc/ibvwrap.cc:63 NCCL WARN Failed to open libibverbs.so[.1]"]
     )
-    assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IB_NO_DEVICE"}
+    assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IBVERBS_MISSING"}
 
 
 def test_megabyte_lines_are_cut_not_backtracked() -> None:
