@@ -313,6 +313,8 @@ class Analyser(LineAnalyser):
         # provider -> evidence of its failures; top-level failures only (no layer field).
         self._failed: dict[str, list[Evidence]] = {}
         self._registered: set[str] = set()
+        # Providers that printed anything (the prefix's provider field).
+        self._speakers: set[str] = set()
         self._available: set[str] = set()
         self._no_provider: list[Evidence] = []
         self._no_device: list[Evidence] = []
@@ -352,6 +354,8 @@ class Analyser(LineAnalyser):
     def apply(self, text: str, evidence: Evidence) -> LineRule[Fact] | None:
         """Run the rules on one line; the rule that matched, if any."""
         prefix = _PREFIX.search(text) if "libfabric:" in text else None
+        if prefix is not None and prefix["prov"] and room_for(self._speakers, prefix["prov"]):
+            self._speakers.add(prefix["prov"])
         rules, message = (LOG_RULES, prefix["msg"]) if prefix is not None else (TEXT_RULES, text)
         found = first_match(rules, message)
         if found is None:
@@ -535,8 +539,11 @@ class Analyser(LineAnalyser):
         filtered = set(self._obs.values(Fact.FILTERED.value))
         others = {
             p
-            for p in self._registered
-            if p not in filtered and p not in providers and not is_plumbing_provider(p)
+            for p in self._registered | self._speakers
+            if p not in filtered
+            and p not in providers
+            and p != "core"
+            and not is_plumbing_provider(p)
         }
         if worked or others:
             return None

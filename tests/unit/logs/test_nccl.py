@@ -142,8 +142,8 @@ def test_gdr_from_announcements_when_no_net_channel() -> None:
     old_topo = analyse_lines(
         ["h:1:1 [0] NCCL INFO GPU Direct RDMA Disabled for GPU 1b000 / HCA 0 (distance 5 > 4)"]
     )
-    assert enabled.selected == {"gdr": True}
-    assert disabled.selected == {"gdr": False}
+    assert enabled.selected == {"nccl_net": "IB", "gdr": True}
+    assert disabled.selected == {"nccl_net": "IB", "gdr": False}
     assert old_topo.selected == {"gdr": False}
     assert analyse_lines(["h:1:1 [0] NCCL INFO Init COMPLETE"]).selected == {}
 
