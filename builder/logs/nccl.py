@@ -211,17 +211,9 @@ RULES: tuple[LineRule[Fact], ...] = (
         r"(?P<src>\d+)(?:\[[0-9a-fA-F]+\])?\s*->\s*(?P<dst>\d+)(?:\[[0-9a-fA-F]+\])?\s*"
         r"(?:\[(?P<dir>send|receive)\]\s*)?via\s+(?P<via>.+?)\s*$",
         "gpu-a:2101:2190 [0] NCCL INFO Channel 00/0 : 0[0] -> 8[0] [send] via NET/IB/0/GDRDMA",
-        "a connection and the transport it uses (the authority on the path taken)",
+        "a connection and its transport, the authority on the path taken (NET/..., P2P/...,"
+        " SHM/..., and 2.4's 'direct shared memory')",
         "GDR_OFF",
-        needle=" via ",
-    ),
-    _rule(
-        Fact.CHANNEL,
-        r"\b(?P<layer>Ring)\s+\d+\s*:\s*(?P<src>\d+)(?:\[\d+\])?\s*->\s*(?P<dst>\d+)"
-        r"(?:\[\d+\])?\s*via\s+(?P<via>direct shared memory|shared memory|P2P/IPC)\s*$",
-        "c6ad9933:117291:117389 [0] NCCL INFO Ring 00 : 2[0] -> 3[0] via direct shared memory",
-        "a 2.4-era ring hop through host shared memory",
-        "NCCL_SHM_NOT_P2P",
         needle=" via ",
     ),
     _rule(
@@ -316,7 +308,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         r"^NET/(?P<net>IB\w*)\s*:\s*\[(?P<idx>\d+)\]\s*(?P<name>[^\s:\[\]]+):(?P<port>\d+)/"
         r"(?P<ll>IB|RoCE)\b",
         "node05:1992:2014 [0] INFO NET/IB: [0] mlx4_0:1/IB",
-        "one IB device per line (2.2 and 2.3)",
+        "one IB device per line (2.2 and 2.3, and per-device lines of later releases)",
     ),
     _rule(
         Fact.SOCKET_DEVICE,
@@ -408,13 +400,6 @@ RULES: tuple[LineRule[Fact], ...] = (
         "localRank 0 MNNVL 0",
         "a communicator's size (and node count from 2.19): tells a single-node run",
         needle="anks ",
-    ),
-    _rule(
-        Fact.DEVICE_LINE,
-        r"(?:^|[\s\]])(?P<name>[A-Za-z][\w.+-]*):(?P<port>\d+)/(?P<ll>IB|RoCE)\b",
-        "gpu-a:2101:2101 [0] NCCL INFO NET/IB : [0] mlx5_bond_0:1/RoCE provider=Mlx5 speed=200000",
-        "any other per-device line still tells the device and its link layer",
-        needle="NET/",
     ),
     _rule(
         Fact.NET_MENTION,

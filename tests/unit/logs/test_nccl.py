@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.logs.base import LibraryFacts
-from builder.logs.nccl import Analyser
+from builder.logs.linerules import LineRule
+from builder.logs.nccl import CODES, RULES, Analyser, Fact, split_line
 from builder.model.analysis import Evidence
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "nccl"
@@ -318,3 +320,19 @@ def test_other_per_device_lines_still_tell_the_link_layer() -> None:
     observed = {(o.kind, o.value) for o in facts.observations}
     assert ("ib_device", "mlx5_bond_0:1/RoCE") in observed
     assert ("link_layer", "RoCE") in observed
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.kind.value}:{r.example[-40:]}")
+def test_every_rule_example_reaches_the_analyser_and_matches_its_rule(
+    rule: LineRule[Fact],
+) -> None:
+    assert any(anchor in rule.example.encode() for anchor in Analyser.anchors), "no anchor"
+    analyser = Analyser()
+    line = split_line(rule.example, Evidence(file="rules", line=1, text=rule.example))
+    assert analyser.apply(line) is rule
+    analyser.facts()  # conclusions never raise either
+
+
+def test_every_rule_code_is_documented() -> None:
+    documented = {info.code for info in CODES}
+    assert {rule.code for rule in RULES if rule.code} <= documented
