@@ -87,6 +87,8 @@ class Fact(StrEnum):
     PLUGIN_NONE = "plugin_none"
     PLUGIN_PROBE = "plugin_probe"
     PLUGIN_FAILED = "plugin_failed"
+    PLUGIN_LOAD = "plugin_load"
+    OFI_FAILED = "ofi_failed"
     PLUGIN_PATH = "plugin_path"
     OFI_PROVIDER = "ofi_provider"
     OFI_NO_GDR = "ofi_no_gdr"
@@ -105,7 +107,8 @@ CODES: list[CodeInfo] = [
         library=LIBRARY,
         summary="NCCL carries inter-node traffic over its Socket transport: an error when the log "
         "shows RDMA hardware or an RDMA attempt (IB devices or queue pairs, an IPoIB interface, "
-        "an IB net plugin, libibverbs or a net plugin that failed to load), a warning otherwise.",
+        "an IB net plugin, libibverbs or a net plugin that failed to load, NCCL_IB_DISABLE=1), "
+        "a warning otherwise.",
     ),
     CodeInfo(
         code="NCCL_SHM_NOT_P2P",
@@ -147,7 +150,8 @@ CODES: list[CodeInfo] = [
         severity="warning",
         library=LIBRARY,
         summary="A NCCL net plugin was found but could not be used (no supported ncclNetPlugin "
-        "symbol); NCCL falls back to its internal networks.",
+        "symbol, a library it needs missing, aws-ofi-nccl finding no libfabric provider); NCCL "
+        "falls back to its internal networks.",
     ),
     CodeInfo(
         code="NCCL_IB_NO_OOB",
@@ -233,7 +237,7 @@ RULES: tuple[LineRule[Fact], ...] = (
     ),
     _rule(
         Fact.NET_SELECTED,
-        r"(?:^|\s)Using (?:internal )?[Nn]etwork (?P<net>\S.*?)\s*$",
+        r"(?:^|\s)Using (?:internal )?[Nn]etwork (?P<net>(?!plugin\b)\S.*?)\s*$",
         "gpu-a:2101:2101 [0] NCCL INFO Using network IB",
         "the network NCCL selected (IB, Socket, or a plugin's name); 2.3 says 'internal Network'",
         needle="etwork ",
@@ -383,6 +387,26 @@ RULES: tuple[LineRule[Fact], ...] = (
         "gpu-a:28331:28331 [0] NCCL INFO NET/Plugin: Failed to find ncclNetPlugin_v5 symbol.",
         "NCCL probing plugin interface versions, newest first (normal)",
         needle="Plugin",
+    ),
+    _rule(
+        Fact.PLUGIN_LOAD,
+        r"NET/Plugin ?: Plugin load (?:\((?P<plugin>[^)]+)\) )?returned \d+ : "
+        r"(?P<lib>[^:\s]+): cannot open shared object file",
+        "gpu-a:2101:2101 [0] NCCL INFO NET/Plugin : Plugin load (libnccl-net.so) returned 2 : "
+        "libfabric.so.1: cannot open shared object file: No such file or directory",
+        "dlopen of the net plugin failed: normal when the plugin itself is absent, a failure "
+        "when a library the plugin needs is missing",
+        "NCCL_PLUGIN_FAILED",
+        needle="Plugin load",
+    ),
+    _rule(
+        Fact.OFI_FAILED,
+        r"NET/OFI (?:OFI fi_getinfo\(\) call failed|Couldn't find any optimal provider|"
+        r"No eligible providers|Unable to find a protocol that worked)",
+        "gpu-a:2101:2101 [0] NCCL INFO NET/OFI OFI fi_getinfo() call failed: No data available",
+        "aws-ofi-nccl found no usable libfabric provider: the plugin cannot carry traffic",
+        "NCCL_PLUGIN_FAILED",
+        needle="NET/OFI",
     ),
     _rule(
         Fact.PLUGIN_NONE,
@@ -577,6 +601,8 @@ class Analyser(LineAnalyser):
             Fact.IBVERBS_MISSING: self._ibverbs_missing,
             Fact.PLUGIN: self._plugin,
             Fact.PLUGIN_FAILED: self._plugin_failed_line,
+            Fact.OFI_FAILED: self._plugin_failed_line,
+            Fact.PLUGIN_LOAD: self._plugin_load,
             Fact.COMM: self._comm_line,
             Fact.NET_MENTION: self._net_mention,
             Fact.PLUGIN_VERSION: self._plugin_version,
@@ -748,6 +774,13 @@ class Analyser(LineAnalyser):
         self._obs.add(Fact.PLUGIN.value, name, line.evidence)
         if name.lower().startswith(("ib", "nccl rdma", "sharp")):
             add_evidence(self._rdma_evidence, line.evidence)
+
+    def _plugin_load(self, match: re.Match[str], line: Line) -> None:
+        lib = match["lib"]
+        if lib.startswith("libnccl-net") or lib == match["plugin"]:
+            self._obs.add(Fact.PLUGIN_NONE.value, None, line.evidence)  # no plugin installed
+        else:
+            self._plugin_failed_line(match, line)
 
     def _plugin_failed_line(self, match: re.Match[str], line: Line) -> None:
         add_evidence(self._plugin_failed, line.evidence)
@@ -1024,7 +1057,9 @@ class Analyser(LineAnalyser):
     def _rdma_attempt(self) -> list[Evidence]:
         """Lines showing RDMA hardware, or an RDMA path that was tried and failed."""
         evidence: list[Evidence] = []
-        for source in (self._rdma_evidence, self._no_verbs, self._plugin_failed):
+        ib_off = self._env.get("NCCL_IB_DISABLE", "") == "1"
+        switched_off = self._env_evidence.get("NCCL_IB_DISABLE", []) if ib_off else []
+        for source in (self._rdma_evidence, self._no_verbs, self._plugin_failed, switched_off):
             for ev in source:
                 add_evidence(evidence, ev)
         return evidence
