@@ -644,8 +644,6 @@ class Analyser(LineAnalyser):
         add_evidence(self._version_evidence, line.evidence)
 
     def _warn(self, msg: str, evidence: Evidence) -> None:
-        if "No device found" in msg:
-            add_evidence(self._no_device, evidence)
         self._warn_count += 1
         key = msg.strip()[:200]
         if key in self._warns:
@@ -888,11 +886,14 @@ class Analyser(LineAnalyser):
     def facts(self) -> LibraryFacts:
         """Versions, paths, selected network/provider/GDR, observations and findings."""
         provider = self._ofi_providers.most_common(1)[0][0] if self._ofi_providers else None
+        single = self._single_node()
         merged: dict[tuple[str, Scope, str, str | None], int] = {}
         for (layer, scope, transport, device), count in self._paths.items():
             if provider is not None and is_ofi_net(transport) and (device or "").isdigit():
                 # An OFI plugin prints no device table; the provider says what the lane is.
                 device = provider
+            if single is True and scope == "inter-node":
+                scope = "intra-node"  # "nNodes 1": NET lanes connect GPUs of one node
             key = (layer, scope, transport, device)
             merged[key] = merged.get(key, 0) + count
         net = self._selected_net()
@@ -1065,7 +1066,7 @@ class Analyser(LineAnalyser):
         return evidence
 
     def _socket_finding(self, net: str | None, selection: bool, findings: list[Finding]) -> None:
-        if self._socket_channel_evidence:
+        if self._socket_channel_evidence and self._single_node() is not True:
             count = sum(c for (_l, _s, t, _d), c in self._paths.items() if is_tcp_net(t[4:]))
             what = f"{count} channel lines via NET/Socket"
             evidence = list(self._socket_channel_evidence)
@@ -1121,7 +1122,7 @@ class Analyser(LineAnalyser):
                 f"{self._net_channels - self._net_channels_gdr} of {self._net_channels} NCCL "
                 f"network channel lines over {lanes} lack /GDRDMA"
             )
-            inter = self._rdma_inter_nogdr > 0
+            inter = self._rdma_inter_nogdr > 0 and self._single_node() is not True
         else:
             what = f"GPUDirect RDMA is reported off for network {net}"
             inter = selection

@@ -336,3 +336,70 @@ def test_every_rule_example_reaches_the_analyser_and_matches_its_rule(
 def test_every_rule_code_is_documented() -> None:
     documented = {info.code for info in CODES}
     assert {rule.code for rule in RULES if rule.code} <= documented
+
+
+def test_nnodes_one_keeps_net_lanes_inside_the_node() -> None:
+    facts = analyse_lines(
+        [
+            "n:1:1 [0] NCCL INFO comm 0x1 rank 0 nRanks 2 nNodes 1 localRanks 2 localRank 0",
+            "n:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] [send] via NET/Socket/0",
+            "n:1:1 [0] NCCL INFO Channel 01/0 : 0[0] -> 1[1] [send] via NET/IB/0",
+        ]
+    )
+    assert {p.scope for p in facts.paths} == {"intra-node"}
+    assert codes(facts) == {"GDR_OFF": "warning"}
+
+
+def test_socket_between_nodes_is_an_error_only_with_rdma_in_sight() -> None:
+    plain = ["a:1:1 [0] NCCL INFO Channel 00/0 : 1[1] -> 2[0] [send] via NET/Socket/0"]
+    assert codes(analyse_lines(plain)) == {"NCCL_SOCKET": "warning"}
+    for hint in (
+        "a:1:1 [0] NCCL INFO NET/Socket : Using [0]ib0:10.0.0.1<0>",
+        "a:1:1 [0] NCCL INFO Bootstrap : Using ibp12s0:10.149.0.32<0>",
+        "a:1:1 [0] NCCL INFO NCCL_IB_DISABLE set by environment to 1.",
+        "a:1:1 [0] NCCL INFO Failed to open libibverbs.so[.1]",
+        "a:1:1 [0] NCCL INFO P2P plugin IBext",
+    ):
+        assert codes(analyse_lines([hint, *plain]))["NCCL_SOCKET"] == "error", hint
+
+
+def test_selected_network_stands_for_the_inter_node_path_until_one_node_is_proven() -> None:
+    init = [
+        "a:1:1 [0] NCCL INFO NET/IB : Using [0]mlx5_3:1/RoCE ; OOB eth1:10.0.0.74<0>",
+        "a:1:1 [0] NCCL INFO Using network IB",
+    ]
+    assert paths(analyse_lines(init)) == {("net", "inter-node", "NET/IB", "mlx5_3", 1)}
+    one_rank = [*init, "a:1:1 [0] NCCL INFO comm 0x1 rank 0 nranks 1 cudaDev 0 - Init START"]
+    assert paths(analyse_lines(one_rank)) == set()
+    old = [
+        "node05:1992:2014 [0] INFO NET/IB: [0] mlx4_0:1/IB",
+        "node05:1992:2014 [0] INFO Using internal Network IB",
+    ]
+    assert analyse_lines(old).selected == {"nccl_net": "IB"}
+    bare = ["Using network IBext_v8", "NET/IB : Using [0]ibp0:1/IB/SHARP [RO]; OOB eth0:1.2.3.4<0>"]
+    assert paths(analyse_lines(bare)) == {("net", "inter-node", "NET/IBext_v8", "ibp0", 1)}
+
+
+def test_empty_oob_interface_and_ofi_without_gdr_are_errors() -> None:
+    no_oob = analyse_lines(["g:1:1 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/RoCE ; OOB :"])
+    assert codes(no_oob)["NCCL_IB_NO_OOB"] == "error"
+    ofi = analyse_lines(
+        [
+            "TRACE: Function: find_ofi_provider Line: 525: NET/OFI Could not find any optimal "
+            "provider supporting GPUDirect RDMA",
+            "INFO: Function: ofi_init Line: 1033: NET/OFI Selected Provider is psm2",
+            "INFO: Function: main Line: 69: NET/OFI Process rank 0 started. NCCLNet device used "
+            "on node13 is AWS Libfabric.",
+        ]
+    )
+    assert ofi.selected == {"nccl_net": "AWS Libfabric", "ofi_provider": "psm2", "gdr": False}
+    assert codes(ofi) == {"GDR_OFF": "error"}
+    assert paths(ofi) == {("net", "inter-node", "NET/AWS Libfabric", "psm2", 1)}
+
+
+def test_gdr_announcements_on_socket_interfaces_are_no_finding() -> None:
+    facts = analyse_lines(
+        ["q:1:1 [3] NCCL INFO NET/Socket : GPU Direct RDMA Disabled for HCA 1 'lan3'"]
+    )
+    assert facts.selected == {"nccl_net": "Socket", "gdr": False}
+    assert "GDR_OFF" not in codes(facts)
