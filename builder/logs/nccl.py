@@ -83,6 +83,7 @@ class Fact(StrEnum):
     IB_QP = "ib_qp"
     IB_NO_DEVICE = "ib_no_device"
     IBVERBS_MISSING = "ibverbs_missing"
+    IB_FAILED = "ib_failed"
     PLUGIN = "plugin"
     PLUGIN_NONE = "plugin_none"
     PLUGIN_PROBE = "plugin_probe"
@@ -144,6 +145,14 @@ CODES: list[CodeInfo] = [
         library=LIBRARY,
         summary="NCCL could not open libibverbs (a container without the verbs library): the IB "
         "transport is unavailable.",
+    ),
+    CodeInfo(
+        code="NCCL_IB_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="A verbs call of NCCL's IB transport failed (ibv_open_device, ibv_reg_mr, "
+        "ibv_create_qp, ...: often locked-memory limits or a device the container cannot use): "
+        "the RDMA path does not work.",
     ),
     CodeInfo(
         code="NCCL_PLUGIN_FAILED",
@@ -351,6 +360,15 @@ RULES: tuple[LineRule[Fact], ...] = (
         "pod-a:2340:2384 [4] NCCL INFO Failed to open libibverbs.so[.1]",
         "libibverbs is not there (INFO from 2.19, WARN before): no IB transport",
         "NCCL_IBVERBS_MISSING",
+    ),
+    _rule(
+        Fact.IB_FAILED,
+        r"(?:Call to )?ibv_(?!fork)\w+ failed|NET/IB\w* ?: Unable to open device",
+        "gpu-a:2101:2190 [0] misc/ibvwrap.cc:262 NCCL WARN Call to ibv_reg_mr failed with error "
+        "Cannot allocate memory",
+        "a verbs call of the IB transport failed (device open, memory registration, queue pair)",
+        "NCCL_IB_FAILED",
+        needle="ibv_",
     ),
     _rule(
         Fact.PLUGIN,
@@ -573,6 +591,7 @@ class Analyser(LineAnalyser):
         self._env_evidence: dict[str, list[Evidence]] = {}
         self._no_device: list[Evidence] = []
         self._no_verbs: list[Evidence] = []
+        self._ib_failed_evidence: list[Evidence] = []
         self._plugin_failed: list[Evidence] = []
         self._no_oob: list[Evidence] = []
         self._rdma_evidence: list[Evidence] = []
@@ -599,6 +618,7 @@ class Analyser(LineAnalyser):
             Fact.IB_QP: self._ib_qp,
             Fact.IB_NO_DEVICE: self._ib_no_device,
             Fact.IBVERBS_MISSING: self._ibverbs_missing,
+            Fact.IB_FAILED: self._ib_failed,
             Fact.PLUGIN: self._plugin,
             Fact.PLUGIN_FAILED: self._plugin_failed_line,
             Fact.OFI_FAILED: self._plugin_failed_line,
@@ -766,6 +786,11 @@ class Analyser(LineAnalyser):
     def _ibverbs_missing(self, match: re.Match[str], line: Line) -> None:
         add_evidence(self._no_verbs, line.evidence)
         self._obs.add(Fact.IBVERBS_MISSING.value, None, line.evidence)
+
+    def _ib_failed(self, match: re.Match[str], line: Line) -> None:
+        add_evidence(self._ib_failed_evidence, line.evidence)
+        add_evidence(self._rdma_evidence, line.evidence)
+        self._obs.add(Fact.IB_FAILED.value, match.group(0), line.evidence)
 
     def _plugin(self, match: re.Match[str], line: Line) -> None:
         name = match["name"]
@@ -1019,6 +1044,11 @@ class Analyser(LineAnalyser):
                 self._no_oob,
                 "NCCL's IB device table names no out-of-band "
                 "interface (OOB empty): IB connections cannot be set up",
+            ),
+            (
+                "NCCL_IB_FAILED",
+                self._ib_failed_evidence,
+                "a verbs call of NCCL's IB transport failed: the RDMA path does not work",
             ),
             (
                 "NCCL_IBVERBS_MISSING",
