@@ -64,7 +64,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
-from builder.logs.linerules import LineRule, first_match
+from builder.logs.linerules import LineRule, first_match, rule
 from builder.model.analysis import Evidence, Finding
 
 LIBRARY = "libfabric"
@@ -173,22 +173,16 @@ class Fact(StrEnum):
     DOMAIN = "provider_domain"
 
 
-def _rule(
-    kind: Fact, pattern: str, example: str, meaning: str, code: str | None = None, needle: str = ""
-) -> LineRule[Fact]:
-    return LineRule(kind, re.compile(pattern), example, meaning, code, needle)
-
-
 #: Messages of ``FI_LOG_LEVEL`` lines (after the ``libfabric:...<level>`` prefix).
 LOG_RULES: tuple[LineRule[Fact], ...] = (
-    _rule(
+    rule(
         Fact.REGISTERED,
         r"registering provider: (?P<name>[^\s(]+)(?: \((?P<ver>[^)]*)\))?",
         "libfabric:8346:1795320246::core:core:ofi_register_provider():461<info> registering "
         "provider: tcp (117.0)",
         "a provider loaded (built-in ones print the library version as MAJOR*100+MINOR)",
     ),
-    _rule(
+    rule(
         Fact.FILTERED,
         r"\"(?P<name>[^\"]+)\" filtered by provider include/exclude list",
         'libfabric:8346:1795320246::core:core:ofi_register_provider():488<info> "psm2" '
@@ -196,7 +190,7 @@ LOG_RULES: tuple[LineRule[Fact], ...] = (
         "FI_PROVIDER excluded the provider",
         "OFI_PROVIDER_FILTERED",
     ),
-    _rule(
+    rule(
         Fact.FAILED,
         r"fi_getinfo: provider (?P<name>\S+) returned (?P<code>-?\d+)(?: \((?P<text>[^)]*)\))?",
         "libfabric:72089:core:core:fi_getinfo_():889<warn> fi_getinfo: provider verbs returned "
@@ -204,34 +198,34 @@ LOG_RULES: tuple[LineRule[Fact], ...] = (
         "a provider matched nothing for the consumer's request",
         "OFI_ONLY_TCP",
     ),
-    _rule(
+    rule(
         Fact.OPENED,
         r"Opened fabric: (?P<name>.+?)\s*$",
         "libfabric:8346:1795320246::core:core:fi_fabric_():1528<info> Opened fabric: 172.17.0.0/16",
         "a consumer opened a fabric: some provider worked",
     ),
-    _rule(
+    rule(
         Fact.SKIPPED,
         r"Since (?P<used>\S+) can be used, (?P<skipped>\S+) has been skipped",
         "libfabric:8346:1795320246::core:core:ofi_layering_ok():1021<info> Since tcp can be "
         "used, udp has been skipped",
         "libfabric's own preference between providers",
     ),
-    _rule(
+    rule(
         Fact.REQUESTED,
         r"Requesting provider (?P<name>[^\s,]+), skipping (?P<skipped>\S+)",
         "libfabric:8346:1795320246::ofi_rxm:core:ofi_check_info():1003<info> Requesting "
         "provider tcp, skipping verbs",
         "a layered provider was asked for one core provider",
     ),
-    _rule(
+    rule(
         Fact.NO_PROVIDER,
         r"No providers found",
         "libfabric:4242:1700000000::core:core:fi_getinfo_():1125<warn> No providers found",
         "nothing matched at all",
         "OFI_NO_PROVIDER",
     ),
-    _rule(
+    rule(
         Fact.NO_DEVICE,
         r"no RDMA devices found|no RDMA-capable devices|no PSM[23] device is (?:found|active)|"
         r"hfi1 units: total -?\d+, active 0\b|cxil_get_device_list failed|^No IFs found",
@@ -240,7 +234,7 @@ LOG_RULES: tuple[LineRule[Fact], ...] = (
         "a fabric provider initialised but found no usable device",
         "OFI_PROVIDER_NO_DEVICE",
     ),
-    _rule(
+    rule(
         Fact.NO_HMEM,
         r"FI_HMEM capability requires RDMA, which this device does not support",
         "libfabric:462:1673041636:efa:core:rxr_info_to_rxr():506<warn> FI_HMEM capability "
@@ -252,33 +246,33 @@ LOG_RULES: tuple[LineRule[Fact], ...] = (
 
 #: Lines without the libfabric prefix: ``fi_info`` output and consumers naming their provider.
 TEXT_RULES: tuple[LineRule[Fact], ...] = (
-    _rule(
+    rule(
         Fact.VERSION,
         r"^\s*(?:fi_info|libfabric): (?P<ver>\d+\.\d+(?:\.\d+)?\S*)\s*$",
         "libfabric: 1.17.0",
         "the library version (fi_info --version)",
     ),
-    _rule(
+    rule(
         Fact.NO_PROVIDER,
         r"No providers found|^\s*fi_getinfo(?:\(\))?: -?61\b",
         "fi_getinfo: -61",
         "fi_info (or a consumer) found no provider at all",
         "OFI_NO_PROVIDER",
     ),
-    _rule(
+    rule(
         Fact.CONSUMER,
         r"(?:mtl:ofi:provider:|libfabric provider:|Selected [Pp]rovider is)\s*"
         r"(?P<name>[^\s,(]+)",
         "[0] MPI startup(): libfabric provider: verbs;ofi_rxm",
         "a consumer (Open MPI, MPICH, Intel MPI, aws-ofi-nccl) names the provider it uses",
     ),
-    _rule(
+    rule(
         Fact.AVAILABLE,
         r"^\s*(?:provider|prov_name): (?P<name>[^\s,]+)\s*$",
         "provider: verbs;ofi_rxm",
         "fi_info lists a usable provider (prov_name: in fi_info -v)",
     ),
-    _rule(
+    rule(
         Fact.DOMAIN,
         r"^\s+domain: (?P<name>\S+)\s*$",
         "    domain: mlx5_0",

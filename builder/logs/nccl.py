@@ -52,7 +52,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
-from builder.logs.linerules import LineRule, first_match
+from builder.logs.linerules import LineRule, first_match, rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "nccl"
@@ -210,15 +210,9 @@ _ENV_SWITCHES: dict[str, tuple[frozenset[str], str, str]] = {
 _GDR_OFF_ENV = ("NCCL_NET_GDR_LEVEL", "NCCL_GDR_LEVEL")
 
 
-def _rule(
-    kind: Fact, pattern: str, example: str, meaning: str, code: str | None = None, needle: str = ""
-) -> LineRule[Fact]:
-    return LineRule(kind, re.compile(pattern), example, meaning, code, needle)
-
-
 #: Every message NCCL (and aws-ofi-nccl) prints that the analysis reads, first match wins.
 RULES: tuple[LineRule[Fact], ...] = (
-    _rule(
+    rule(
         Fact.CHANNEL,
         r"\b(?P<layer>Channel|Ring|Tree|CollNet|NVLS|Nvls)\s+\d+(?:/\d+)?\s*:\s*"
         r"(?P<src>\d+)(?:\[[0-9a-fA-F]+\])?\s*->\s*(?P<dst>\d+)(?:\[[0-9a-fA-F]+\])?\s*"
@@ -229,7 +223,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         "GDR_OFF",
         needle=" via ",
     ),
-    _rule(
+    rule(
         Fact.COLLNET,
         r"\b(?:CollNet|Coll)\s+\d+(?:/\d+)?\s*:\s*\d+\s*\[(?:send|receive)\]\s*via\s+"
         r"(?P<via>.+?)\s*$",
@@ -237,21 +231,21 @@ RULES: tuple[LineRule[Fact], ...] = (
         "a CollNet (SHARP) connection, which names one rank only",
         needle=" via ",
     ),
-    _rule(
+    rule(
         Fact.VERSION,
         r"NCCL version (?P<ver>\d+\.\d+(?:\.\d+)?\S*)",
         "gpu-a:2101:2101 [0] NCCL INFO NCCL version 2.21.5+cuda12.4",
         "the NCCL version a rank runs",
         needle="NCCL version",
     ),
-    _rule(
+    rule(
         Fact.NET_SELECTED,
         r"(?:^|\s)Using (?:internal )?[Nn]etwork (?P<net>(?!plugin\b)\S.*?)\s*$",
         "gpu-a:2101:2101 [0] NCCL INFO Using network IB",
         "the network NCCL selected (IB, Socket, or a plugin's name); 2.3 says 'internal Network'",
         needle="etwork ",
     ),
-    _rule(
+    rule(
         Fact.NET_SELECTED,
         r"NCCLNet device used on \S+ is (?P<net>.+?)\.?\s*$",
         "INFO: Function: main Line: 69: NET/OFI Process rank 0 started. NCCLNet device used on "
@@ -259,14 +253,14 @@ RULES: tuple[LineRule[Fact], ...] = (
         "aws-ofi-nccl's test programs name the network this way",
         needle="NCCLNet device",
     ),
-    _rule(
+    rule(
         Fact.OFI_PROVIDER,
         r"NET/OFI Selected [Pp]rovider is (?P<prov>[^\s,(]+)",
         "p5-a:6310:6318 [0] NCCL INFO NET/OFI Selected Provider is efa (found 16 nics)",
         "the libfabric provider aws-ofi-nccl uses",
         needle="NET/OFI",
     ),
-    _rule(
+    rule(
         Fact.OFI_NO_GDR,
         r"NET/OFI Could not find any optimal provider supporting GPUDirect RDMA",
         "TRACE: Function: find_ofi_provider Line: 525: NET/OFI Could not find any optimal "
@@ -275,21 +269,21 @@ RULES: tuple[LineRule[Fact], ...] = (
         "GDR_OFF",
         needle="NET/OFI",
     ),
-    _rule(
+    rule(
         Fact.LIBFABRIC_VERSION,
         r"NET/OFI Using Libfabric version (?P<ver>\S+)",
         "p5-a:6310:6318 [0] NCCL INFO NET/OFI Using Libfabric version 1.20",
         "the libfabric version under aws-ofi-nccl",
         needle="NET/OFI",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_VERSION,
         r"NET/OFI (?:Initializing|Using) aws-ofi-nccl (?P<ver>\S+)",
         "algo-1:462:462 [0] NCCL INFO NET/OFI Using aws-ofi-nccl 1.3.0aws",
         "the aws-ofi-nccl plugin version",
         needle="aws-ofi-nccl",
     ),
-    _rule(
+    rule(
         Fact.GDR,
         r"(?:^NET/(?P<net>[^\s:]+)\s*:\s*)?GPU Direct RDMA (?:\([^)]*\) )?"
         r"(?P<state>Enabled|Disabled|enabled|disabled)"
@@ -300,14 +294,14 @@ RULES: tuple[LineRule[Fact], ...] = (
         "GDR_OFF",
         needle="GPU Direct RDMA",
     ),
-    _rule(
+    rule(
         Fact.ENV,
         r"^(?P<var>NCCL_[A-Z0-9_]+) set by environment to (?P<val>.*?)\.?\s*$",
         "gpu-a:2101:2101 [0] NCCL INFO NCCL_IB_DISABLE set by environment to 1.",
         "an NCCL_* setting the environment made",
         needle="set by environment",
     ),
-    _rule(
+    rule(
         Fact.DEVICE_TABLE,
         r"^NET/(?P<net>[^:]+?)\s*: Using (?P<list>\[\d+\].*)$",
         "gpu-a:2101:2101 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/IB [1]mlx5_1:1/RoCE ; OOB "
@@ -316,52 +310,52 @@ RULES: tuple[LineRule[Fact], ...] = (
         "NCCL_IB_NO_OOB",
         needle="Using [",
     ),
-    _rule(
+    rule(
         Fact.DEVICE_LINE,
         r"^NET/(?P<net>IB\w*)\s*:\s*\[(?P<idx>\d+)\]\s*(?P<name>[^\s:\[\]]+):(?P<port>\d+)/"
         r"(?P<ll>IB|RoCE)\b",
         "node05:1992:2014 [0] INFO NET/IB: [0] mlx4_0:1/IB",
         "one IB device per line (2.2 and 2.3, and per-device lines of later releases)",
     ),
-    _rule(
+    rule(
         Fact.SOCKET_DEVICE,
         r"^NET : Using interface (?P<name>[^\s:]+):",
         "ml3:32632:32662 [0] NCCL INFO NET : Using interface enp0s31f6:10.92.42.96<0>",
         "a socket interface (2.3)",
     ),
-    _rule(
+    rule(
         Fact.IB_OOB,
         r"^NET/IB\w* ?: Using interface (?P<name>\S+) for sideband communication",
         "VS004:18172:18962 [0] NCCL INFO NET/IB : Using interface ib0 for sideband communication",
         "the IB transport's out-of-band interface (2.3)",
     ),
-    _rule(
+    rule(
         Fact.BOOTSTRAP,
         r"^Bootstrap ?: Using (?:\[\d+\])?(?P<name>[^\s:]+):",
         "gpu-a:919:919 [0] NCCL INFO Bootstrap : Using ibp12s0:10.149.0.32<0>",
         "the interface NCCL bootstraps over (an ib* name is IPoIB: an HCA exists)",
     ),
-    _rule(
+    rule(
         Fact.IB_QP,
         r"^NET/IB\w*\s*: Dev \d+ Port \d+ qpn \d+",
         "node07:2451:2473 [0] INFO NET/IB: Dev 0 Port 1 qpn 3904 mtu 5 LID 4",
         "an IB queue pair was created (2.2): traffic runs on IB",
     ),
-    _rule(
+    rule(
         Fact.IB_NO_DEVICE,
         r"NET/IB\w* ?: No device found|Net/IB: call to devices\(\) returned 0 devices",
         "gcp-vm:525781:525957 [0] NCCL INFO NET/IB : No device found.",
         "the IB transport found no HCA",
         "NCCL_IB_NO_DEVICE",
     ),
-    _rule(
+    rule(
         Fact.IBVERBS_MISSING,
         r"Failed to open libibverbs",
         "pod-a:2340:2384 [4] NCCL INFO Failed to open libibverbs.so[.1]",
         "libibverbs is not there (INFO from 2.19, WARN before): no IB transport",
         "NCCL_IBVERBS_MISSING",
     ),
-    _rule(
+    rule(
         Fact.IB_FAILED,
         r"(?:Call to )?ibv_(?!fork)\w+ failed|NET/IB\w* ?: Unable to open device",
         "gpu-a:2101:2190 [0] misc/ibvwrap.cc:262 NCCL WARN Call to ibv_reg_mr failed with error "
@@ -370,27 +364,27 @@ RULES: tuple[LineRule[Fact], ...] = (
         "NCCL_IB_FAILED",
         needle="ibv_",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN,
         r"NET/Plugin ?: Loaded (?:net |coll(?:net)? )?plugin (?P<name>.+?)(?: \(v\d+\))?\s*$",
         "gpu-a:2101:2101 [0] NCCL INFO NET/Plugin: Loaded net plugin NCCL RDMA Plugin v8 (v8)",
         "a net or collnet plugin loaded",
         needle="Plugin",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN,
         r"^P2P plugin (?P<name>\S+)",
         "gpu-a:2101:2101 [0] NCCL INFO P2P plugin IBext_v8",
         "the HPC-X (nccl-rdma-sharp) plugin names its network",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_PATH,
         r"^Plugin Path : (?P<path>\S+)",
         "gpu-a:2101:2101 [0] NCCL INFO Plugin Path : /opt/hpcx/nccl_rdma_sharp_plugin/lib/"
         "libnccl-net.so",
         "where the HPC-X plugin was loaded from",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_FAILED,
         r"NET/Plugin ?: Failed to find ncclNetPlugin symbol \(>= ?v\d+\)",
         "gcp-vm:525781:525781 [0] NCCL INFO NET/Plugin: Failed to find ncclNetPlugin symbol "
@@ -399,14 +393,14 @@ RULES: tuple[LineRule[Fact], ...] = (
         "NCCL_PLUGIN_FAILED",
         needle="Plugin",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_PROBE,
         r"NET/Plugin ?: Failed to find nccl(?:Coll)?NetPlugin_v\d+ symbol",
         "gpu-a:28331:28331 [0] NCCL INFO NET/Plugin: Failed to find ncclNetPlugin_v5 symbol.",
         "NCCL probing plugin interface versions, newest first (normal)",
         needle="Plugin",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_LOAD,
         r"NET/Plugin ?: Plugin load (?:\((?P<plugin>[^)]+)\) )?returned \d+ : "
         r"(?P<lib>[^:\s]+): cannot open shared object file",
@@ -417,7 +411,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         "NCCL_PLUGIN_FAILED",
         needle="Plugin load",
     ),
-    _rule(
+    rule(
         Fact.OFI_FAILED,
         r"NET/OFI (?:OFI fi_getinfo\(\) call failed|Couldn't find any optimal provider|"
         r"No eligible providers|Unable to find a protocol that worked)",
@@ -426,7 +420,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         "NCCL_PLUGIN_FAILED",
         needle="NET/OFI",
     ),
-    _rule(
+    rule(
         Fact.PLUGIN_NONE,
         r"NET/Plugin ?: (?:No plugin found|Could not find)|No network plugin found|"
         r"NET/Plugin ?: Plugin load \(\S+\) returned|using internal implementation",
@@ -435,7 +429,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         "no net plugin installed: NCCL uses its internal IB and Socket networks (normal)",
         needle="lugin",
     ),
-    _rule(
+    rule(
         Fact.COMM,
         r"(?:^|\s)rank (?P<rank>\d+) n[Rr]anks (?P<n>\d+)(?: nNodes (?P<nodes>\d+))?",
         "gpu-a:2101:2190 [0] NCCL INFO comm 0x7f0a rank 0 nRanks 16 nNodes 2 localRanks 8 "
@@ -443,7 +437,7 @@ RULES: tuple[LineRule[Fact], ...] = (
         "a communicator's size (and node count from 2.19): tells a single-node run",
         needle="anks ",
     ),
-    _rule(
+    rule(
         Fact.NET_MENTION,
         r"^NET/(?P<net>(?!Plugin\b|OFI\b)[A-Za-z][\w]*)\s*:",
         "learnfair062:32623:32734 [4] NCCL INFO NET/Socket : 1 interfaces found",
