@@ -1009,7 +1009,9 @@ class Analyser(LineAnalyser):
 
     def _gdr_state(self) -> bool | None:
         if self._net_channels:
-            return self._net_channels_gdr == self._net_channels
+            # Some lanes without /GDRDMA are normal (send lanes when NCCL_NET_GDR_READ is off,
+            # GPUs far from any NIC): GPUDirect RDMA is in use when any lane shows it.
+            return self._net_channels_gdr > 0
         if self._ofi_no_gdr:
             return False
         if any(self._env.get(var, "").upper() in {"0", "LOC"} for var in _GDR_OFF_ENV):

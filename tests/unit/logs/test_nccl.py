@@ -204,7 +204,7 @@ def test_empty_input_has_no_transport_evidence() -> None:
 def test_collnet_lines_are_network_paths() -> None:
     facts = analyse_lines(
         [
-            "h:1:1 [0] NCCL INFO CollNet 00/0 : 0 [send] via COLLNET/SHARP/0/GDRDMA",
+            "h:1:1 [0] NCCL INFO CollNet 00/0 : 0 [send] via COLLNET/SHARP/0",
             "h:1:1 [0] NCCL INFO Coll 01 : 0 [receive] via COLLNET/SHARP/0",
         ]
     )
@@ -402,4 +402,16 @@ def test_gdr_announcements_on_socket_interfaces_are_no_finding() -> None:
         ["q:1:1 [3] NCCL INFO NET/Socket : GPU Direct RDMA Disabled for HCA 1 'lan3'"]
     )
     assert facts.selected == {"nccl_net": "Socket", "gdr": False}
+    assert "GDR_OFF" not in codes(facts)
+
+
+def test_gdr_on_some_lanes_counts_as_gdr_in_use() -> None:
+    # PCIe systems run send lanes without GDR read by default: only receive lanes show /GDRDMA.
+    facts = analyse_lines(
+        [
+            "a:1:1 [0] NCCL INFO Channel 00 : 0[1a000] -> 1[1a000] [send] via NET/IB/0",
+            "b:2:2 [0] NCCL INFO Channel 00 : 0[1a000] -> 1[1a000] [receive] via NET/IB/0/GDRDMA",
+        ]
+    )
+    assert facts.selected == {"nccl_net": "IB", "gdr": True}
     assert "GDR_OFF" not in codes(facts)
