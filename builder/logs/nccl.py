@@ -93,6 +93,8 @@ class Fact(StrEnum):
     PLUGIN_PATH = "plugin_path"
     OFI_PROVIDER = "ofi_provider"
     OFI_NO_GDR = "ofi_no_gdr"
+    OFI_GDR = "ofi_gdr"
+    OFI_ENDPOINT_FAILED = "ofi_endpoint_failed"
     LIBFABRIC_VERSION = "libfabric_version"
     PLUGIN_VERSION = "plugin_version"
     GDR = "gdr_hca"
@@ -153,6 +155,13 @@ CODES: list[CodeInfo] = [
         summary="A verbs call of NCCL's IB transport failed (ibv_open_device, ibv_reg_mr, "
         "ibv_create_qp, ...: often locked-memory limits or a device the container cannot use): "
         "the RDMA path does not work.",
+    ),
+    CodeInfo(
+        code="NCCL_OFI_FAILED",
+        severity="error",
+        library=LIBRARY,
+        summary="aws-ofi-nccl selected a libfabric provider but could not set up its endpoint, "
+        "completion queue or address vector: the network path does not work.",
     ),
     CodeInfo(
         code="NCCL_PLUGIN_FAILED",
@@ -262,11 +271,32 @@ RULES: tuple[LineRule[Fact], ...] = (
     ),
     rule(
         Fact.OFI_NO_GDR,
-        r"NET/OFI Could not find any optimal provider supporting GPUDirect RDMA",
+        r"NET/OFI (?:Could not find any optimal provider supporting GPUDirect RDMA|"
+        r"Using Libfabric [\d.]+ API, without GPUDirect RDMA support|"
+        r"Could not disable CUDA API usage for HMEM, disabling GDR)",
         "TRACE: Function: find_ofi_provider Line: 525: NET/OFI Could not find any optimal "
         "provider supporting GPUDirect RDMA",
         "aws-ofi-nccl found no provider that can do GPUDirect RDMA",
         "GDR_OFF",
+        needle="NET/OFI",
+    ),
+    rule(
+        Fact.OFI_GDR,
+        r"NET/OFI (?:Using Libfabric [\d.]+ API, with GPUDirect RDMA support|"
+        r"Set endpoint option FI_OPT_CUDA_API_PERMITTED\. GDR Supported)",
+        "p4d-a:101:101 [0] NCCL TRACE NET/OFI Using Libfabric 1.6 API, with GPUDirect RDMA support",
+        "aws-ofi-nccl found a provider that can do GPUDirect RDMA",
+        needle="NET/OFI",
+    ),
+    rule(
+        Fact.OFI_ENDPOINT_FAILED,
+        r"NET/OFI (?:Couldn't (?:allocate endpoint|open CQ|open AV|enable endpoint|bind EP)|"
+        r"OFI call failed with RC|No viable endpoint found for TCP provider|"
+        r"GDR support reported to NCCL but then couldn't be configured)",
+        "node13:101:101 [0] NCCL WARN NET/OFI Couldn't allocate endpoint. RC: -22, ERROR: "
+        "Invalid argument",
+        "aws-ofi-nccl selected a provider but could not set up its endpoint: no traffic flows",
+        "NCCL_OFI_FAILED",
         needle="NET/OFI",
     ),
     rule(
@@ -587,6 +617,7 @@ class Analyser(LineAnalyser):
         self._no_device: list[Evidence] = []
         self._no_verbs: list[Evidence] = []
         self._ib_failed_evidence: list[Evidence] = []
+        self._ofi_failed: list[Evidence] = []
         self._plugin_failed: list[Evidence] = []
         self._no_oob: list[Evidence] = []
         self._rdma_evidence: list[Evidence] = []
@@ -603,6 +634,8 @@ class Analyser(LineAnalyser):
             Fact.NET_SELECTED: self._net_selected,
             Fact.OFI_PROVIDER: self._ofi_provider,
             Fact.OFI_NO_GDR: self._ofi_no_gdr_line,
+            Fact.OFI_GDR: self._ofi_gdr_line,
+            Fact.OFI_ENDPOINT_FAILED: self._ofi_endpoint_failed,
             Fact.GDR: self._gdr,
             Fact.ENV: self._environment,
             Fact.DEVICE_TABLE: self._device_table,
@@ -688,6 +721,15 @@ class Analyser(LineAnalyser):
 
     def _plugin_version(self, match: re.Match[str], line: Line) -> None:
         self._obs.add(Fact.PLUGIN_VERSION.value, f"aws-ofi-nccl {match['ver']}", line.evidence)
+
+    def _ofi_gdr_line(self, match: re.Match[str], line: Line) -> None:
+        add_evidence(self._gdr_enabled, line.evidence)
+        add_evidence(self._rdma_evidence, line.evidence)
+        self._obs.add(Fact.OFI_GDR.value, None, line.evidence)
+
+    def _ofi_endpoint_failed(self, match: re.Match[str], line: Line) -> None:
+        add_evidence(self._ofi_failed, line.evidence)
+        self._obs.add(Fact.OFI_ENDPOINT_FAILED.value, match.group(0), line.evidence)
 
     def _ofi_no_gdr_line(self, match: re.Match[str], line: Line) -> None:
         add_evidence(self._ofi_no_gdr, line.evidence)
@@ -1046,6 +1088,12 @@ class Analyser(LineAnalyser):
                 "NCCL_IB_FAILED",
                 self._ib_failed_evidence,
                 "a verbs call of NCCL's IB transport failed: the RDMA path does not work",
+            ),
+            (
+                "NCCL_OFI_FAILED",
+                self._ofi_failed,
+                "aws-ofi-nccl could not set up its libfabric endpoint: the network path does "
+                "not work",
             ),
             (
                 "NCCL_IBVERBS_MISSING",
