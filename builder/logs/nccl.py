@@ -79,6 +79,7 @@ class Fact(StrEnum):
     SOCKET_DEVICE = "socket_device"
     LINK_LAYER = "link_layer"
     IB_OOB = "ib_oob"
+    IB_NO_OOB = "ib_no_oob"
     BOOTSTRAP = "bootstrap_interface"
     IB_QP = "ib_qp"
     IB_NO_DEVICE = "ib_no_device"
@@ -175,8 +176,8 @@ CODES: list[CodeInfo] = [
         code="NCCL_IB_NO_OOB",
         severity="error",
         library=LIBRARY,
-        summary="NCCL's IB device table names no out-of-band interface (OOB empty): IB "
-        "connections cannot be set up.",
+        summary="NCCL's IB transport has no out-of-band IP interface (an empty OOB in its "
+        "device table, or 'No IP interface found'): IB connections cannot be set up.",
     ),
     CodeInfo(
         code="NCCL_IB_DISABLED",
@@ -370,6 +371,13 @@ RULES: tuple[LineRule[Fact], ...] = (
         r"^NET/IB\w*\s*: Dev \d+ Port \d+ qpn \d+",
         "node07:2451:2473 [0] INFO NET/IB: Dev 0 Port 1 qpn 3904 mtu 5 LID 4",
         "an IB queue pair was created (2.2): traffic runs on IB",
+    ),
+    rule(
+        Fact.IB_NO_OOB,
+        r"NET/IB\w* ?: No IP interface found",
+        "gpu-a:2101:2101 [0] transport/net_ib.cc:484 NCCL WARN NET/IB : No IP interface found.",
+        "the IB transport found no IP interface for connection setup: it does not start",
+        "NCCL_IB_NO_OOB",
     ),
     rule(
         Fact.IB_NO_DEVICE,
@@ -644,6 +652,7 @@ class Analyser(LineAnalyser):
             Fact.IB_OOB: self._interface,
             Fact.BOOTSTRAP: self._interface,
             Fact.IB_QP: self._ib_qp,
+            Fact.IB_NO_OOB: self._ib_no_oob,
             Fact.IB_NO_DEVICE: self._ib_no_device,
             Fact.IBVERBS_MISSING: self._ibverbs_missing,
             Fact.IB_FAILED: self._ib_failed,
@@ -810,6 +819,10 @@ class Analyser(LineAnalyser):
         self._obs.add(kind.value, name, line.evidence)
         if _IPOIB.match(name):
             add_evidence(self._rdma_evidence, line.evidence)
+
+    def _ib_no_oob(self, match: re.Match[str], line: Line) -> None:
+        add_evidence(self._no_oob, line.evidence)
+        self._obs.add(Fact.IB_NO_OOB.value, None, line.evidence)
 
     def _ib_qp(self, match: re.Match[str], line: Line) -> None:
         self._obs.add(Fact.IB_QP.value, None, line.evidence)
@@ -1081,8 +1094,8 @@ class Analyser(LineAnalyser):
             (
                 "NCCL_IB_NO_OOB",
                 self._no_oob,
-                "NCCL's IB device table names no out-of-band "
-                "interface (OOB empty): IB connections cannot be set up",
+                "NCCL's IB transport has no out-of-band IP interface: IB connections cannot be "
+                "set up",
             ),
             (
                 "NCCL_IB_FAILED",
