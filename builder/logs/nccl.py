@@ -635,6 +635,8 @@ class Analyser(LineAnalyser):
         self._rank_hosts: dict[str, set[str]] = {}
         self._nranks: set[int] = set()
         self._nodes: set[int] = set()
+        # Hosts seen in line prefixes (two are enough to know the run spans nodes).
+        self._hosts: set[str] = set()
         self._handlers: dict[Fact, Callable[[re.Match[str], Line], None]] = {
             Fact.CHANNEL: self._channel_line,
             Fact.COLLNET: self._collnet_line,
@@ -676,6 +678,8 @@ class Analyser(LineAnalyser):
 
     def _feed(self, text: str, evidence: Evidence) -> None:
         line = split_line(text, evidence)
+        if line.host is not None and room_for(self._hosts, line.host, 2):
+            self._hosts.add(line.host)
         if line.level == "WARN":
             self._warn(line.message, evidence)
         elif line.level not in {"INFO", "TRACE"}:
@@ -1047,10 +1051,12 @@ class Analyser(LineAnalyser):
         self, net: str | None, provider: str | None
     ) -> tuple[str, Scope, str, str | None] | None:
         """The inter-node lane the selected network stands for when no channel line shows one."""
-        if net is None or self._single_node() is True:
-            return None
-        if self._net_channels or self._p2p_channels or self._shm_evidence or self._other_channels:
-            return None  # channel lines are the authority, and they show no network lane
+        single = self._single_node()
+        if net is None or single is True or self._net_channels:
+            return None  # NET channel lines, when printed, are the authority
+        local = self._p2p_channels or self._shm_evidence or self._other_channels
+        if local and single is None and len(self._hosts) < 2:
+            return None  # only intra-node channels, and nothing shows a second node
         device: str | None
         if is_ofi_net(net):
             device = provider

@@ -415,3 +415,13 @@ def test_gdr_on_some_lanes_counts_as_gdr_in_use() -> None:
     )
     assert facts.selected == {"nccl_net": "IB", "gdr": True}
     assert "GDR_OFF" not in codes(facts)
+
+
+def test_intra_node_channels_alone_hide_the_network_unless_a_second_node_shows() -> None:
+    local = [
+        "a:1:1 [0] NCCL INFO Using network IB",
+        "a:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/CUMEM",
+    ]
+    assert {p.layer for p in analyse_lines(local).paths} == {"channel"}
+    two_nodes = [*local, "b:2:2 [0] NCCL INFO Using network IB"]
+    assert ("net", "inter-node", "NET/IB", None, 1) in paths(analyse_lines(two_nodes))
