@@ -116,6 +116,13 @@ CODES: list[CodeInfo] = [
         summary="The consumer asked for GPU memory support (FI_HMEM) and the provider's device "
         "cannot do RDMA with it: no GPUDirect RDMA (selected.gdr is false).",
     ),
+    CodeInfo(
+        code="OFI_READER_ERROR",
+        severity="info",
+        library=LIBRARY,
+        summary="A line the libfabric reader could not handle (a bug, not a transport problem): "
+        "the line is named so that it can be reported; the rest of the log is still read.",
+    ),
 ]
 
 
@@ -302,6 +309,9 @@ class Analyser(LineAnalyser):
 
     def __init__(self) -> None:
         self._obs = ObservationBook()
+        self._reader_errors = 0
+        self._reader_error = ""
+        self._reader_error_evidence: list[Evidence] = []
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         # provider -> evidence of its failures; top-level failures only (no layer field).
@@ -339,8 +349,11 @@ class Analyser(LineAnalyser):
         """Consume one cleaned line; lines that match no known shape are ignored."""
         try:
             self._feed(text, evidence)
-        except Exception:  # an odd line must never stop the analysis
-            return
+        except Exception as error:  # an odd line must never stop the analysis
+            self._reader_errors += 1
+            if not self._reader_error:
+                self._reader_error = f"{type(error).__name__}: {error}"[:200]
+            add_evidence(self._reader_error_evidence, evidence)
 
     def _feed(self, text: str, evidence: Evidence) -> None:
         self.apply(text[:MAX_LINE], evidence)
@@ -489,6 +502,17 @@ class Analyser(LineAnalyser):
 
     def _findings(self) -> list[Finding]:
         findings: list[Finding] = []
+        if self._reader_errors:
+            findings.append(
+                Finding(
+                    code="OFI_READER_ERROR",
+                    severity="info",
+                    library=LIBRARY,
+                    message=f"{self._reader_errors} line(s) could not be read "
+                    f"({self._reader_error}); the first are given as evidence",
+                    evidence=list(self._reader_error_evidence),
+                )
+            )
         filtered = self._obs.values("provider_filtered")
         if filtered:
             findings.append(

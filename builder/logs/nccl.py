@@ -205,6 +205,13 @@ CODES: list[CodeInfo] = [
         summary="NCCL_NET_GDR_LEVEL (or NCCL_GDR_LEVEL) is set to LOC/0: GPUDirect RDMA is "
         "switched off.",
     ),
+    CodeInfo(
+        code="NCCL_READER_ERROR",
+        severity="info",
+        library=LIBRARY,
+        summary="A line the NCCL reader could not handle (a bug, not a transport problem): the "
+        "line is named so that it can be reported; the rest of the log is still read.",
+    ),
 ]
 _SEVERITY: dict[str, Severity] = {info.code: info.severity for info in CODES}
 
@@ -598,6 +605,9 @@ class Analyser(LineAnalyser):
 
     def __init__(self) -> None:
         self._obs = ObservationBook()
+        self._reader_errors = 0
+        self._reader_error = ""
+        self._reader_error_evidence: list[Evidence] = []
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         self._nets: Counter[str] = Counter()
@@ -673,8 +683,11 @@ class Analyser(LineAnalyser):
         """Consume one cleaned line; lines that match no known shape are ignored."""
         try:
             self._feed(text, evidence)
-        except Exception:  # an odd line must never stop the analysis
-            return
+        except Exception as error:  # an odd line must never stop the analysis
+            self._reader_errors += 1
+            if not self._reader_error:
+                self._reader_error = f"{type(error).__name__}: {error}"[:200]
+            add_evidence(self._reader_error_evidence, evidence)
 
     def _feed(self, text: str, evidence: Evidence) -> None:
         line = split_line(text, evidence)
@@ -1092,6 +1105,17 @@ class Analyser(LineAnalyser):
 
     def _findings(self, net: str | None, provider: str | None, selection: bool) -> list[Finding]:
         findings: list[Finding] = []
+        if self._reader_errors:
+            findings.append(
+                Finding(
+                    code="NCCL_READER_ERROR",
+                    severity="info",
+                    library=LIBRARY,
+                    message=f"{self._reader_errors} line(s) could not be read "
+                    f"({self._reader_error}); the first are given as evidence",
+                    evidence=list(self._reader_error_evidence),
+                )
+            )
         self._socket_finding(net, selection, findings)
         if self._shm_evidence:
             findings.append(self._shm_finding())

@@ -237,3 +237,17 @@ def test_every_rule_example_reaches_the_analyser_and_matches_its_rule(
 def test_every_rule_code_is_documented() -> None:
     documented = {info.code for info in CODES}
     assert {r.code for r in [*LOG_RULES, *TEXT_RULES] if r.code} <= documented
+
+
+def test_a_reader_error_becomes_an_info_finding_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyser = Analyser()
+
+    def boom(match: object, evidence: object, prefix: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(analyser._handlers, Fact.VERSION, boom)
+    analyser.feed("libfabric: 1.17.0", Evidence(file="x.log", line=3, text="libfabric: 1.17.0"))
+    finding = next(f for f in analyser.facts().findings if f.code == "OFI_READER_ERROR")
+    assert finding.evidence[0].line == 3

@@ -425,3 +425,20 @@ def test_intra_node_channels_alone_hide_the_network_unless_a_second_node_shows()
     assert {p.layer for p in analyse_lines(local).paths} == {"channel"}
     two_nodes = [*local, "b:2:2 [0] NCCL INFO Using network IB"]
     assert ("net", "inter-node", "NET/IB", None, 1) in paths(analyse_lines(two_nodes))
+
+
+def test_a_reader_error_becomes_an_info_finding_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyser = Analyser()
+
+    def boom(match: object, line: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setitem(analyser._handlers, Fact.VERSION, boom)
+    text = "h:1:1 [0] NCCL INFO NCCL version 2.21.5+cuda12.4"
+    analyser.feed(text, Evidence(file="x.log", line=7, text=text))
+    finding = next(f for f in analyser.facts().findings if f.code == "NCCL_READER_ERROR")
+    assert finding.severity == "info"
+    assert "ValueError: boom" in finding.message
+    assert finding.evidence[0].line == 7
