@@ -19,19 +19,24 @@ Judgement without a site profile (see ``docs/findings.md``):
 
 * Socket carrying traffic between nodes is an error when the log shows RDMA hardware or an RDMA
   attempt (an IB device table, IB queue pairs, an IPoIB interface, an IB net plugin, a
-  ``libibverbs`` that failed to open, a net plugin that failed to load), a warning otherwise;
-* GPUDirect RDMA off (``NET/IB/0`` without ``/GDRDMA``, every ``GPU Direct RDMA`` announcement
-  ``Disabled``, aws-ofi-nccl finding no GDR-capable provider, ``NCCL_NET_GDR_LEVEL=LOC``) on an
-  RDMA network that carries traffic between nodes is an error;
-* an IB device table with an empty out-of-band interface is an error (connections cannot be
-  set up);
-* without channel lines, the selected network stands for the inter-node path unless the log
-  proves a single node (``nNodes 1``, one rank, or every rank of the communicator on one host).
+  ``libibverbs`` that failed to open, a net plugin that failed to load, ``NCCL_IB_DISABLE=1``),
+  a warning otherwise;
+* GPUDirect RDMA off (no ``NET`` lane with ``/GDRDMA``; without lanes: every ``GPU Direct RDMA``
+  announcement ``Disabled``, aws-ofi-nccl finding no GDR-capable provider,
+  ``NCCL_NET_GDR_LEVEL=LOC``) on an RDMA network that carries traffic between nodes is an error;
+  some lanes without ``/GDRDMA`` are normal (send lanes on PCIe systems) and count as GDR in use;
+* the IB transport without an out-of-band interface (empty ``OOB``, ``No IP interface found``),
+  a failed verbs call, or aws-ofi-nccl failing to set up its endpoint is an error;
+* ``nNodes 1``, a one-rank communicator, or every rank of the communicator on one host proves a
+  single node: ``NET`` lanes then stay inside it and nothing crosses nodes;
+* without ``NET`` channel lines, the selected network stands for the inter-node path unless one
+  node is proven (or only intra-node channel lines and a single host are seen).
 
 Observation kinds are the values of :class:`Fact` that the reader records (``net_selected``,
 ``ib_device``, ``socket_device``, ``link_layer``, ``plugin``, ``plugin_failed``,
-``ofi_provider``, ``ofi_no_gdr``, ``gdr_hca``, ``env``, ``ibverbs_missing``, ``ib_no_device``,
-``ib_oob``, ``bootstrap_interface``, ``ib_qp``, ``libfabric_version``, ``plugin_version``).
+``ofi_provider``, ``ofi_no_gdr``, ``ofi_gdr``, ``gdr_hca``, ``env``, ``ibverbs_missing``,
+``ib_no_device``, ``ib_failed``, ``ib_oob``, ``ib_no_oob``, ``bootstrap_interface``, ``ib_qp``,
+``libfabric_version``, ``plugin_version``, ...).
 """
 
 from __future__ import annotations
