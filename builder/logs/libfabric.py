@@ -12,7 +12,15 @@ libfabric changed its log prefix twice; all three shapes are read:
 libfabric never prints one "selected provider" line: the consumer does (Open MPI, MPICH, NCCL's
 aws-ofi plugin; their analysers set ``selected.ofi_provider``). This analyser reports what
 libfabric itself knew: the providers registered, filtered out, failing, usable (``fi_info``
-blocks) and the fabrics opened.
+blocks) and the fabrics opened. The patterns are two tables of :class:`LineRule` rows:
+:data:`LOG_RULES` for the message of a prefixed line, :data:`TEXT_RULES` for ``fi_info`` output
+and consumer lines; each row carries an example line that a test runs through the analyser.
+
+Judgement without a site profile: an ``fi_info`` listing is capability, not a path, so it never
+makes a log healthy. Errors: no provider at all (``-61`` everywhere, ``No providers found``), a
+fabric provider that found no device while it was the only candidate and nothing else worked
+(``no PSM2 device is active``), GPU memory requested but unsupported (``FI_HMEM capability
+requires RDMA``, which also sets ``selected.gdr`` false).
 
 Observation kinds (``Observation.kind``):
 
@@ -39,7 +47,9 @@ Observation kinds (``Observation.kind``):
     (``provider_registered`` alone proves nothing about hardware: Debian's libfabric registers
     psm2 and psm on machines without Omni-Path.)
 ``no_rdma_device``
-    the verbs provider found no RDMA device.
+    a fabric provider (verbs, psm2, psm3, cxi) found no device (value: the provider).
+``hmem_unsupported``
+    GPU memory (FI_HMEM) was requested and the device cannot do RDMA with it.
 ``no_provider``
     libfabric or ``fi_info`` reported that no provider matched.
 
