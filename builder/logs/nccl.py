@@ -564,7 +564,8 @@ def split_line(text: str, evidence: Evidence) -> Line:
         host = prefix[0] if prefix is not None else None
         rank = f"{prefix[0]}:{prefix[1]}" if prefix is not None else None
         return Line(marker["level"], text[marker.end() :].strip(), host, rank, evidence)
-    old = _OLD_LEVEL.search(text)
+    head = text[:_PREFIX_WINDOW]
+    old = _OLD_LEVEL.search(head) if " INFO " in head or " WARN " in head else None
     if old is not None:
         host = old["host"]
         return Line(old["level"], text[old.end() :].strip(), host, f"{host}:{old['pid']}", evidence)

@@ -442,3 +442,10 @@ def test_a_reader_error_becomes_an_info_finding_naming_the_line(
     assert finding.severity == "info"
     assert "ValueError: boom" in finding.message
     assert finding.evidence[0].line == 7
+
+
+def test_long_lines_without_a_level_marker_are_read_in_bounded_time() -> None:
+    analyser = Analyser()
+    for line in ("NET/" + "a" * 8000, "Using network " + "b" * 8000, "x INFO " + "c:" * 4000):
+        analyser.feed(line, Evidence(file="big", line=1, text=line[:100]))
+    assert analyser.facts().library == "nccl"
