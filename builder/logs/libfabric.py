@@ -245,7 +245,8 @@ LOG_RULES: tuple[LineRule[Fact], ...] = (
     rule(
         Fact.NO_DEVICE,
         r"no RDMA devices found|no RDMA-capable devices|no PSM[23] device is (?:found|active)|"
-        r"hfi1 units: total -?\d+, active 0\b|cxil_get_device_list failed|^No IFs found",
+        r"hfi1 units: total -?\d+, active 0\b|cxil_get_device_list failed|^No IFs found|"
+        r"Unable to open HFI unit \d+",
         "libfabric:3251:1715881079:ofi_rxd:psm2:core:psmx2_getinfo():536<info> no PSM2 device "
         "is active.",
         "a fabric provider initialised but found no usable device",
