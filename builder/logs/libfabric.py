@@ -74,7 +74,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
-from builder.logs.linerules import LineRule, first_match, rule
+from builder.logs.linerules import LineRule, ReaderErrors, first_match, rule
 from builder.model.analysis import Evidence, Finding
 
 LIBRARY = "libfabric"
@@ -320,9 +320,7 @@ class Analyser(LineAnalyser):
 
     def __init__(self) -> None:
         self._obs = ObservationBook()
-        self._reader_errors = 0
-        self._reader_error = ""
-        self._reader_error_evidence: list[Evidence] = []
+        self._reader_errors = ReaderErrors()
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         # provider -> evidence of its failures; top-level failures only (no layer field).
@@ -361,10 +359,7 @@ class Analyser(LineAnalyser):
         try:
             self._feed(text, evidence)
         except Exception as error:  # an odd line must never stop the analysis
-            self._reader_errors += 1
-            if not self._reader_error:
-                self._reader_error = f"{type(error).__name__}: {error}"[:200]
-            add_evidence(self._reader_error_evidence, evidence)
+            self._reader_errors.record(error, evidence)
 
     def _feed(self, text: str, evidence: Evidence) -> None:
         self.apply(text[:MAX_LINE], evidence)
@@ -513,17 +508,9 @@ class Analyser(LineAnalyser):
 
     def _findings(self) -> list[Finding]:
         findings: list[Finding] = []
-        if self._reader_errors:
-            findings.append(
-                Finding(
-                    code="OFI_READER_ERROR",
-                    severity="info",
-                    library=LIBRARY,
-                    message=f"{self._reader_errors} line(s) could not be read "
-                    f"({self._reader_error}); the first are given as evidence",
-                    evidence=list(self._reader_error_evidence),
-                )
-            )
+        reader_error = self._reader_errors.finding("OFI_READER_ERROR", LIBRARY)
+        if reader_error is not None:
+            findings.append(reader_error)
         filtered = self._obs.values("provider_filtered")
         if filtered:
             findings.append(

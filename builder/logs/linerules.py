@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
+
+from builder.logs.base import add_evidence
+from builder.model.analysis import Evidence, Finding
 
 KindT = TypeVar("KindT", bound=StrEnum)
 
@@ -60,3 +63,32 @@ def first_match(
         if match is not None:
             return rule, match
     return None
+
+
+@dataclass
+class ReaderErrors:
+    """Lines a reader failed on: counted, the first error kept, the first lines as evidence."""
+
+    count: int = 0
+    first: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def record(self, error: Exception, evidence: Evidence) -> None:
+        """Note one line whose handling raised ``error``."""
+        self.count += 1
+        if not self.first:
+            self.first = f"{type(error).__name__}: {error}"[:200]
+        add_evidence(self.evidence, evidence)
+
+    def finding(self, code: str, library: str) -> Finding | None:
+        """The ``info`` finding naming the lines, or ``None`` when every line was read."""
+        if not self.count:
+            return None
+        return Finding(
+            code=code,
+            severity="info",
+            library=library,
+            message=f"{self.count} line(s) could not be read ({self.first}); the first are "
+            "given as evidence",
+            evidence=list(self.evidence),
+        )

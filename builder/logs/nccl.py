@@ -57,7 +57,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
-from builder.logs.linerules import LineRule, first_match, rule
+from builder.logs.linerules import LineRule, ReaderErrors, first_match, rule
 from builder.model.analysis import Evidence, Finding, PathUse, Scope, Severity
 
 LIBRARY = "nccl"
@@ -611,9 +611,7 @@ class Analyser(LineAnalyser):
 
     def __init__(self) -> None:
         self._obs = ObservationBook()
-        self._reader_errors = 0
-        self._reader_error = ""
-        self._reader_error_evidence: list[Evidence] = []
+        self._reader_errors = ReaderErrors()
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         self._nets: Counter[str] = Counter()
@@ -690,10 +688,7 @@ class Analyser(LineAnalyser):
         try:
             self._feed(text, evidence)
         except Exception as error:  # an odd line must never stop the analysis
-            self._reader_errors += 1
-            if not self._reader_error:
-                self._reader_error = f"{type(error).__name__}: {error}"[:200]
-            add_evidence(self._reader_error_evidence, evidence)
+            self._reader_errors.record(error, evidence)
 
     def _feed(self, text: str, evidence: Evidence) -> None:
         line = split_line(text, evidence)
@@ -1111,17 +1106,9 @@ class Analyser(LineAnalyser):
 
     def _findings(self, net: str | None, provider: str | None, selection: bool) -> list[Finding]:
         findings: list[Finding] = []
-        if self._reader_errors:
-            findings.append(
-                Finding(
-                    code="NCCL_READER_ERROR",
-                    severity="info",
-                    library=LIBRARY,
-                    message=f"{self._reader_errors} line(s) could not be read "
-                    f"({self._reader_error}); the first are given as evidence",
-                    evidence=list(self._reader_error_evidence),
-                )
-            )
+        reader_error = self._reader_errors.finding("NCCL_READER_ERROR", LIBRARY)
+        if reader_error is not None:
+            findings.append(reader_error)
         self._socket_finding(net, selection, findings)
         if self._shm_evidence:
             findings.append(self._shm_finding())
