@@ -86,6 +86,7 @@ class Fact(StrEnum):
     IB_OOB = "ib_oob"
     IB_NO_OOB = "ib_no_oob"
     BOOTSTRAP = "bootstrap_interface"
+    NO_INTERFACE = "no_interface"
     IB_QP = "ib_qp"
     IB_NO_DEVICE = "ib_no_device"
     IBVERBS_MISSING = "ibverbs_missing"
@@ -153,6 +154,13 @@ CODES: list[CodeInfo] = [
         library=LIBRARY,
         summary="NCCL could not open libibverbs (a container without the verbs library): the IB "
         "transport is unavailable.",
+    ),
+    CodeInfo(
+        code="NCCL_NO_INTERFACE",
+        severity="error",
+        library=LIBRARY,
+        summary="NCCL found no network interface to bootstrap or connect over (often "
+        "NCCL_SOCKET_IFNAME matching nothing inside a container): communicators cannot start.",
     ),
     CodeInfo(
         code="NCCL_IB_FAILED",
@@ -371,6 +379,13 @@ RULES: tuple[LineRule[Fact], ...] = (
         r"^NET/IB\w* ?: Using interface (?P<name>\S+) for sideband communication",
         "VS004:18172:18962 [0] NCCL INFO NET/IB : Using interface ib0 for sideband communication",
         "the IB transport's out-of-band interface (2.3)",
+    ),
+    rule(
+        Fact.NO_INTERFACE,
+        r"Bootstrap ?: no socket interface found|NET/Socket ?: no interface found",
+        "gpu-a:223645:223645 [0] bootstrap.cc:45 NCCL WARN Bootstrap : no socket interface found",
+        "NCCL found no network interface (NCCL_SOCKET_IFNAME matches none): it cannot start",
+        "NCCL_NO_INTERFACE",
     ),
     rule(
         Fact.BOOTSTRAP,
@@ -642,6 +657,7 @@ class Analyser(LineAnalyser):
         self._ofi_failed: list[Evidence] = []
         self._plugin_failed: list[Evidence] = []
         self._no_oob: list[Evidence] = []
+        self._no_interface: list[Evidence] = []
         self._rdma_evidence: list[Evidence] = []
         self._warns: dict[str, list[Evidence]] = {}
         self._warn_count = 0
@@ -669,6 +685,7 @@ class Analyser(LineAnalyser):
             Fact.BOOTSTRAP: self._interface,
             Fact.IB_QP: self._ib_qp,
             Fact.IB_NO_OOB: self._ib_no_oob,
+            Fact.NO_INTERFACE: self._no_interface_line,
             Fact.IB_NO_DEVICE: self._ib_no_device,
             Fact.IBVERBS_MISSING: self._ibverbs_missing,
             Fact.IB_FAILED: self._ib_failed,
@@ -837,6 +854,10 @@ class Analyser(LineAnalyser):
         self._obs.add(kind.value, name, line.evidence)
         if _IPOIB.match(name):
             add_evidence(self._rdma_evidence, line.evidence)
+
+    def _no_interface_line(self, match: re.Match[str], line: Line) -> None:
+        add_evidence(self._no_interface, line.evidence)
+        self._obs.add(Fact.NO_INTERFACE.value, None, line.evidence)
 
     def _ib_no_oob(self, match: re.Match[str], line: Line) -> None:
         add_evidence(self._no_oob, line.evidence)
@@ -1119,6 +1140,11 @@ class Analyser(LineAnalyser):
                 self._no_oob,
                 "NCCL's IB transport has no out-of-band IP interface: IB connections cannot be "
                 "set up",
+            ),
+            (
+                "NCCL_NO_INTERFACE",
+                self._no_interface,
+                "NCCL found no network interface to bootstrap or connect over: it cannot start",
             ),
             (
                 "NCCL_IB_FAILED",
