@@ -140,7 +140,10 @@ def nccl_transport_class(transport: str, device: str | None, *, roce: bool = Fal
     head = words[0]
     if head.startswith("socket"):
         return "socket"
-    if head.startswith("ib"):  # IB, IBext, IBext_v8: the HPC-X plugin renames the IB transport
+    if head.startswith(("gpudirecttcpx", "fastrak")):
+        return "tcp"  # Google's TCPX/FasTrak plugins move GPU data over TCP
+    # IB, IBext, IBext_v8 (the HPC-X plugin renames the IB transport), Google's gIB, UCX plugin.
+    if head.startswith(("ib", "gib", "ucx")):
         on_roce = roce or (device is not None and "roce" in device.lower())
         return "roce" if on_roce else "ib"
     if head.startswith("p2p"):

@@ -88,27 +88,6 @@ ENGINE_CODES: list[CodeInfo] = [
         "(warning).",
     ),
     CodeInfo(
-        code="NCCL_SOCKET",
-        severity="error",
-        library="nccl",
-        summary="NCCL moves inter-node data over its Socket transport (engine check, added only "
-        "when the NCCL analyser did not report it itself).",
-    ),
-    CodeInfo(
-        code="NCCL_SHM_NOT_P2P",
-        severity="warning",
-        library="nccl",
-        summary="NCCL uses SHM between GPUs of one node where no P2P channel was seen (engine "
-        "check, added only when the NCCL analyser did not report it itself).",
-    ),
-    CodeInfo(
-        code="GDR_OFF",
-        severity="warning",
-        library="nccl",
-        summary="NCCL network channels run without GPUDirect RDMA (engine check, added only when "
-        "the NCCL analyser did not report it itself).",
-    ),
-    CodeInfo(
         code="VERSION_MISMATCH",
         severity="warning",
         library=None,

@@ -3,8 +3,9 @@
 Pure: the facts, the merged selection and the path classes in, findings out. What counts as
 good comes from an :class:`Expectation`: the site profile's declared fabric with ``--site``,
 else the log itself (an RDMA device or provider that the traffic does not use is a finding).
-NCCL checks are made here only as a fallback; combine.py drops an engine finding whose code the
-library analyser already reported.
+NCCL's own checks (Socket, SHM instead of P2P, GPUDirect RDMA) belong to the NCCL analyser, which
+has the evidence; combine.py drops an engine finding whose code the library analyser already
+reported.
 """
 
 from __future__ import annotations
@@ -209,7 +210,6 @@ def cross_findings(
 
     findings.extend(_pml_fallback(facts, selected, expectation, single_host, rdma_evidence, roce))
     findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
-    findings.extend(_nccl_findings(facts, selected, classified))
     findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
     findings.extend(_ucx_gpu_without_gdr(facts, classified, inter_node))
     findings.extend(_pmix_init_incomplete(facts))
@@ -392,49 +392,3 @@ def _ofi_fallback(
             )
         ]
     return []
-
-
-def _nccl_findings(
-    facts: Sequence[LibraryFacts], selected: Selected, classified: ClassEvidence
-) -> list[Finding]:
-    """NCCL checks made here only if the NCCL analyser left them out (deduplicated by code)."""
-    nccl = next((f for f in facts if f.library == "nccl"), None)
-    if nccl is None:
-        return []
-    findings: list[Finding] = []
-    classes = [path_class("nccl", p.transport, p.device) for p in nccl.paths]
-    if "socket" in classified.inter or (
-        (selected.nccl_net or "").lower() == "socket"
-        and any(p.scope == "inter-node" for p in nccl.paths)
-    ):
-        findings.append(
-            _finding(
-                "NCCL_SOCKET",
-                "error",
-                "nccl",
-                "NCCL moves inter-node data over its Socket transport",
-                classified.inter.get("socket", nccl.path_evidence),
-            )
-        )
-    if "shm" in classes and "p2p" not in classes:
-        findings.append(
-            _finding(
-                "NCCL_SHM_NOT_P2P",
-                "warning",
-                "nccl",
-                "NCCL uses SHM between GPUs of one node and no P2P channel was seen",
-                [e for e in nccl.path_evidence if "SHM" in e.text] or nccl.path_evidence,
-            )
-        )
-    # GPUDirect RDMA only exists on RDMA networks: on Socket, NCCL_SOCKET already says it all.
-    if selected.gdr is False and (selected.nccl_net or "").lower() != "socket":
-        findings.append(
-            _finding(
-                "GDR_OFF",
-                "warning",
-                "nccl",
-                "NCCL network channels run without GPUDirect RDMA",
-                nccl.path_evidence,
-            )
-        )
-    return findings

@@ -12,7 +12,15 @@ libfabric changed its log prefix twice; all three shapes are read:
 libfabric never prints one "selected provider" line: the consumer does (Open MPI, MPICH, NCCL's
 aws-ofi plugin; their analysers set ``selected.ofi_provider``). This analyser reports what
 libfabric itself knew: the providers registered, filtered out, failing, usable (``fi_info``
-blocks) and the fabrics opened.
+blocks) and the fabrics opened. The patterns are two tables of :class:`LineRule` rows:
+:data:`LOG_RULES` for the message of a prefixed line, :data:`TEXT_RULES` for ``fi_info`` output
+and consumer lines; each row carries an example line that a test runs through the analyser.
+
+Judgement without a site profile: an ``fi_info`` listing is capability, not a path, so it never
+makes a log healthy. Errors: no provider at all (``-61`` everywhere, ``No providers found``), a
+fabric provider that found no device while it was the only candidate and nothing else worked
+(``no PSM2 device is active``), GPU memory requested but unsupported (``FI_HMEM capability
+requires RDMA``, which also sets ``selected.gdr`` false).
 
 Observation kinds (``Observation.kind``):
 
@@ -39,7 +47,9 @@ Observation kinds (``Observation.kind``):
     (``provider_registered`` alone proves nothing about hardware: Debian's libfabric registers
     psm2 and psm on machines without Omni-Path.)
 ``no_rdma_device``
-    the verbs provider found no RDMA device.
+    a fabric provider (verbs, psm2, psm3, cxi) found no device (value: the provider).
+``hmem_unsupported``
+    GPU memory (FI_HMEM) was requested and the device cannot do RDMA with it.
 ``no_provider``
     libfabric or ``fi_info`` reported that no provider matched.
 
@@ -49,6 +59,8 @@ The ``versions`` map uses the pid as the rank key: libfabric's prefix carries no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from enum import StrEnum
 from typing import ClassVar
 
 from builder.logs.base import (
@@ -62,6 +74,7 @@ from builder.logs.base import (
     record_version,
     room_for,
 )
+from builder.logs.linerules import LineRule, ReaderErrors, first_match, rule
 from builder.model.analysis import Evidence, Finding
 
 LIBRARY = "libfabric"
@@ -96,6 +109,29 @@ CODES: list[CodeInfo] = [
         library=LIBRARY,
         summary="Only socket providers (tcp/sockets/udp) were usable although an RDMA provider "
         "(verbs, cxi, efa, psm2, opx) was registered and failed.",
+    ),
+    CodeInfo(
+        code="OFI_PROVIDER_NO_DEVICE",
+        severity="error",
+        library=LIBRARY,
+        summary="A fabric provider (verbs, psm2, psm3, ...) initialised but found no usable "
+        "device, it was the only candidate and nothing else worked (no fabric opened, no "
+        "provider named by a consumer or listed by fi_info). Providers probe and give up "
+        "routinely, so the line alone is only an observation.",
+    ),
+    CodeInfo(
+        code="OFI_HMEM_UNSUPPORTED",
+        severity="error",
+        library=LIBRARY,
+        summary="The consumer asked for GPU memory support (FI_HMEM) and the provider's device "
+        "cannot do RDMA with it: no GPUDirect RDMA (selected.gdr is false).",
+    ),
+    CodeInfo(
+        code="OFI_READER_ERROR",
+        severity="info",
+        library=LIBRARY,
+        summary="A line the libfabric reader could not handle (a bug, not a transport problem): "
+        "the line is named so that it can be reported; the rest of the log is still read.",
     ),
 ]
 
@@ -134,30 +170,140 @@ _PREFIX = re.compile(
     r"(?P<prov>[^:\s]*):(?P<subsys>[^:\s]*):(?P<func>[^:\s()]*)\(\):(?P<line>\d+)"
     r"<(?P<level>[a-z]+)>\s?(?P<msg>.*)$"
 )
-_REGISTER = re.compile(r"registering provider: (?P<name>[^\s(]+)(?: \((?P<ver>[^)]*)\))?")
-_FILTERED = re.compile(r"\"(?P<name>[^\"]+)\" filtered by provider include/exclude list")
-_GETINFO_FAIL = re.compile(
-    r"fi_getinfo: provider (?P<name>\S+) returned (?P<code>-?\d+)(?: \((?P<text>[^)]*)\))?"
+
+
+class Fact(StrEnum):
+    """What a libfabric line tells; most values are also the observation kinds recorded."""
+
+    REGISTERED = "provider_registered"
+    FILTERED = "provider_filtered"
+    FAILED = "provider_failed"
+    OPENED = "fabric_opened"
+    SKIPPED = "provider_skipped"
+    REQUESTED = "provider_requested"
+    NO_PROVIDER = "no_provider"
+    NO_DEVICE = "no_rdma_device"
+    NO_HMEM = "hmem_unsupported"
+    VERSION = "version"
+    CONSUMER = "consumer_selected"
+    AVAILABLE = "provider_available"
+    DOMAIN = "provider_domain"
+
+
+#: Messages of ``FI_LOG_LEVEL`` lines (after the ``libfabric:...<level>`` prefix).
+LOG_RULES: tuple[LineRule[Fact], ...] = (
+    rule(
+        Fact.REGISTERED,
+        r"registering provider: (?P<name>[^\s(]+)(?: \((?P<ver>[^)]*)\))?",
+        "libfabric:8346:1795320246::core:core:ofi_register_provider():461<info> registering "
+        "provider: tcp (117.0)",
+        "a provider loaded (built-in ones print the library version as MAJOR*100+MINOR)",
+    ),
+    rule(
+        Fact.FILTERED,
+        r"\"(?P<name>[^\"]+)\" filtered by provider include/exclude list",
+        'libfabric:8346:1795320246::core:core:ofi_register_provider():488<info> "psm2" '
+        "filtered by provider include/exclude list, skipping",
+        "FI_PROVIDER excluded the provider",
+        "OFI_PROVIDER_FILTERED",
+    ),
+    rule(
+        Fact.FAILED,
+        r"fi_getinfo: provider (?P<name>\S+) returned (?P<code>-?\d+)(?: \((?P<text>[^)]*)\))?",
+        "libfabric:72089:core:core:fi_getinfo_():889<warn> fi_getinfo: provider verbs returned "
+        "-61 (No data available)",
+        "a provider matched nothing for the consumer's request",
+        "OFI_ONLY_TCP",
+    ),
+    rule(
+        Fact.OPENED,
+        r"Opened fabric: (?P<name>.+?)\s*$",
+        "libfabric:8346:1795320246::core:core:fi_fabric_():1528<info> Opened fabric: 172.17.0.0/16",
+        "a consumer opened a fabric: some provider worked",
+    ),
+    rule(
+        Fact.SKIPPED,
+        r"Since (?P<used>\S+) can be used, (?P<skipped>\S+) has been skipped",
+        "libfabric:8346:1795320246::core:core:ofi_layering_ok():1021<info> Since tcp can be "
+        "used, udp has been skipped",
+        "libfabric's own preference between providers",
+    ),
+    rule(
+        Fact.REQUESTED,
+        r"Requesting provider (?P<name>[^\s,]+), skipping (?P<skipped>\S+)",
+        "libfabric:8346:1795320246::ofi_rxm:core:ofi_check_info():1003<info> Requesting "
+        "provider tcp, skipping verbs",
+        "a layered provider was asked for one core provider",
+    ),
+    rule(
+        Fact.NO_PROVIDER,
+        r"No providers found",
+        "libfabric:4242:1700000000::core:core:fi_getinfo_():1125<warn> No providers found",
+        "nothing matched at all",
+        "OFI_NO_PROVIDER",
+    ),
+    rule(
+        Fact.NO_DEVICE,
+        r"no RDMA devices found|no RDMA-capable devices|no PSM[23] device is (?:found|active)|"
+        r"hfi1 units: total -?\d+, active 0\b|cxil_get_device_list failed|^No IFs found|"
+        r"Unable to open HFI unit \d+",
+        "libfabric:3251:1715881079:ofi_rxd:psm2:core:psmx2_getinfo():536<info> no PSM2 device "
+        "is active.",
+        "a fabric provider initialised but found no usable device",
+        "OFI_PROVIDER_NO_DEVICE",
+    ),
+    rule(
+        Fact.NO_HMEM,
+        r"FI_HMEM capability requires RDMA, which this device does not support",
+        "libfabric:462:1673041636:efa:core:rxr_info_to_rxr():506<warn> FI_HMEM capability "
+        "requires RDMA, which this device does not support.",
+        "the consumer asked for GPU memory support (FI_HMEM) and the device cannot do it",
+        "OFI_HMEM_UNSUPPORTED",
+    ),
 )
-_SKIPPED = re.compile(r"Since (?P<used>\S+) can be used, (?P<skipped>\S+) has been skipped")
-_OPENED = re.compile(r"Opened fabric: (?P<name>.+?)\s*$")
-_REQUESTING = re.compile(r"Requesting provider (?P<name>[^\s,]+), skipping (?P<skipped>\S+)")
-# fi_info output: "provider: tcp;ofi_rxm" alone on its line (consumers add more after it).
-_FI_INFO_PROVIDER = re.compile(r"^\s*provider: (?P<name>[^\s,]+)\s*$")
-# fi_info -v prints YAML: "prov_name: verbs;ofi_rxm" inside fabric_attr.
-_FI_INFO_PROV_NAME = re.compile(r"^\s*prov_name: (?P<name>[^\s,]+)\s*$")
-_FI_INFO_DOMAIN = re.compile(r"^\s+domain: (?P<name>\S+)\s*$")
-_VERSION = re.compile(r"^\s*(?:fi_info|libfabric): (?P<ver>\d+\.\d+(?:\.\d+)?\S*)\s*$")
-# A consumer naming the provider it uses (Open MPI, MPICH/Intel MPI, aws-ofi-nccl): proof that
-# some provider worked, although selecting it is the consumer analyser's business.
-_CONSUMER = re.compile(
-    r"(?:mtl:ofi:provider:|libfabric provider:|Selected [Pp]rovider is)\s*(?P<name>[^\s,(]+)"
+
+#: Lines without the libfabric prefix: ``fi_info`` output and consumers naming their provider.
+TEXT_RULES: tuple[LineRule[Fact], ...] = (
+    rule(
+        Fact.VERSION,
+        r"^\s*(?:fi_info|libfabric): (?P<ver>\d+\.\d+(?:\.\d+)?\S*)\s*$",
+        "libfabric: 1.17.0",
+        "the library version (fi_info --version)",
+    ),
+    rule(
+        Fact.NO_PROVIDER,
+        r"No providers found|^\s*fi_getinfo(?:\(\))?: -?61\b",
+        "fi_getinfo: -61",
+        "fi_info (or a consumer) found no provider at all",
+        "OFI_NO_PROVIDER",
+    ),
+    rule(
+        Fact.CONSUMER,
+        r"(?:mtl:ofi:provider:|libfabric provider:|Selected [Pp]rovider is)\s*"
+        r"(?P<name>[^\s,(]+)",
+        "[0] MPI startup(): libfabric provider: verbs;ofi_rxm",
+        "a consumer (Open MPI, MPICH, Intel MPI, aws-ofi-nccl) names the provider it uses",
+    ),
+    rule(
+        Fact.AVAILABLE,
+        r"^\s*(?:provider|prov_name): (?P<name>[^\s,]+)\s*$",
+        "provider: verbs;ofi_rxm",
+        "fi_info lists a usable provider (prov_name: in fi_info -v)",
+    ),
+    rule(
+        Fact.DOMAIN,
+        r"^\s+domain: (?P<name>\S+)\s*$",
+        "    domain: mlx5_0",
+        "the domain of the provider fi_info listed last",
+    ),
 )
-_BARE_GETINFO = re.compile(r"^\s*fi_getinfo(?:\(\))?: -?61\b")
+
+_Handler = Callable[[re.Match[str], Evidence, "re.Match[str] | None"], None]
 
 
 class Analyser(LineAnalyser):
-    """Reads libfabric log lines and ``fi_info`` output."""
+    """Reads libfabric log lines and ``fi_info`` output with :data:`LOG_RULES` and
+    :data:`TEXT_RULES`."""
 
     library: ClassVar[str] = LIBRARY
     anchors: ClassVar[tuple[bytes, ...]] = (
@@ -168,23 +314,43 @@ class Analyser(LineAnalyser):
         b"prov_name: ",
         b"    domain: ",
         b"No providers found",
+        b"Selected Provider is",
+        b"Selected provider is",
     )
 
     def __init__(self) -> None:
         self._obs = ObservationBook()
+        self._reader_errors = ReaderErrors()
         self._versions: dict[str, list[str]] = {}
         self._version_evidence: list[Evidence] = []
         # provider -> evidence of its failures; top-level failures only (no layer field).
         self._failed: dict[str, list[Evidence]] = {}
         self._registered: set[str] = set()
+        # Providers that printed anything (the prefix's provider field).
+        self._speakers: set[str] = set()
         self._available: set[str] = set()
         self._no_provider: list[Evidence] = []
+        self._no_device: list[Evidence] = []
+        self._no_hmem: list[Evidence] = []
         self._opened = False
         self._consumer_selected = False
         self._fi_info_provider: str | None = None
         # libfabric version inferred from built-in providers' registration ("117.0" is 1.17).
         self._provider_version: str | None = None
         self._provider_version_ranks: list[str] = []
+        self._handlers: dict[Fact, _Handler] = {
+            Fact.REGISTERED: self._registered_line,
+            Fact.FAILED: self._failed_line,
+            Fact.OPENED: self._opened_line,
+            Fact.SKIPPED: self._skipped_line,
+            Fact.NO_PROVIDER: self._no_provider_line,
+            Fact.NO_DEVICE: self._no_device_line,
+            Fact.NO_HMEM: self._no_hmem_line,
+            Fact.VERSION: self._version_line,
+            Fact.CONSUMER: self._consumer_line,
+            Fact.AVAILABLE: self._available_line,
+            Fact.DOMAIN: self._domain_line,
+        }
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -192,99 +358,115 @@ class Analyser(LineAnalyser):
         """Consume one cleaned line; lines that match no known shape are ignored."""
         try:
             self._feed(text, evidence)
-        except Exception:  # an odd line must never stop the analysis
-            return
+        except Exception as error:  # an odd line must never stop the analysis
+            self._reader_errors.record(error, evidence)
 
     def _feed(self, text: str, evidence: Evidence) -> None:
-        text = text[:MAX_LINE]
-        if "libfabric:" in text:
-            match = _PREFIX.search(text)
-            if match is not None:
-                self._log_line(match, evidence)
-                return
-        version = _VERSION.match(text)
-        if version is not None:
-            record_version(self._versions, version["ver"], "fi_info")
-            add_evidence(self._version_evidence, evidence)
-            return
-        if "No providers found" in text or _BARE_GETINFO.match(text):
-            add_evidence(self._no_provider, evidence)
-            self._obs.add("no_provider", None, evidence)
-            return
-        consumer = _CONSUMER.search(text)
-        if consumer is not None:
-            self._consumer_selected = True
-            self._obs.add("consumer_selected", consumer["name"], evidence)
-            if is_fast_provider(consumer["name"]):
-                self._obs.add("rdma_available", consumer["name"], evidence)
-            return
-        provider = _FI_INFO_PROVIDER.match(text) or _FI_INFO_PROV_NAME.match(text)
-        if provider is not None:
-            name = provider["name"]
-            self._fi_info_provider = name
-            if room_for(self._available, name):
-                self._available.add(name)
-            self._obs.add("provider_available", name, evidence)
-            if is_fast_provider(name):
-                self._obs.add("rdma_available", name, evidence)
-            return
-        domain = _FI_INFO_DOMAIN.match(text)
-        if domain is not None and self._fi_info_provider is not None:
-            self._obs.add(
-                "provider_available", f"{self._fi_info_provider}/{domain['name']}", evidence
-            )
+        self.apply(text[:MAX_LINE], evidence)
 
-    def _log_line(self, match: re.Match[str], evidence: Evidence) -> None:
-        msg = match["msg"]
-        pid = match["pid"] or "unknown"
-        if "registering provider" in msg:
-            reg = _REGISTER.search(msg)
-            if reg is not None:
-                name = reg["name"]
-                if room_for(self._registered, name):
-                    self._registered.add(name)
-                self._obs.add("provider_registered", name, evidence)
-                if reg["ver"]:
-                    self._obs.add("provider_version", f"{name} {reg['ver']}", evidence)
-                    self._version_from_provider(name, reg["ver"], pid, evidence)
-            return
-        if "filtered by provider" in msg:
-            filt = _FILTERED.search(msg)
-            if filt is not None:
-                self._obs.add("provider_filtered", filt["name"], evidence)
-            return
-        if "returned" in msg and "fi_getinfo" in msg:
-            fail = _GETINFO_FAIL.search(msg)
-            if fail is not None:
-                name = fail["name"]
-                text = f" ({fail['text']})" if fail["text"] else ""
-                self._obs.add("provider_failed", f"{name} {fail['code']}{text}", evidence)
-                if not match["layer"] and room_for(self._failed, name):
-                    add_evidence(self._failed.setdefault(name, []), evidence)
-            return
-        if "Opened fabric" in msg:
-            opened = _OPENED.search(msg)
-            if opened is not None:
-                self._opened = True
-                self._obs.add("fabric_opened", opened["name"], evidence)
-            return
-        if "has been skipped" in msg:
-            skipped = _SKIPPED.search(msg)
-            if skipped is not None:
-                self._obs.add("provider_skipped", skipped["skipped"], evidence)
-                self._obs.add("provider_preferred", skipped["used"], evidence)
-            return
-        if "Requesting provider" in msg:
-            req = _REQUESTING.search(msg)
-            if req is not None:
-                self._obs.add("provider_requested", req["name"], evidence)
-            return
-        if "No providers found" in msg:
-            add_evidence(self._no_provider, evidence)
-            self._obs.add("no_provider", None, evidence)
-            return
-        if "no RDMA devices found" in msg or "no RDMA-capable devices" in msg:
-            self._obs.add("no_rdma_device", match["prov"] or None, evidence)
+    def apply(self, text: str, evidence: Evidence) -> LineRule[Fact] | None:
+        """Run the rules on one line; the rule that matched, if any."""
+        prefix = _PREFIX.search(text) if "libfabric:" in text else None
+        if prefix is not None and prefix["prov"] and room_for(self._speakers, prefix["prov"]):
+            self._speakers.add(prefix["prov"])
+        rules, message = (LOG_RULES, prefix["msg"]) if prefix is not None else (TEXT_RULES, text)
+        found = first_match(rules, message)
+        if found is None:
+            return None
+        rule, match = found
+        handler = self._handlers.get(rule.kind)
+        if handler is not None:
+            handler(match, evidence, prefix)
+        else:
+            value = next((v for v in match.groupdict().values() if v), None)
+            self._obs.add(rule.kind.value, value, evidence)
+        return rule
+
+    def _registered_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        name = match["name"]
+        if room_for(self._registered, name):
+            self._registered.add(name)
+        self._obs.add(Fact.REGISTERED.value, name, evidence)
+        if match["ver"]:
+            pid = (prefix["pid"] if prefix is not None else None) or "unknown"
+            self._obs.add("provider_version", f"{name} {match['ver']}", evidence)
+            self._version_from_provider(name, match["ver"], pid, evidence)
+
+    def _failed_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        name = match["name"]
+        text = f" ({match['text']})" if match["text"] else ""
+        self._obs.add(Fact.FAILED.value, f"{name} {match['code']}{text}", evidence)
+        layered = prefix is not None and bool(prefix["layer"])
+        if not layered and room_for(self._failed, name):
+            add_evidence(self._failed.setdefault(name, []), evidence)
+
+    def _opened_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        self._opened = True
+        self._obs.add(Fact.OPENED.value, match["name"], evidence)
+
+    def _skipped_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        self._obs.add(Fact.SKIPPED.value, match["skipped"], evidence)
+        self._obs.add("provider_preferred", match["used"], evidence)
+
+    def _no_provider_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        add_evidence(self._no_provider, evidence)
+        self._obs.add(Fact.NO_PROVIDER.value, None, evidence)
+
+    def _no_device_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        provider = (prefix["prov"] if prefix is not None else "") or None
+        add_evidence(self._no_device, evidence)
+        self._obs.add(Fact.NO_DEVICE.value, provider, evidence)
+
+    def _no_hmem_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        add_evidence(self._no_hmem, evidence)
+        self._obs.add(Fact.NO_HMEM.value, (prefix["prov"] if prefix else "") or None, evidence)
+
+    def _version_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        record_version(self._versions, match["ver"], "fi_info")
+        add_evidence(self._version_evidence, evidence)
+
+    def _consumer_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        self._consumer_selected = True
+        self._obs.add(Fact.CONSUMER.value, match["name"], evidence)
+        if is_fast_provider(match["name"]):
+            self._obs.add("rdma_available", match["name"], evidence)
+
+    def _available_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        name = match["name"]
+        self._fi_info_provider = name
+        if room_for(self._available, name):
+            self._available.add(name)
+        self._obs.add(Fact.AVAILABLE.value, name, evidence)
+        if is_fast_provider(name):
+            self._obs.add("rdma_available", name, evidence)
+
+    def _domain_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        if self._fi_info_provider is not None:
+            self._obs.add(
+                Fact.AVAILABLE.value, f"{self._fi_info_provider}/{match['name']}", evidence
+            )
 
     def _version_from_provider(self, name: str, ver: str, pid: str, evidence: Evidence) -> None:
         # Built-in providers report the library's own version as MAJOR*100+MINOR ("117.0" is
@@ -314,16 +496,21 @@ class Analyser(LineAnalyser):
         if self._provider_version is not None and not versions:
             # Only when the log printed no explicit version (fi_info --version).
             versions[self._provider_version] = list(self._provider_version_ranks)
+        selected: dict[str, object] = {"gdr": False} if self._no_hmem else {}
         return LibraryFacts(
             library=LIBRARY,
             versions=versions,
             version_evidence=list(self._version_evidence),
+            selected=selected,
             observations=self._obs.all(),
             findings=self._findings(),
         )
 
     def _findings(self) -> list[Finding]:
         findings: list[Finding] = []
+        reader_error = self._reader_errors.finding("OFI_READER_ERROR", LIBRARY)
+        if reader_error is not None:
+            findings.append(reader_error)
         filtered = self._obs.values("provider_filtered")
         if filtered:
             findings.append(
@@ -342,7 +529,48 @@ class Analyser(LineAnalyser):
         only_tcp = self._only_tcp()
         if only_tcp is not None:
             findings.append(only_tcp)
+        if self._no_device and no_provider is None:
+            no_device = self._no_device_finding()
+            if no_device is not None:
+                findings.append(no_device)
+        if self._no_hmem:
+            findings.append(
+                Finding(
+                    code="OFI_HMEM_UNSUPPORTED",
+                    severity="error",
+                    library=LIBRARY,
+                    message="GPU memory (FI_HMEM) was requested but the device cannot do RDMA "
+                    "with it: no GPUDirect RDMA",
+                    evidence=list(self._no_hmem),
+                )
+            )
         return findings
+
+    def _no_device_finding(self) -> Finding | None:
+        # Providers probe for their hardware and give up routinely (verbs prints "no RDMA
+        # devices found" on every machine without an HCA); it only matters when that provider
+        # was the only candidate and nothing else worked.
+        worked = self._opened or bool(self._available) or self._consumer_selected
+        providers = set(self._obs.values(Fact.NO_DEVICE.value))
+        filtered = set(self._obs.values(Fact.FILTERED.value))
+        others = {
+            p
+            for p in self._registered | self._speakers
+            if p not in filtered
+            and p not in providers
+            and p != "core"
+            and not is_plumbing_provider(p)
+        }
+        if worked or others:
+            return None
+        return Finding(
+            code="OFI_PROVIDER_NO_DEVICE",
+            severity="error",
+            library=LIBRARY,
+            message=f"{', '.join(sorted(providers)) or 'the provider'} found no usable device "
+            "and no other provider worked",
+            evidence=list(self._no_device),
+        )
 
     def _no_provider_evidence(self) -> Finding | None:
         if self._no_provider:

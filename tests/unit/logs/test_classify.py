@@ -91,6 +91,8 @@ def test_ofi_providers_and_domains(provider: str, expected: str) -> None:
         ("NET/OFI", None, "unknown"),
         ("IB", None, "ib"),
         ("Socket", None, "socket"),
+        ("NET/gIB", None, "ib"),
+        ("NET/GPUDirectTCPX", None, "tcp"),
     ],
 )
 def test_nccl_transports(transport: str, device: str | None, expected: str) -> None:

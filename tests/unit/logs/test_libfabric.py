@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 
 from builder.logs.base import LibraryFacts
 from builder.logs.libfabric import (
+    CODES,
+    LOG_RULES,
+    TEXT_RULES,
     Analyser,
+    Fact,
     core_provider,
     is_fast_provider,
     is_plumbing_provider,
     is_socket_provider,
 )
+from builder.logs.linerules import LineRule
 from builder.model.analysis import Evidence
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "libfabric"
@@ -215,3 +220,34 @@ def test_real_warn_level_run_with_routine_utility_failures_is_quiet() -> None:
         "ofi_rxd -61 (No data available)",
         "ofi_mrail -61 (No data available)",
     }
+
+
+@pytest.mark.parametrize(
+    "rule", [*LOG_RULES, *TEXT_RULES], ids=lambda r: f"{r.kind.value}:{r.example[-40:]}"
+)
+def test_every_rule_example_reaches_the_analyser_and_matches_its_rule(
+    rule: LineRule[Fact],
+) -> None:
+    assert any(anchor in rule.example.encode() for anchor in Analyser.anchors), "no anchor"
+    analyser = Analyser()
+    assert analyser.apply(rule.example, Evidence(file="rules", line=1, text=rule.example)) is rule
+    analyser.facts()
+
+
+def test_every_rule_code_is_documented() -> None:
+    documented = {info.code for info in CODES}
+    assert {r.code for r in [*LOG_RULES, *TEXT_RULES] if r.code} <= documented
+
+
+def test_a_reader_error_becomes_an_info_finding_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyser = Analyser()
+
+    def boom(match: object, evidence: object, prefix: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(analyser._handlers, Fact.VERSION, boom)
+    analyser.feed("libfabric: 1.17.0", Evidence(file="x.log", line=3, text="libfabric: 1.17.0"))
+    finding = next(f for f in analyser.facts().findings if f.code == "OFI_READER_ERROR")
+    assert finding.evidence[0].line == 3

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.logs.base import LibraryFacts
-from builder.logs.nccl import Analyser
+from builder.logs.linerules import LineRule
+from builder.logs.nccl import CODES, LINE_RULES, Analyser, Fact, split_line
 from builder.model.analysis import Evidence
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "nccl"
@@ -54,7 +56,7 @@ def test_bracketed_roce_without_gdr_is_gdr_off() -> None:
         ("channel", "inter-node", "NET/IB", "mlx5_2", 4),
         ("channel", "inter-node", "NET/IB", "mlx5_3", 2),
     }
-    assert codes(facts) == {"GDR_OFF": "warning"}
+    assert codes(facts) == {"GDR_OFF": "error"}  # RDMA between nodes without GDR
     gdr_off = facts.findings[0]
     assert "6 of 6" in gdr_off.message
     assert any("no module" in ev.text for ev in gdr_off.evidence)
@@ -85,6 +87,7 @@ def test_socket_fallback_with_env_switches_shm_and_warn() -> None:
         "NCCL_SOCKET": "error",
         "NCCL_SHM_NOT_P2P": "warning",
         "NCCL_IB_NO_DEVICE": "warning",
+        "NCCL_IBVERBS_MISSING": "warning",
         "NCCL_IB_DISABLED": "warning",
         "NCCL_P2P_DISABLED": "warning",
         "NCCL_WARN": "warning",
@@ -141,8 +144,8 @@ def test_gdr_from_announcements_when_no_net_channel() -> None:
     old_topo = analyse_lines(
         ["h:1:1 [0] NCCL INFO GPU Direct RDMA Disabled for GPU 1b000 / HCA 0 (distance 5 > 4)"]
     )
-    assert enabled.selected == {"gdr": True}
-    assert disabled.selected == {"gdr": False}
+    assert enabled.selected == {"nccl_net": "IB", "gdr": True}
+    assert disabled.selected == {"nccl_net": "IB", "gdr": False}
     assert old_topo.selected == {"gdr": False}
     assert analyse_lines(["h:1:1 [0] NCCL INFO Init COMPLETE"]).selected == {}
 
@@ -155,7 +158,7 @@ def test_gdr_level_env_switch_and_ring_layer_and_bare_prefix() -> None:
             "h:1:1 [0] NCCL INFO Ring 00 : 3 -> 0 [receive] via NET/IB/0",
         ]
     )
-    assert codes(facts) == {"NCCL_GDR_DISABLED": "warning", "GDR_OFF": "warning"}
+    assert codes(facts) == {"NCCL_GDR_DISABLED": "warning", "GDR_OFF": "error"}
     assert {p.layer for p in facts.paths} == {"ring"}
 
 
@@ -201,7 +204,7 @@ def test_empty_input_has_no_transport_evidence() -> None:
 def test_collnet_lines_are_network_paths() -> None:
     facts = analyse_lines(
         [
-            "h:1:1 [0] NCCL INFO CollNet 00/0 : 0 [send] via COLLNET/SHARP/0/GDRDMA",
+            "h:1:1 [0] NCCL INFO CollNet 00/0 : 0 [send] via COLLNET/SHARP/0",
             "h:1:1 [0] NCCL INFO Coll 01 : 0 [receive] via COLLNET/SHARP/0",
         ]
     )
@@ -225,11 +228,11 @@ def test_p2p_level_loc_counts_as_p2p_disabled() -> None:
     assert "NCCL_P2P_LEVEL=LOC" in shm.message
 
 
-def test_warn_about_libibverbs_also_means_no_ib_device() -> None:
+def test_warn_about_libibverbs_also_means_no_verbs() -> None:
     facts = analyse_lines(
         ["h:1:1 [0] misc/ibvwrap.cc:63 NCCL WARN Failed to open libibverbs.so[.1]"]
     )
-    assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IB_NO_DEVICE"}
+    assert {f.code for f in facts.findings} == {"NCCL_WARN", "NCCL_IBVERBS_MISSING"}
 
 
 def test_megabyte_lines_are_cut_not_backtracked() -> None:
@@ -317,3 +320,132 @@ def test_other_per_device_lines_still_tell_the_link_layer() -> None:
     observed = {(o.kind, o.value) for o in facts.observations}
     assert ("ib_device", "mlx5_bond_0:1/RoCE") in observed
     assert ("link_layer", "RoCE") in observed
+
+
+@pytest.mark.parametrize("rule", LINE_RULES, ids=lambda r: f"{r.kind.value}:{r.example[-40:]}")
+def test_every_rule_example_reaches_the_analyser_and_matches_its_rule(
+    rule: LineRule[Fact],
+) -> None:
+    assert any(anchor in rule.example.encode() for anchor in Analyser.anchors), "no anchor"
+    analyser = Analyser()
+    line = split_line(rule.example, Evidence(file="rules", line=1, text=rule.example))
+    assert analyser.apply(line) is rule
+    analyser.facts()  # conclusions never raise either
+
+
+def test_every_rule_code_is_documented() -> None:
+    documented = {info.code for info in CODES}
+    assert {rule.code for rule in LINE_RULES if rule.code} <= documented
+
+
+def test_nnodes_one_keeps_net_lanes_inside_the_node() -> None:
+    facts = analyse_lines(
+        [
+            "n:1:1 [0] NCCL INFO comm 0x1 rank 0 nRanks 2 nNodes 1 localRanks 2 localRank 0",
+            "n:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] [send] via NET/Socket/0",
+            "n:1:1 [0] NCCL INFO Channel 01/0 : 0[0] -> 1[1] [send] via NET/IB/0",
+        ]
+    )
+    assert {p.scope for p in facts.paths} == {"intra-node"}
+    assert codes(facts) == {"GDR_OFF": "warning"}
+
+
+def test_socket_between_nodes_is_an_error_only_with_rdma_in_sight() -> None:
+    plain = ["a:1:1 [0] NCCL INFO Channel 00/0 : 1[1] -> 2[0] [send] via NET/Socket/0"]
+    assert codes(analyse_lines(plain)) == {"NCCL_SOCKET": "warning"}
+    for hint in (
+        "a:1:1 [0] NCCL INFO NET/Socket : Using [0]ib0:10.0.0.1<0>",
+        "a:1:1 [0] NCCL INFO Bootstrap : Using ibp12s0:10.149.0.32<0>",
+        "a:1:1 [0] NCCL INFO NCCL_IB_DISABLE set by environment to 1.",
+        "a:1:1 [0] NCCL INFO Failed to open libibverbs.so[.1]",
+        "a:1:1 [0] NCCL INFO P2P plugin IBext",
+    ):
+        assert codes(analyse_lines([hint, *plain]))["NCCL_SOCKET"] == "error", hint
+
+
+def test_selected_network_stands_for_the_inter_node_path_until_one_node_is_proven() -> None:
+    init = [
+        "a:1:1 [0] NCCL INFO NET/IB : Using [0]mlx5_3:1/RoCE ; OOB eth1:10.0.0.74<0>",
+        "a:1:1 [0] NCCL INFO Using network IB",
+    ]
+    assert paths(analyse_lines(init)) == {("net", "inter-node", "NET/IB", "mlx5_3", 1)}
+    one_rank = [*init, "a:1:1 [0] NCCL INFO comm 0x1 rank 0 nranks 1 cudaDev 0 - Init START"]
+    assert paths(analyse_lines(one_rank)) == set()
+    old = [
+        "node05:1992:2014 [0] INFO NET/IB: [0] mlx4_0:1/IB",
+        "node05:1992:2014 [0] INFO Using internal Network IB",
+    ]
+    assert analyse_lines(old).selected == {"nccl_net": "IB"}
+    bare = ["Using network IBext_v8", "NET/IB : Using [0]ibp0:1/IB/SHARP [RO]; OOB eth0:1.2.3.4<0>"]
+    assert paths(analyse_lines(bare)) == {("net", "inter-node", "NET/IBext_v8", "ibp0", 1)}
+
+
+def test_empty_oob_interface_and_ofi_without_gdr_are_errors() -> None:
+    no_oob = analyse_lines(["g:1:1 [0] NCCL INFO NET/IB : Using [0]mlx5_0:1/RoCE ; OOB :"])
+    assert codes(no_oob)["NCCL_IB_NO_OOB"] == "error"
+    ofi = analyse_lines(
+        [
+            "TRACE: Function: find_ofi_provider Line: 525: NET/OFI Could not find any optimal "
+            "provider supporting GPUDirect RDMA",
+            "INFO: Function: ofi_init Line: 1033: NET/OFI Selected Provider is psm2",
+            "INFO: Function: main Line: 69: NET/OFI Process rank 0 started. NCCLNet device used "
+            "on node13 is AWS Libfabric.",
+        ]
+    )
+    assert ofi.selected == {"nccl_net": "AWS Libfabric", "ofi_provider": "psm2", "gdr": False}
+    assert codes(ofi) == {"GDR_OFF": "error"}
+    assert paths(ofi) == {("net", "inter-node", "NET/AWS Libfabric", "psm2", 1)}
+
+
+def test_gdr_announcements_on_socket_interfaces_are_no_finding() -> None:
+    facts = analyse_lines(
+        ["q:1:1 [3] NCCL INFO NET/Socket : GPU Direct RDMA Disabled for HCA 1 'lan3'"]
+    )
+    assert facts.selected == {"nccl_net": "Socket", "gdr": False}
+    assert "GDR_OFF" not in codes(facts)
+
+
+def test_gdr_on_some_lanes_counts_as_gdr_in_use() -> None:
+    # PCIe systems run send lanes without GDR read by default: only receive lanes show /GDRDMA.
+    facts = analyse_lines(
+        [
+            "a:1:1 [0] NCCL INFO Channel 00 : 0[1a000] -> 1[1a000] [send] via NET/IB/0",
+            "b:2:2 [0] NCCL INFO Channel 00 : 0[1a000] -> 1[1a000] [receive] via NET/IB/0/GDRDMA",
+        ]
+    )
+    assert facts.selected == {"nccl_net": "IB", "gdr": True}
+    assert "GDR_OFF" not in codes(facts)
+
+
+def test_intra_node_channels_alone_hide_the_network_unless_a_second_node_shows() -> None:
+    local = [
+        "a:1:1 [0] NCCL INFO Using network IB",
+        "a:1:1 [0] NCCL INFO Channel 00/0 : 0[0] -> 1[1] via P2P/CUMEM",
+    ]
+    assert {p.layer for p in analyse_lines(local).paths} == {"channel"}
+    two_nodes = [*local, "b:2:2 [0] NCCL INFO Using network IB"]
+    assert ("net", "inter-node", "NET/IB", None, 1) in paths(analyse_lines(two_nodes))
+
+
+def test_a_reader_error_becomes_an_info_finding_naming_the_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyser = Analyser()
+
+    def boom(match: object, line: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setitem(analyser._handlers, Fact.VERSION, boom)
+    text = "h:1:1 [0] NCCL INFO NCCL version 2.21.5+cuda12.4"
+    analyser.feed(text, Evidence(file="x.log", line=7, text=text))
+    finding = next(f for f in analyser.facts().findings if f.code == "NCCL_READER_ERROR")
+    assert finding.severity == "info"
+    assert "ValueError: boom" in finding.message
+    assert finding.evidence[0].line == 7
+
+
+def test_long_lines_without_a_level_marker_are_read_in_bounded_time() -> None:
+    analyser = Analyser()
+    for line in ("NET/" + "a" * 8000, "Using network " + "b" * 8000, "x INFO " + "c:" * 4000):
+        analyser.feed(line, Evidence(file="big", line=1, text=line[:100]))
+    assert analyser.facts().library == "nccl"
