@@ -23,7 +23,8 @@ class PmixInfo(_Strict):
     """The host's PMIx, as Slurm's ``mpi/pmix`` plugin was built against it."""
 
     version: str = Field(
-        description="Host PMIx version, e.g. '4.2.2'; the major must match the image's."
+        pattern=r"^[0-9]+(\.[0-9]+)*$",
+        description="Host PMIx version, e.g. '4.2.2'; the major must match the image's.",
     )
 
     @property
