@@ -216,17 +216,24 @@ def _cuda_arch_problem(env: EnvSpec) -> str | None:
     ]
     if any("cuda_arch=" in text for text in texts):
         return None
-    needing = sorted(
-        spec.name
-        for spec in env.specs
-        if spec.name in builtin().details and "cuda_arch" in builtin().details[spec.name].variants
-    )
+    needing = sorted(spec.name for spec in env.specs if _needs_cuda_arch(spec))
     if not needing:
         return None
     return (
         f"CUDA: {', '.join(needing)} need cuda_arch, which environment {env.name}'s spack.yaml "
         "does not set (packages: all: variants: cuda_arch=...): it does not concretise alone"
     )
+
+
+def _needs_cuda_arch(spec: SpecRequest) -> bool:
+    """A CUDA package builds GPU code (so needs cuda_arch) when +cuda is on or cannot be off."""
+    info = builtin().details.get(spec.name)
+    if info is None or "cuda_arch" not in info.variants:
+        return False
+    cuda = info.variants.get("cuda")
+    if cuda is None or "cuda" in spec.enabled or info.variant_versions.get("~cuda") == []:
+        return True
+    return cuda.default == "true" and "cuda" not in spec.disabled
 
 
 def _release(version: str) -> tuple[int, int] | None:

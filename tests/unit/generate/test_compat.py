@@ -37,7 +37,7 @@ def test_reference_lock_has_pmix5_and_no_verbs() -> None:
     problems = check(load_env("nest-reference"), load_site("jureca-dc"))
     assert len(problems) == 3
     assert problems[0].startswith("lock: spack.lock was concretised for debian12 (gcc@12.2.0)")
-    assert "built on rockylinux:8 (rocky8)" in problems[0]
+    assert "built on rockylinux:9 (rocky9, gcc@11.4.1)" in problems[0]
     assert problems[1].startswith("PMIx: spack.lock gives pmix 5.0.1 (major 5)")
     assert "needs ucx +verbs/+mlx5_dv or libfabric fabrics=verbs" in problems[2]
 
