@@ -5,6 +5,10 @@ into this process, printed or logged: the signing tool reads the file itself.
 SIF images are signed by ``apptainer sign`` (the signature lives inside the SIF); directory or
 SquashFS images get an SSH signature (``ssh-keygen -Y sign``, namespace ``esdc-image``) of
 their digest, written beside them as ``IMAGE.sig``.
+
+Order: ``esdc build`` signs before it writes provenance and SBOM, and for an embedded (SIF)
+signature it takes the image digest again afterwards: both records name the signed bytes,
+the ones that are shipped and pulled.
 """
 
 from __future__ import annotations
