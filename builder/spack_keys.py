@@ -45,8 +45,9 @@ def _mapping_items(node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
 def _check(node: yaml.Node, allowed: frozenset[str], where: str, path: Path) -> None:
     for key, _value in _mapping_items(node):
         if key.value not in allowed:
+            known = ", ".join(sorted(allowed))
             raise EsdcError(
-                f"unknown key {where}{key.value!r} in spack.yaml; allowed: {', '.join(sorted(allowed))}",
+                f"unknown key {where}{key.value!r} in spack.yaml; allowed: {known}",
                 where=path,
                 line=key.start_mark.line + 1,
             )

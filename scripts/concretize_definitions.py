@@ -11,6 +11,7 @@ roots and the repos: entry (a partial check, reported as such).
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import time
@@ -58,6 +59,7 @@ def main(spack: str, workdir: Path, definitions: list[Path], drop: bool, host_os
             manifest = yaml.safe_dump(data, sort_keys=False)
         (folder / "spack.yaml").write_text(manifest)
         started = time.monotonic()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(
             [*spack.split(), "-C", str(config), "-e", str(folder), "concretize", "--force"],
             capture_output=True,
@@ -65,10 +67,16 @@ def main(spack: str, workdir: Path, definitions: list[Path], drop: bool, host_os
             check=False,
         )
         seconds = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         (folder / "concretize.log").write_text(proc.stdout + proc.stderr)
         verdict = "OK" if proc.returncode == 0 else "FAILED"
         failed += proc.returncode != 0
-        print(f"{definition.name}: {verdict} in {seconds:.0f} s with {compiler}{note}", flush=True)
+        print(
+            f"{definition.name}: {verdict} in {seconds:.0f} s wall, {cpu:.0f} s CPU, "
+            f"with {compiler}{note}",
+            flush=True,
+        )
     return 1 if failed else 0
 
 

@@ -56,7 +56,7 @@ def variant_versions(name, cls, versions):
     for when, entries in cls.conflicts.items():
         for constraint, _msg in entries:
             setting = str(constraint).replace(name, "", 1).strip()
-            if not setting or not setting[0] in "+~" or " " in setting:
+            if not setting or setting[0] not in "+~" or " " in setting:
                 continue
             keep = []
             for version in versions:

@@ -171,11 +171,11 @@ def make_sbom(
     bom.metadata.tools.components.add(
         CdxComponent(type=ComponentType.APPLICATION, name="esdc", version=tool_version)
     )
-    converted = {component.bom_ref: _cdx(component) for component in components}
-    for component in converted.values():
-        bom.components.add(component)
+    converted = {record.bom_ref: _cdx(record) for record in components}
+    for item in converted.values():
+        bom.components.add(item)
     bom.register_dependency(subject, list(converted.values()))
-    for component in components:
-        edges = [converted[ref] for ref in component.depends_on if ref in converted]
-        bom.register_dependency(converted[component.bom_ref], edges)
+    for record in components:
+        edges = [converted[ref] for ref in record.depends_on if ref in converted]
+        bom.register_dependency(converted[record.bom_ref], edges)
     return Sbom(bom)

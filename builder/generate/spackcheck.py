@@ -149,9 +149,9 @@ def _host_service_problems(env: EnvSpec) -> list[str]:
         for name, variant, value, message in _HOST_SERVICES:
             if request.name != name:
                 continue
-            if variant is None and where.startswith("spec"):
-                problems.append(f"{message} ({where})")
-            elif variant is not None and value in request.values.get(variant, []):
+            if (variant is None and where.startswith("spec")) or (
+                variant is not None and value in request.values.get(variant, [])
+            ):
                 problems.append(f"{message} ({where})")
     if env.lock is not None:
         locked = {package.name for package in env.lock.packages}
