@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import yaml
 
 from builder.generate import components
 from builder.generate.compat import check, unverified
 from builder.generate.spackcheck import lock_problems, target_problem
-from builder.model.env import EnvMeta, EnvSpec, LockInfo, SpackRepository
+from builder.model.env import EnvSpec, LockInfo, SpackRepository
 from builder.model.site import SiteProfile, Transfer
-from builder.profiles import load_env, load_site, parse_spec
+from builder.profiles import load_env, load_site
 
 COMMIT = "e8f8cf8543b31ff6ba81a5ab0e515bc9a4856384"
 
 
-def _env(
-    specs: list[str], requirements: dict[str, list[str]] | None = None, **meta: object
-) -> EnvSpec:
-    return EnvSpec(
-        name="constructed",
-        folder=Path("/nonexistent"),
-        manifest={"specs": specs},
-        specs=[parse_spec(spec) for spec in specs],
-        requirements=requirements or {},
-        meta=EnvMeta.model_validate(meta),
-    )
+MakeEnv = Callable[..., EnvSpec]  # the make_env fixture of conftest.py
 
 
 def _site(name: str, **changes: object) -> SiteProfile:
@@ -38,7 +28,7 @@ def _found(problems: list[str], text: str) -> bool:
 
 
 # 1. Target against the build image's compiler, and the host never decides.
-def test_zen2_and_cascadelake_need_a_newer_compiler_than_rocky8_gcc() -> None:
+def test_zen2_and_cascadelake_need_a_newer_compiler_than_rocky8_gcc(make_env: MakeEnv) -> None:
     assert target_problem("zen2", "gcc@8.5.0") == (
         "target zen2 needs gcc@9.0:, but the build compiler is gcc@8.5.0"
     )
@@ -48,8 +38,8 @@ def test_zen2_and_cascadelake_need_a_newer_compiler_than_rocky8_gcc() -> None:
         "target zen9000 is not a microarchitecture archspec knows"
     )
     rocky8 = _site("jureca-dc", os_base="rockylinux:8")
-    assert _found(check(_env(["ucx +verbs"]), rocky8), "target zen2 needs gcc@9.0:")
-    assert not _found(check(_env(["ucx +verbs"]), load_site("jureca-dc")), "target")
+    assert _found(check(make_env(["ucx +verbs"]), rocky8), "target zen2 needs gcc@9.0:")
+    assert not _found(check(make_env(["ucx +verbs"]), load_site("jureca-dc")), "target")
 
 
 def test_a_pinned_target_never_depends_on_the_build_host() -> None:
@@ -61,30 +51,32 @@ def test_a_pinned_target_never_depends_on_the_build_host() -> None:
 
 
 # 2. esd: variants, names, repository marks, compiler conflicts.
-def test_unknown_variant_is_caught() -> None:
-    problems = check(_env(["py-pynn +mpi", "ucx +verbs"]), load_site("karolina"))
+def test_unknown_variant_is_caught(make_env: MakeEnv) -> None:
+    problems = check(make_env(["py-pynn +mpi", "ucx +verbs"]), load_site("karolina"))
     assert _found(problems, "package py-pynn has no variant 'mpi'")
 
 
-def test_unknown_variant_value_and_version() -> None:
-    problems = check(_env(["libfabric fabrics=verbs,warp", "ucx@99.1 +verbs"]), load_site("jusuf"))
+def test_unknown_variant_value_and_version(make_env: MakeEnv) -> None:
+    problems = check(
+        make_env(["libfabric fabrics=verbs,warp", "ucx@99.1 +verbs"]), load_site("jusuf")
+    )
     assert _found(problems, "libfabric: fabrics=warp is not a value of that variant")
     assert _found(problems, "package ucx has no version 99.1")
 
 
-def test_root_in_neither_builtin_nor_a_repository() -> None:
-    problems = check(_env(["apbs", "ucx +verbs"]), load_site("karolina"))
+def test_root_in_neither_builtin_nor_a_repository(make_env: MakeEnv) -> None:
+    problems = check(make_env(["apbs", "ucx +verbs"]), load_site("karolina"))
     assert _found(problems, "package apbs (spec 'apbs') is not in Spack 0.23.0.dev0")
 
 
-def test_repository_marks_are_checked_both_ways() -> None:
+def test_repository_marks_are_checked_both_ways(make_env: MakeEnv) -> None:
     repo = SpackRepository(
         name="ebrains-spack-builds",
         url="https://example.org/ebrains-spack-builds.git",
         commit=COMMIT,
         only_here=["apbs", "py-nilearn"],
     )
-    env = _env(["apbs", "py-nilearn", "ucx +verbs"], repositories=[repo])
+    env = make_env(["apbs", "py-nilearn", "ucx +verbs"], repositories=[repo])
     problems = check(env, load_site("karolina"))
     assert _found(problems, "package py-nilearn: esdc.yaml says only repository")
     assert not _found(problems, "package apbs")
@@ -108,17 +100,19 @@ def test_shipped_esd_adds_the_ebrains_repository_and_says_what_is_unverified() -
     assert "py-pynn" in manifest["specs"]
 
 
-def test_arbor_conflicts_with_gcc_8() -> None:
-    problems = check(_env(["arbor +mpi", "ucx +verbs"]), _site("karolina", os_base="rockylinux:8"))
+def test_arbor_conflicts_with_gcc_8(make_env: MakeEnv) -> None:
+    problems = check(
+        make_env(["arbor +mpi", "ucx +verbs"]), _site("karolina", os_base="rockylinux:8")
+    )
     assert _found(problems, "package arbor (spec 'arbor +mpi') cannot be built with gcc@8.5.0")
-    assert not _found(check(_env(["arbor +mpi", "ucx +verbs"]), load_site("karolina")), "arbor")
+    assert not _found(check(make_env(["arbor +mpi", "ucx +verbs"]), load_site("karolina")), "arbor")
 
 
 # 3. A cuda environment must concretise alone: cuda_arch in its own spack.yaml.
-def test_cuda_env_without_cuda_arch() -> None:
-    env = _env(["cuda@12.2", "nccl", "ucx +verbs"], flavour="cuda")
+def test_cuda_env_without_cuda_arch(make_env: MakeEnv) -> None:
+    env = make_env(["cuda@12.2", "nccl", "ucx +verbs"], flavour="cuda")
     assert _found(check(env, load_site("karolina")), "CUDA: nccl need cuda_arch")
-    fixed = _env(["cuda@12.2", "nccl", "ucx +verbs"], {"all": ["cuda_arch=80"]}, flavour="cuda")
+    fixed = make_env(["cuda@12.2", "nccl", "ucx +verbs"], {"all": ["cuda_arch=80"]}, flavour="cuda")
     assert check(fixed, load_site("karolina")) == []
     assert check(load_env("cuda"), load_site("karolina")) == []
 
@@ -156,19 +150,19 @@ def test_lock_format_and_spack_version_must_agree_and_name_a_commit() -> None:
 
 
 # 5. Host services and git-branch versions.
-def test_openmpi_schedulers_slurm_builds_slurm_into_the_image() -> None:
-    problems = check(_env(["openmpi schedulers=slurm", "ucx +verbs"]), load_site("jusuf"))
+def test_openmpi_schedulers_slurm_builds_slurm_into_the_image(make_env: MakeEnv) -> None:
+    problems = check(make_env(["openmpi schedulers=slurm", "ucx +verbs"]), load_site("jusuf"))
     assert _found(problems, "openmpi schedulers=slurm builds Slurm from source into the image")
-    assert _found(check(_env(["slurm", "ucx +verbs"]), load_site("jusuf")), "Slurm is a host")
+    assert _found(check(make_env(["slurm", "ucx +verbs"]), load_site("jusuf")), "Slurm is a host")
 
 
-def test_xpmem_without_kernel_module_is_a_git_branch() -> None:
-    env = _env(["ucx +verbs +xpmem"], {"xpmem": ["~kernel-module"]})
+def test_xpmem_without_kernel_module_is_a_git_branch(make_env: MakeEnv) -> None:
+    env = make_env(["ucx +verbs +xpmem"], {"xpmem": ["~kernel-module"]})
     assert _found(
         check(env, load_site("jusuf")),
         "package xpmem~kernel-module (packages:xpmem) leaves only git-branch versions (master)",
     )
-    assert _found(check(_env(["xpmem@master", "ucx +verbs"]), load_site("jusuf")), "git branch")
+    assert _found(check(make_env(["xpmem@master", "ucx +verbs"]), load_site("jusuf")), "git branch")
 
 
 def test_lock_with_a_branch_version_is_refused() -> None:
