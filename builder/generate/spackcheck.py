@@ -220,7 +220,7 @@ def _cuda_arch_problem(env: EnvSpec) -> str | None:
     if not needing:
         return None
     return (
-        f"CUDA: {', '.join(needing)} need cuda_arch, which environment {env.name}'s spack.yaml "
+        f"CUDA: {', '.join(needing)} {'needs' if len(needing) == 1 else 'need'} cuda_arch, which environment {env.name}'s spack.yaml "
         "does not set (packages: all: variants: cuda_arch=...): it does not concretise alone"
     )
 

@@ -111,7 +111,7 @@ def test_arbor_conflicts_with_gcc_8(make_env: MakeEnv) -> None:
 # 3. A cuda environment must concretise alone: cuda_arch in its own spack.yaml.
 def test_cuda_env_without_cuda_arch(make_env: MakeEnv) -> None:
     env = make_env(["cuda@12.2", "nccl", "ucx +verbs"], flavour="cuda")
-    assert _found(check(env, load_site("karolina")), "CUDA: nccl need cuda_arch")
+    assert _found(check(env, load_site("karolina")), "CUDA: nccl needs cuda_arch")
     fixed = make_env(["cuda@12.2", "nccl", "ucx +verbs"], {"all": ["cuda_arch=80"]}, flavour="cuda")
     assert check(fixed, load_site("karolina")) == []
     assert check(load_env("cuda"), load_site("karolina")) == []
