@@ -219,8 +219,9 @@ def _cuda_arch_problem(env: EnvSpec) -> str | None:
     needing = sorted(spec.name for spec in env.specs if _needs_cuda_arch(spec))
     if not needing:
         return None
+    verb = "needs" if len(needing) == 1 else "need"
     return (
-        f"CUDA: {', '.join(needing)} {'needs' if len(needing) == 1 else 'need'} cuda_arch, which environment {env.name}'s spack.yaml "
+        f"CUDA: {', '.join(needing)} {verb} cuda_arch, which environment {env.name}'s spack.yaml "
         "does not set (packages: all: variants: cuda_arch=...): it does not concretise alone"
     )
 
