@@ -6,9 +6,9 @@ PYTEST_ARGS ?=
 # The analyser throughput benchmark's generated log: short enough for a 2-core CI run.
 export ESDC_PERF_LOG_MB ?= 64
 
-.PHONY: setup setup-system setup-python validate test lint unit format definitions
+.PHONY: setup setup-system setup-python setup-node validate pipeline test lint unit format definitions
 
-setup: setup-system setup-python
+setup: setup-system setup-python setup-node
 
 # Debian packages of the local site (Open MPI, UCX, libfabric, PMIx, MPICH, Slurm+munge,
 # Charliecloud, debootstrap, squashfs-tools, docker-registry, openssh-server). Idempotent.
@@ -25,6 +25,17 @@ $(VENV)/.installed: pyproject.toml
 
 validate: setup
 	$(VENV)/bin/esdc validate --site local
+
+# gitlab-ci-local (npm, pinned in package-lock.json) runs .gitlab-ci.yml on this machine.
+setup-node: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The GitLab pipeline end to end against the local site: generate, build, push, validate, publish.
+pipeline: setup
+	bash scripts/pipeline-local.sh
 
 lint: setup-python
 	$(VENV)/bin/ruff check builder tests

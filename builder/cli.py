@@ -122,22 +122,131 @@ def push(
     ref: Annotated[str, typer.Argument(help="OCI reference, e.g. localhost:5000/esd/nest:1.0.")],
     json_out: Json = False,
 ) -> None:
-    """Push IMAGE to an OCI registry with ORAS; the digest is checked after the push."""
-    from builder.ship.api import push_image
+    """Push IMAGE to an OCI registry with ORAS; the digest is checked after the push.
 
-    _emit_model(push_image(image, ref), json_out)
+    ``--json`` prints ``ref`` and the manifest ``digest`` (what ``tag`` and ``attest`` take).
+    """
+    from builder.ship.api import push_image
+    from builder.ship.registry import PushResult
+
+    _emit_model(PushResult.of(push_image(image, ref)), json_out)
+
+
+@app.command()
+def tag(
+    ref: Annotated[str, typer.Argument(help="Source: HOST/REPO:TAG or HOST/REPO@sha256:...")],
+    new_tag: Annotated[str, typer.Argument(help="New tag in the same repository.")],
+    json_out: Json = False,
+) -> None:
+    """Copy the manifest at REF to NEWTAG in the same repository; no blob is uploaded again."""
+    from builder.ship.api import tag_image
+
+    _emit_model(tag_image(ref, new_tag), json_out)
 
 
 @app.command()
 def pull(
-    ref: Annotated[str, typer.Argument(help="OCI reference.")],
+    ref: Annotated[str, typer.Argument(help="OCI reference (HOST/REPO:TAG or @sha256:...).")],
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    verified_for: Annotated[
+        str | None,
+        typer.Option("--verified-for", help="Only an image with a passing attestation for SITE."),
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="PEM public key of the site (repeatable)."),
+    ] = None,
+    apptainer_verify: Annotated[
+        bool,
+        typer.Option(
+            "--apptainer-verify", help="Also run `apptainer verify --key` (first --trust key)."
+        ),
+    ] = False,
     json_out: Json = False,
 ) -> None:
-    """Pull an image from an OCI registry and check its digest."""
+    """Pull an image from an OCI registry and check its digest (and, asked, its attestation)."""
     from builder.ship.api import pull_image
 
-    _emit_model(pull_image(ref, output), json_out)
+    pulled = pull_image(
+        ref,
+        output,
+        verified_for=verified_for,
+        trust=trust,
+        apptainer_verify=apptainer_verify,
+    )
+    _emit_model(pulled, json_out)
+
+
+@app.command()
+def attest(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory with verdict.json, report.html.")],
+    ref: Annotated[
+        str, typer.Argument(help="The image that was judged: HOST/REPO:TAG or @digest.")
+    ],
+    records_url: Annotated[
+        str | None, typer.Option("--records-url", help="Where the run's records are kept.")
+    ] = None,
+    provenance: Annotated[Path | None, typer.Option("--provenance")] = None,
+    sbom: Annotated[
+        Path | None, typer.Option("--sbom", help="CycloneDX SBOM of the image.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Sign RUN_DIR's verdict (in-toto, DSSE; key in ESDC_SIGNING_KEY) and attach it to REF."""
+    from builder.ship.api import attest_run
+
+    _emit_model(
+        attest_run(run_dir, ref, records_url=records_url, provenance=provenance, sbom=sbom),
+        json_out,
+    )
+
+
+@app.command()
+def catalog(
+    repo: Annotated[str, typer.Argument(help="Repository: HOST/REPO.")],
+    site: Annotated[
+        str | None, typer.Option("--site", help="Only this site's attestations.")
+    ] = None,
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option("--trust", help="Check signatures with this PEM public key (repeatable)."),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a one-file HTML catalog page.")
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """List which image digests of REPO are verified for which site, when, by which key."""
+    from builder.ship.api import catalog_repository
+    from builder.ship.catalog import render_html
+
+    result = catalog_repository(repo, site=site, trust=trust)
+    if html is not None:
+        from builder.fsio import atomic_write_text
+        from builder.ship.registry import require_writable_target
+
+        require_writable_target(html)
+        atomic_write_text(html, render_html(result))
+        err_console.print(f"wrote {html}", highlight=False)
+    if json_out:
+        _print_json(result.model_dump(mode="json", by_alias=True))
+        return
+    from rich.table import Table
+
+    table = Table("image", "tags", "site", "result", "attested", "key", "rules")
+    for entry in result.entries:
+        table.add_row(
+            entry.image[:19],
+            ", ".join(entry.tags),
+            entry.site,
+            entry.problem or entry.result,
+            entry.attested_at,
+            f"{entry.keyid[:19]} ({entry.signature.value})",
+            "current" if entry.current_rules else "older: revalidate",
+        )
+    console.print(table)
+    for image in result.unverified:
+        console.print(f"not verified: {image.image} {', '.join(image.tags)}", highlight=False)
 
 
 @app.command()
@@ -162,12 +271,20 @@ def bench(
         Path | None, typer.Option("--resume", help="Run directory to continue.")
     ] = None,
     runs: Annotated[Path, typer.Option("--runs", help="Where run directories go.")] = Path("runs"),
+    json_out: Json = False,
 ) -> None:
-    """Run a paired bare-metal and container campaign; prints the run directory."""
+    """Run a paired bare-metal and container campaign; prints the run directory.
+
+    The last line of standard output is the run directory, whole (never wrapped); with
+    ``--json`` standard output is ``{"run_dir": ...}`` alone. Progress goes to stderr.
+    """
     from builder.run.campaign import run_campaign
 
     run_dir = run_campaign(site, image, suites=suite, reps=reps, resume=resume, runs_root=runs)
-    console.print(str(run_dir))
+    if json_out:
+        _print_json({"run_dir": str(run_dir)})
+    else:
+        sys.stdout.write(f"{run_dir}\n")
 
 
 @app.command()
@@ -201,7 +318,11 @@ def parse(
     files: Annotated[list[str], typer.Argument(help="Benchmark outputs ('-' for stdin).")],
     json_out: Json = False,
 ) -> None:
-    """Turn OSU, nccl-tests, NEST and mpi4py.bench outputs into numbers."""
+    """Turn OSU, nccl-tests, NEST and mpi4py.bench outputs into numbers.
+
+    A table cut short (a killed job) or with a damaged row keeps its rows and is marked
+    ``complete: false`` with the lines at fault; every row is printed, at any width.
+    """
     from builder.bench.api import parse_paths
     from builder.bench.render import print_results
 
@@ -247,11 +368,29 @@ def validate(
     reps: Annotated[int, typer.Option("--reps", min=1)] = 3,
     runs: Annotated[Path, typer.Option("--runs")] = Path("runs"),
     resume: Annotated[Path | None, typer.Option("--resume")] = None,
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", help="Validate this image (e.g. pulled) instead of building one."),
+    ] = None,
+    json_out: Json = False,
 ) -> None:
-    """Build or reuse the site's image, run the campaign, verify and report: the main job."""
+    """Build (or take) the site's image, run the campaign, verify and report: the main job.
+
+    Exit 0 pass, 1 fail, 2 could not judge; the report is written in every case. With
+    ``--json`` standard output is the outcome (run directory, verdict, report) alone.
+    """
     from builder.run.validate import validate_site
 
-    outcome = validate_site(site, reps=reps, runs_root=runs, resume=resume, console=console)
+    outcome = validate_site(
+        site,
+        reps=reps,
+        runs_root=runs,
+        resume=resume,
+        image=image,
+        console=err_console if json_out else console,
+    )
+    if json_out:
+        _print_json(outcome.model_dump(mode="json"))
     raise typer.Exit(outcome.exit_code)
 
 

@@ -30,6 +30,9 @@ PACKAGES=(
   # HTML report tests, building mpi4py and the C fixtures
   chromium python3-dev python3-venv gcc
 )
+# Node.js and npm run gitlab-ci-local (make pipeline). Only where no npm is on PATH: a Node.js
+# from another source (NodeSource) already brings its own npm, which Debian's would conflict with.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 # shellcheck disable=SC2206  # word splitting is the point
 if [[ -n ${ESDC_SETUP_PACKAGES:-} ]]; then PACKAGES=(${ESDC_SETUP_PACKAGES}); fi
 # shellcheck disable=SC2206

@@ -44,10 +44,12 @@ def _suites_of(text: str) -> set[Suite]:
     if stripped.startswith("#"):
         if osu.TITLE.match(stripped) or osu.SIZED_HEADER.match(stripped):
             found.add("osu")
-        elif nccl_tests.header_columns(stripped) is not None or nccl_tests.PREAMBLE.match(stripped):
+        elif nccl_tests.is_marker(stripped):
             found.add("nccl")
         elif mpi4py_bench.TITLE.match(stripped) or mpi4py_bench.HEADER.match(stripped):
             found.add("mpi4py")
+    elif (stripped[:1].isdigit() or "bus" in stripped) and nccl_tests.is_marker(stripped):
+        found.add("nccl")  # old releases print no "#"; excerpts may hold rows only
     if _is_nest_marker(text, stripped):
         found.add("nest")
     return found

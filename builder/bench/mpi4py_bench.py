@@ -11,6 +11,8 @@ Rows are ``f"{nbytes:10d}{bandwidth:18.2f}"`` plus, unless ``--no-stats``,
 ``time_mean_s``, ``time_std_s``, ``samples`` (the last three only when printed). The ``±`` may
 arrive mangled by a non-UTF-8 terminal, so any short non-space token is accepted in its place.
 The benchmark is named ``pingpong``; the version is not printed, so it stays ``None``.
+A row that is cut or has cells of the wrong kind is dropped and named in ``problems``, and a
+header without rows is kept: both make the result ``complete: false``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import re
 from collections.abc import Sequence
 
 from builder.bench.text import Line, to_float, to_int
-from builder.errors import EsdcError
-from builder.model.bench import BenchResult, Cell, SourceRef
+from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "mpi4py"
 TITLE = re.compile(r"^#\s*MPI PingPong Test\s*$")
@@ -34,30 +35,22 @@ COLUMNS = ["size", "bandwidth_MBps"]
 STATS_COLUMNS = ["time_mean_s", "time_std_s", "samples"]
 
 
-def _truncated(source: str, line: int, why: str) -> EsdcError:
-    return EsdcError(f"truncated table at line {line}: {why}", where=source, line=line)
-
-
 def parse_mpi4py(lines: Sequence[Line], source: str) -> list[BenchResult]:
-    """Every pingpong table in ``lines``.
-
-    Raises
-    ------
-    EsdcError
-        A header without rows, or a row that is cut or has cells of the wrong kind.
-    """
+    """Every pingpong table in ``lines``; cut or damaged ones say ``complete: false``."""
     results: list[BenchResult] = []
     title_line: int | None = None
     header_line: int | None = None
     stats = False
     rows: list[list[Cell]] = []
+    problems: list[BenchProblem] = []
 
     def close() -> None:
-        nonlocal header_line, title_line, rows
+        nonlocal header_line, title_line, rows, problems
         if header_line is None:
             return
         if not rows:
-            raise _truncated(source, header_line, "mpi4py pingpong header without rows")
+            why = "mpi4py pingpong header without rows"
+            problems.insert(0, BenchProblem(line=header_line, message=why))
         columns = COLUMNS + (STATS_COLUMNS if stats else [])
         results.append(
             BenchResult(
@@ -66,9 +59,11 @@ def parse_mpi4py(lines: Sequence[Line], source: str) -> list[BenchResult]:
                 columns=columns,
                 rows=rows,
                 source=SourceRef(file=source, line=title_line or header_line),
+                complete=not problems,
+                problems=problems,
             )
         )
-        header_line, title_line, rows = None, None, []
+        header_line, title_line, rows, problems = None, None, [], []
 
     for line in lines:
         text = line.text.strip()
@@ -88,7 +83,9 @@ def parse_mpi4py(lines: Sequence[Line], source: str) -> list[BenchResult]:
             continue
         row = ROW.match(text)
         if row is None or (row["mean"] is not None) != stats:
-            raise _truncated(source, line.number, f"mpi4py pingpong row does not parse: {text!r}")
+            why = f"mpi4py pingpong row does not parse: {text[:80]!r}; dropped"
+            problems.append(BenchProblem(line=line.number, message=why))
+            continue
         cells: list[Cell] = [int(row["size"]), to_float(row["bw"])]
         if stats:
             cells += [to_float(row["mean"]), to_float(row["std"]), to_int(row["samples"])]

@@ -24,11 +24,20 @@ Choices where the format leaves room:
   it. Preamble lines (``# [ pairs: 2 ] [ window size: 64 ]``, ``# Number of Sender threads: 1``,
   GPU buffer placement) go into ``summary`` too.
 * ``source.line`` is the title line (for the second and later datatype tables of one title,
-  their ``# Datatype`` line). A header without any title is parsed as ``osu_unknown``.
-* A row that starts with a number but has the wrong number of cells, a row with other output
-  glued to it, or a header followed by no rows, is a truncated table: :class:`EsdcError` naming
-  the line. Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they
-  appear; a ``#`` comment that is not OSU's own ends the table.
+  their ``# Datatype`` line). A header without any title (an excerpt) takes the program the
+  last command line before it names (``mpirun -np 2 ./osu_bw``), else ``osu_unknown``.
+* A row that starts with a number but has the wrong number of cells (the last row of a killed
+  job), a row with other output glued to it, or a header followed by no rows, makes the table
+  ``complete: false``: the rows read are kept, the bad line is dropped and named in ``problems``.
+  Lines that are not rows (UCX log lines, mpirun warnings) are skipped wherever they appear; a
+  ``#`` comment that is not OSU's own ends the table.
+* Timestamps and rank prefixes are removed by :mod:`builder.bench.text`; several ranks printing
+  the same test with rank prefixes are read apart by ``api``.
+* Several runs of one test in one table, each a result with ``summary["run"]`` (1, 2, ...):
+  interleaved without prefixes (ranks running as singletons, two jobs writing one file: the
+  title and header printed again before any row; each row goes to the first run whose last size
+  is smaller), or side by side (``paste``: the header holds ``Size`` again, each row the cells
+  of every run).
 """
 
 from __future__ import annotations
@@ -37,9 +46,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from builder.bench.text import Line, snake_case, to_cell
-from builder.errors import EsdcError
-from builder.model.bench import BenchResult, Cell, SourceRef
+from builder.bench.text import Line, feed_lines, job_ended_abnormally, snake_case, to_cell
+from builder.model.bench import BenchProblem, BenchResult, Cell, SourceRef
 
 SUITE = "osu"
 
@@ -130,6 +138,30 @@ _LABEL_PATTERN = re.compile(
 _UNITS = {"us": "us", "ms": "ms", "s": "s", "mb/s": "MBps", "gb/s": "GBps", "%": "percent"}
 
 
+#: The columns each kind of test prints by default, for rows whose header is missing; the
+#: collectives' full statistics (``-f``) add the three columns after the average.
+_IMPLIED = {
+    "bandwidth": ["size", "bandwidth_MBps"],
+    "message_rate": ["size", "bandwidth_MBps", "messages_per_s"],
+    "latency": ["size", "latency_us"],
+    "full": ["size", "latency_us", "min_latency_us", "max_latency_us", "iterations"],
+}
+
+
+def implied_columns(benchmark: str, cells: int) -> list[str] | None:
+    """The columns of a test's rows printed without header, or ``None`` when unsure."""
+    if benchmark == "osu_mbw_mr":
+        kind = "message_rate"
+    elif benchmark.endswith(("_bw", "_bibw", "_bw_cong")):
+        kind = "bandwidth"
+    elif cells == len(_IMPLIED["full"]):
+        kind = "full"
+    else:
+        kind = "latency"
+    columns = _IMPLIED[kind]
+    return list(columns) if len(columns) == cells else None
+
+
 def program_name(name: str, rma: str | None) -> str:
     """The OSU program behind a title's test name (``Allreduce Latency`` -> ``osu_allreduce``).
 
@@ -215,8 +247,26 @@ class _Table:
     header_line: int | None
     datatype: str | None = None
     rows: list[list[Cell]] = field(default_factory=list)
+    problems: list[BenchProblem] = field(default_factory=list)
     #: Opened by a ``# Datatype`` line after a full table: the header may still follow.
     awaiting_header: bool = False
+    #: Runs in this table: interleaved (header repeated) or side by side (``Size`` repeated).
+    runs: int = 1
+    side_by_side: bool = False
+    #: Rows of runs 2, 3, ... (run 1's are ``rows``).
+    extra: list[list[list[Cell]]] = field(default_factory=list)
+
+    def is_as_wide(self, text: str) -> bool:
+        """Whether a line has as many number-like cells as this table's rows."""
+        width = len(self.columns) - (0 if self.sized else 1)
+        tokens = text.split()
+        if len(tokens) not in (width, width * self.runs):
+            return False
+        return all(any(c.isdigit() for c in token) or token in ("Pass", "Fail") for token in tokens)
+
+    def drop(self, line: int, why: str) -> None:
+        """Note a line that belongs to this table but could not be read as one of its rows."""
+        self.problems.append(BenchProblem(line=line, message=why))
 
 
 def _title_from(match: re.Match[str], line: int) -> _Title:
@@ -262,10 +312,18 @@ _ROW = re.compile(
 )
 
 
+#: An OSU program on a command line (``srun ./osu_latency -m 8:8``, ``.../pt2pt/osu_bw``).
+_PROGRAM = re.compile(r"(?<![\w-])(osu_[a-z][a-z0-9_]*)\b")
 #: The start of an OSU row: a size, then a decimal figure.
 _GARBLED_ROW = re.compile(r"\d+\s+[-+]?\d+\.\d")
 #: Rows of other suites that may follow an OSU table: NEST logger lines, mpi4py rows.
 _FOREIGN_ROW = re.compile(r"#|\|")
+
+
+def _last_size(rows: list[list[Cell]]) -> int:
+    """The size of the last row of a run, ``-1`` before its first row."""
+    last = rows[-1][0] if rows else -1
+    return last if isinstance(last, int) else -1
 
 
 def _row_tokens(text: str) -> list[str] | None:
@@ -283,11 +341,10 @@ class _Parser:
         self.results: list[BenchResult] = []
         self.title: _Title | None = None
         self.table: _Table | None = None
+        #: The OSU program the last command line named, for a header printed without title.
+        self.command: str | None = None
         #: A ``# Datatype`` line seen before its header (7.4+ order): name and line number.
         self.pending_datatype: tuple[str, int] | None = None
-
-    def truncated(self, line: int, why: str) -> EsdcError:
-        return EsdcError(f"truncated table at line {line}: {why}", where=self.source, line=line)
 
     def close(self) -> None:
         table, self.table = self.table, None
@@ -297,46 +354,72 @@ class _Parser:
             if table.awaiting_header:
                 return
             line = table.header_line or table.line
-            raise self.truncated(line, f"OSU {table.title.benchmark} header without rows")
+            why = f"OSU {table.title.benchmark} header without rows"
+            table.problems.insert(0, BenchProblem(line=line, message=why))
         summary = dict(table.title.summary)
         if table.datatype:
             summary["datatype"] = table.datatype
         table.title.tables += 1
-        self.results.append(
-            BenchResult(
-                suite=SUITE,
-                benchmark=table.title.benchmark,
-                version=table.title.version,
-                variant=table.title.variant,
-                columns=table.columns,
-                rows=table.rows,
-                summary=summary,
-                source=SourceRef(file=self.source, line=table.line),
+        runs = [table.rows, *table.extra]
+        for index, rows in enumerate(runs, start=1):
+            problems = list(table.problems)
+            if not rows and index > 1:
+                why = f"OSU {table.title.benchmark} run {index} printed no rows"
+                problems.append(BenchProblem(line=table.header_line or table.line, message=why))
+            self.results.append(
+                BenchResult(
+                    suite=SUITE,
+                    benchmark=table.title.benchmark,
+                    version=table.title.version,
+                    variant=table.title.variant,
+                    columns=table.columns,
+                    rows=rows,
+                    summary={**summary, "run": index} if len(runs) > 1 else summary,
+                    source=SourceRef(file=self.source, line=table.line),
+                    complete=not problems,
+                    problems=problems,
+                )
             )
-        )
+
+    def repeats(self, title: _Title) -> bool:
+        """Whether ``title`` is the open table's test again, printed before any of its rows."""
+        table = self.table
+        if table is None or table.rows or table.awaiting_header:
+            return False
+        return (table.title.benchmark, table.title.version) == (title.benchmark, title.version)
 
     def on_title(self, match: re.Match[str], line: Line) -> None:
+        title = _title_from(match, line.number)
+        if self.repeats(title):
+            return  # the same test starting again before any row: interleaved runs
         self.close()
         self.pending_datatype = None
-        self.title = _title_from(match, line.number)
+        self.title = title
 
     def on_header(self, line: Line, sized: bool) -> None:
         labels = header_labels(line.text.lstrip().removeprefix("#"))
-        columns = [column_name(label) for label in labels]
+        columns = [column_name(label.lstrip("# ")) for label in labels]
         if not sized:
             columns = ["size", *columns]
+        runs, side_by_side = 1, False
+        if sized and columns.count("size") > 1:
+            width = columns.index("size", 1)
+            if columns == columns[:width] * (len(columns) // width):
+                runs, side_by_side, columns = len(columns) // width, True, columns[:width]
         table = self.table
-        if table is not None and not table.rows:
-            if not table.awaiting_header and table.header_line is not None:
-                why = f"OSU {table.title.benchmark} header without rows"
-                raise self.truncated(table.header_line, why)
+        if table is not None and not table.rows and table.awaiting_header:
             # The header printed again after a "# Datatype" line (-T all).
             table.columns, table.sized, table.header_line = columns, sized, line.number
             table.awaiting_header = False
             return
+        if table is not None and not table.rows and table.columns == columns:
+            # The same header again before any row: one more run interleaved with the first.
+            table.runs += 1
+            table.extra.append([])
+            return
         self.close()
         if self.title is None:
-            self.title = _Title("osu_unknown", None, None, line.number)
+            self.title = _Title(self.command or "osu_unknown", None, None, line.number)
         datatype, start = None, line.number
         if self.pending_datatype is not None:
             datatype, start = self.pending_datatype
@@ -348,7 +431,26 @@ class _Parser:
             line=self.title.line if self.title.tables == 0 else start,
             header_line=line.number,
             datatype=datatype,
+            runs=runs,
+            side_by_side=side_by_side,
+            extra=[[] for _ in range(runs - 1)],
         )
+
+    def open_without_header(self, tokens: list[str], line: Line) -> _Table | None:
+        """A table whose header is missing (an excerpt): columns the title's test prints."""
+        assert self.title is not None
+        columns = implied_columns(self.title.benchmark, len(tokens))
+        if columns is None:
+            return None
+        self.title.summary["columns_implied"] = True
+        self.table = _Table(
+            title=self.title,
+            columns=columns,
+            sized=True,
+            line=self.title.line,
+            header_line=line.number,
+        )
+        return self.table
 
     def on_datatype(self, name: str, line: Line) -> None:
         table = self.table
@@ -369,24 +471,41 @@ class _Parser:
                 awaiting_header=True,
             )
 
-    def on_row(self, tokens: list[str], line: Line) -> None:
+    def on_row(self, tokens: list[str], line: Line, run: int | None = None) -> None:
         table = self.table
+        if table is None and self.title is not None and self.title.tables == 0:
+            table = self.open_without_header(tokens, line)
         if table is None:
             return  # numbers outside any OSU table belong to something else
         expected = len(table.columns) - (0 if table.sized else 1)
+        if table.side_by_side and len(tokens) == expected * table.runs:
+            for index in range(table.runs):
+                self.on_row(tokens[index * expected : (index + 1) * expected], line, index)
+            return
         if len(tokens) != expected:
-            raise self.truncated(
+            table.drop(
                 line.number,
                 f"OSU {table.title.benchmark} row has {len(tokens)} of {expected} cells "
-                f"({', '.join(table.columns)})",
+                f"({', '.join(table.columns)}); dropped",
             )
+            return
         cells: list[Cell] = [to_cell(token) for token in tokens]
         if not table.sized:
             cells.insert(0, 0)
         if not isinstance(cells[0], int):
-            raise self.truncated(line.number, f"OSU size {tokens[0]!r} is not an integer")
+            table.drop(line.number, f"OSU size {tokens[0]!r} is not an integer; dropped")
+            return
         table.awaiting_header = False
-        table.rows.append(cells)
+        runs = [table.rows, *table.extra]
+        if run is None and table.runs > 1:
+            # Interleaved runs each print sizes in increasing order: the first run whose
+            # last size is smaller takes the row.
+            size = cells[0]
+            run = next((i for i, rows in enumerate(runs) if _last_size(rows) < size), None)
+            if run is None:
+                table.drop(line.number, f"OSU size {size} fits none of {table.runs} runs; dropped")
+                return
+        runs[run or 0].append(cells)
 
     def feed(self, line: Line) -> None:
         text = line.text.strip()
@@ -398,10 +517,20 @@ class _Parser:
         tokens = _row_tokens(text)
         if tokens is not None:
             self.on_row(tokens, line)
-        elif self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
+            return
+        if "osu_" in text and (program := _PROGRAM.search(text)):
+            self.command = program[1]  # a command line, for a header printed without title
+        if self.table is not None and _GARBLED_ROW.match(text) and not _FOREIGN_ROW.search(text):
             # A row with something glued to it (another rank's output cut into the line):
-            # refuse rather than silently lose that message size.
-            raise self.truncated(line.number, f"OSU row is garbled: {text[:80]!r}")
+            # say so rather than silently lose that message size.
+            self.table.drop(line.number, f"OSU row is garbled: {text[:80]!r}; dropped")
+        elif self.table is not None and text[:1].isdigit() and self.table.is_as_wide(text):
+            # A row with a damaged cell ("1x24", "0.4.5"): say so rather than lose it silently.
+            self.table.drop(line.number, f"OSU row has a damaged cell: {text[:80]!r}; dropped")
+        elif self.table is not None and self.table.rows and job_ended_abnormally(text):
+            # OSU prints no footer: a job killed mid-table is told only by what follows it.
+            why = f"the job ended abnormally after the last row: {text[:80]!r}"
+            self.table.drop(line.number, why)
 
     def on_comment(self, text: str, line: Line) -> None:
         title = TITLE.match(text)
@@ -429,15 +558,8 @@ class _Parser:
 
 
 def parse_osu(lines: Sequence[Line], source: str) -> list[BenchResult]:
-    """All OSU tables in ``lines``, in file order.
-
-    Raises
-    ------
-    EsdcError
-        A table is cut: a header without rows, or a row with the wrong number of cells.
-    """
+    """All OSU tables in ``lines``, in file order; cut or damaged ones say ``complete: false``."""
     parser = _Parser(source)
-    for line in lines:
-        parser.feed(line)
+    feed_lines(parser.feed, lines, source)
     parser.close()
     return parser.results

@@ -1,114 +1,166 @@
-"""``esdc parse`` for people: an overview, then one table per result (first rows and summary)."""
+"""``esdc parse`` for people: an overview, then every result's rows, summary and problems.
+
+The text is built by pure functions and printed as it is: every row, every cell whole, at any
+terminal width and when standard output is a file or a CI log (a table wider than the terminal
+makes long lines, never cut or wrapped cells). ``--json`` stays the exact form.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
-from rich.table import Table
 
 from builder.model.bench import BenchReport, BenchResult, Cell
 
-#: Rows shown per result; the rest are counted, not printed (``--json`` has them all).
-SHOWN_ROWS = 8
 #: Results wider than this with at most TRANSPOSE_ROWS rows are printed transposed.
 TRANSPOSE_COLUMNS = 6
 TRANSPOSE_ROWS = 4
-#: Summary entries shown per result.
-SHOWN_SUMMARY = 24
+#: Between two columns.
+GAP = "  "
 
 
 def format_cell(cell: Cell | object) -> str:
-    """A cell as a person reads it: floats with up to 6 significant digits, ``-`` for null."""
+    """A cell as a person reads it: numbers exactly as parsed (shortest form), ``-`` for null."""
     if cell is None:
         return "-"
     if isinstance(cell, bool):
         return str(cell).lower()
     if isinstance(cell, float):
-        return f"{cell:.6g}"
+        return repr(cell)
     if isinstance(cell, list):
         return "[" + ", ".join(format_cell(item) for item in cell) + "]"
     return str(cell)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _numeric(column: Sequence[str]) -> bool:
+    """A column to right-align: numbers only, ``-`` (null) aside."""
+    values = [cell for cell in column if cell != "-"]
+    return bool(values) and all(_is_number(cell) for cell in values)
+
+
+def text_table(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    right: Sequence[bool] | None = None,
+) -> list[str]:
+    """Lines of a plain table, nothing ever cut.
+
+    ``right`` says which columns are right-aligned; by default the numeric ones.
+    """
+    body = [list(row) for row in rows]
+    every = ([list(header)] if header is not None else []) + body
+    if not every:
+        return []
+    count = max(len(row) for row in every)
+    widths = [max((len(row[i]) for row in every if i < len(row)), default=0) for i in range(count)]
+    numeric = list(right) if right is not None else [
+        _numeric([row[i] for row in body if i < len(row)]) for i in range(count)
+    ]  # fmt: skip
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.rjust(widths[i]) if numeric[i] else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return GAP.join(padded).rstrip()
+
+    lines = []
+    if header is not None:
+        lines.append(line(header))
+        lines.append(GAP.join("-" * width for width in widths))
+    lines.extend(line(row) for row in body)
+    return lines
+
+
 def result_title(result: BenchResult) -> str:
-    """``osu_latency 7.2 (CUDA) — out.txt:3``."""
+    """``osu_latency 7.2 (CUDA) - out.txt:3``, with ``[incomplete]`` for a cut table."""
     parts = [result.benchmark]
     if result.version:
         parts.append(result.version)
     if result.variant:
         parts.append(f"({result.variant})")
-    return f"{' '.join(parts)} — {result.source.file}:{result.source.line}"
+    title = f"{' '.join(parts)} - {result.source.file}:{result.source.line}"
+    return title if result.complete else f"{title} [incomplete]"
 
 
-def overview_table(report: BenchReport) -> Table:
-    """One line per result: suite, benchmark, version, rows, where it starts."""
-    table = Table(title="Benchmark results", title_justify="left")
-    for name in ("suite", "benchmark", "version", "variant", "rows", "source"):
-        table.add_column(name, justify="right" if name == "rows" else "left")
-    for result in report.results:
-        table.add_row(
+def overview_lines(report: BenchReport) -> list[str]:
+    """One line per result: suite, benchmark, version, variant, rows, completeness, source."""
+    header = ["suite", "benchmark", "version", "variant", "rows", "complete", "source"]
+    rows = [
+        [
             result.suite,
             result.benchmark,
             result.version or "-",
             result.variant or "-",
             str(len(result.rows)),
+            "yes" if result.complete else "NO",
             f"{result.source.file}:{result.source.line}",
-        )
-    return table
+        ]
+        for result in report.results
+    ]
+    right = [name == "rows" for name in header]
+    return ["Benchmark results", *text_table(header, rows, right)]
 
 
-def transposed_table(result: BenchResult) -> Table:
-    """A wide result with few rows (NEST: one row per rank) as one line per column."""
-    table = Table(title=result_title(result), title_justify="left")
-    table.add_column(result.columns[0])
-    for row in result.rows:
-        table.add_column(format_cell(row[0]), justify="right")
-    for index, column in enumerate(result.columns[1:], start=1):
-        table.add_row(column, *(format_cell(row[index]) for row in result.rows))
-    return table
-
-
-def rows_table(result: BenchResult) -> Table | None:
-    """The first :data:`SHOWN_ROWS` rows of a result, or ``None`` when it has no rows.
-
-    Wide results with few rows are printed transposed, so that no column name is cut.
-    """
+def rows_lines(result: BenchResult) -> list[str]:
+    """Every row of a result; a wide result with few rows (NEST) is printed transposed."""
     if not result.rows:
-        return None
+        return []
     if len(result.columns) > TRANSPOSE_COLUMNS and len(result.rows) <= TRANSPOSE_ROWS:
-        return transposed_table(result)
-    table = Table(title=result_title(result), title_justify="left")
-    for column in result.columns:
-        table.add_column(column, justify="right")
-    for row in result.rows[:SHOWN_ROWS]:
-        table.add_row(*(format_cell(cell) for cell in row))
-    hidden = len(result.rows) - SHOWN_ROWS
-    if hidden > 0:
-        table.caption = f"… {hidden} more rows (--json prints all)"
-    return table
+        header = [result.columns[0], *(format_cell(row[0]) for row in result.rows)]
+        transposed = [
+            [column, *(format_cell(row[index]) for row in result.rows)]
+            for index, column in enumerate(result.columns[1:], start=1)
+        ]
+        return text_table(header, transposed)
+    cells = [[format_cell(cell) for cell in row] for row in result.rows]
+    return text_table(result.columns, cells)
 
 
-def summary_table(result: BenchResult) -> Table | None:
-    """The scalar summary entries of a result, or ``None`` when there are none."""
-    entries = [(k, v) for k, v in result.summary.items() if not isinstance(v, dict)]
+def summary_lines(result: BenchResult) -> list[str]:
+    """Every scalar summary entry of a result (nested ones are in ``--json``)."""
+    entries = [[key, format_cell(value)] for key, value in result.summary.items()]
+    entries = [entry for entry, value in zip(entries, result.summary.values(), strict=True)
+               if not isinstance(value, dict)]  # fmt: skip
     if not entries:
-        return None
-    title = "summary" if result.rows else f"{result_title(result)} — summary"
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column("key")
-    table.add_column("value", justify="right")
-    for key, value in entries[:SHOWN_SUMMARY]:
-        table.add_row(key, format_cell(value))
-    hidden = len(entries) - SHOWN_SUMMARY
-    if hidden > 0:
-        table.caption = f"… {hidden} more entries (--json prints all)"
-    return table
+        return []
+    return ["summary:", *("  " + line for line in text_table(None, entries))]
+
+
+def problem_lines(result: BenchResult) -> list[str]:
+    """Why a result is incomplete, one line per line at fault."""
+    if result.complete:
+        return []
+    return [
+        "incomplete:",
+        *(f"  line {problem.line}: {problem.message}" for problem in result.problems),
+    ]
+
+
+def render_text(report: BenchReport) -> str:
+    """The whole human output of ``esdc parse``."""
+    lines = overview_lines(report)
+    for result in report.results:
+        lines += ["", result_title(result)]
+        lines += rows_lines(result) + summary_lines(result) + problem_lines(result)
+    return "\n".join(lines) + "\n"
 
 
 def print_results(report: BenchReport, console: Console) -> None:
-    """Print an overview of ``report`` and each result's first rows and summary."""
-    console.print(overview_table(report))
-    for result in report.results:
-        console.print()
-        for table in (rows_table(result), summary_table(result)):
-            if table is not None:
-                console.print(table)
+    """Print :func:`render_text` as it is: no markup, no wrapping, no cropping.
+
+    Characters the output's encoding lacks (a GPU name on an ASCII terminal) become ``?``.
+    """
+    text = render_text(report)
+    encoding = console.encoding or "utf-8"
+    text = text.encode(encoding, errors="replace").decode(encoding)
+    console.print(text, markup=False, highlight=False, soft_wrap=True, end="")

@@ -1,10 +1,12 @@
 """Detached signatures of built images, when a signing key is configured.
 
-The key is named by ``ESDC_SIGNING_KEY`` (a path to a key file); its contents are never read
-into this process, printed or logged: the signing tool reads the file itself.
-SIF images are signed by ``apptainer sign`` (the signature lives inside the SIF); directory or
-SquashFS images get an SSH signature (``ssh-keygen -Y sign``, namespace ``esdc-image``) of
-their digest, written beside them as ``IMAGE.sig``.
+The key is named by ``ESDC_SIGNING_KEY``: one PEM private key (ed25519 or EC P-256, as
+``openssl genpkey`` writes it) serves image signatures and the verdict attestations of
+``esdc attest``; it is never printed or logged.
+SIF images are signed by ``apptainer sign --key`` (the signature lives inside the SIF); directory
+or SquashFS images get a DSSE envelope (payload type :data:`DIGEST_PAYLOAD_TYPE`) over their
+digest line, written beside them as ``IMAGE.sig`` and checked with the public key
+(:func:`verify_image_signature`).
 
 Order: ``esdc build`` signs before it writes provenance and SBOM, and for an embedded (SIF)
 signature it takes the image digest again afterwards: both records name the signed bytes,
@@ -13,9 +15,7 @@ the ones that are shipped and pulled.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,7 +24,8 @@ from builder.errors import EsdcError
 from builder.fsio import atomic_write_text
 
 KEY_VARIABLE = "ESDC_SIGNING_KEY"
-SSH_NAMESPACE = "esdc-image"
+#: DSSE payload type of an image signature: the payload is the image's ``sha256:...`` line.
+DIGEST_PAYLOAD_TYPE = "application/vnd.esdc.image-digest.v1+text"
 
 
 def signing_key(environ: Mapping[str, str]) -> Path | None:
@@ -38,26 +39,21 @@ def signing_key(environ: Mapping[str, str]) -> Path | None:
     return key
 
 
-def ssh_sign_argv(key: Path, message: Path) -> list[str]:
-    """``ssh-keygen -Y sign`` of a file (pure); writes ``MESSAGE.sig``."""
-    return ["ssh-keygen", "-Y", "sign", "-f", str(key), "-n", SSH_NAMESPACE, str(message)]
+def verify_image_signature(signature: Path, digest: str, trusted: Path) -> bool:
+    """Whether ``signature`` (an ``IMAGE.sig`` envelope) signs ``digest`` with key ``trusted``."""
+    from builder.ship.dsse import SignatureStatus, load_public_key, parse_envelope, verify
 
-
-def ssh_verify_argv(allowed_signers: Path, identity: str, signature: Path) -> list[str]:
-    """``ssh-keygen -Y verify`` of a digest file's signature, reading the digest on stdin (pure)."""
-    return [
-        "ssh-keygen",
-        "-Y",
-        "verify",
-        "-f",
-        str(allowed_signers),
-        "-I",
-        identity,
-        "-n",
-        SSH_NAMESPACE,
-        "-s",
-        str(signature),
-    ]
+    try:
+        raw = signature.read_bytes()
+    except OSError as exc:
+        raise EsdcError(f"cannot read: {exc.strerror or exc}", where=signature) from exc
+    envelope = parse_envelope(raw, where=str(signature))
+    status, _ = verify(envelope, [load_public_key(trusted)])
+    return (
+        status == SignatureStatus.VALID
+        and envelope.payload_type == DIGEST_PAYLOAD_TYPE
+        and envelope.payload_bytes() == f"{digest}\n".encode()
+    )
 
 
 def sign_image(image: Path, digest: str, runtime: str, key: Path) -> Path:
@@ -65,13 +61,12 @@ def sign_image(image: Path, digest: str, runtime: str, key: Path) -> Path:
     if runtime == "apptainer" and image.suffix == ".sif":
         _run(apptainer_sign_argv(image, key), image)
         return image
+    from builder.ship.dsse import load_signing_key, sign
+
+    # The signed message is the digest line, so a verifier needs only the digest and the key.
+    envelope = sign(f"{digest}\n".encode(), load_signing_key(key), DIGEST_PAYLOAD_TYPE)
     signature = image.with_name(image.name + ".sig")
-    with tempfile.TemporaryDirectory(prefix="esdc-sign-") as tmp:
-        # The signed message is the digest line, so a verifier needs only the digest.
-        message = Path(tmp) / "digest"
-        atomic_write_text(message, digest + "\n")
-        _run(ssh_sign_argv(key, message), image)
-        os.replace(Path(tmp) / "digest.sig", signature)
+    atomic_write_text(signature, envelope.model_dump_json(by_alias=True) + "\n")
     return signature
 
 

@@ -1,4 +1,4 @@
-"""The edges of generation: load files, read the git commit, then call the pure parts.
+"""The edges of generation: load files, then call the pure parts.
 
 ``generate_definition`` and ``check_compatibility`` are what ``esdc generate`` and ``esdc check``
 call; both raise :class:`EsdcError` for user mistakes (unknown names, bad YAML, stale locks).
@@ -6,7 +6,6 @@ call; both raise :class:`EsdcError` for user mistakes (unknown names, bad YAML, 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from builder import __version__
@@ -18,30 +17,7 @@ from builder.model.image import ImageSpec
 from builder.profiles import load_env, load_site, project_root
 
 
-def source_commit(root: Path) -> str:
-    """``git rev-parse HEAD`` of ``root``; 'unknown' outside git or without git."""
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    commit = result.stdout.strip()
-    return commit if result.returncode == 0 and commit else "unknown"
-
-
-def image_spec(
-    env: str,
-    site: str,
-    *,
-    lock: Path | None = None,
-    commit: str | None = None,
-    force: bool = False,
-) -> ImageSpec:
+def image_spec(env: str, site: str, *, lock: Path | None = None, force: bool = False) -> ImageSpec:
     """Load ``env`` and ``site`` and decide the image (see :func:`make_image_spec`).
 
     An incompatible pair is refused (one line naming the first problem) unless ``force``;
@@ -61,20 +37,13 @@ def image_spec(
         environment,
         profile,
         problems=problems,
-        commit=commit if commit is not None else source_commit(root),
         generator=__version__,
         root=root,
     )
 
 
 def generate_definition(
-    env: str,
-    site: str,
-    *,
-    lock: Path | None,
-    fmt: str,
-    commit: str | None = None,
-    force: bool = False,
+    env: str, site: str, *, lock: Path | None, fmt: str, force: bool = False
 ) -> str:
     """Render the Apptainer definition (``fmt='apptainer'``) or Dockerfile of ENV at SITE.
 
@@ -88,12 +57,10 @@ def generate_definition(
         A spack.lock to install instead of the environment's own; its roots must match.
     fmt
         'apptainer' or 'dockerfile'.
-    commit
-        Source commit to record; read from git when not given.
     force
         Write a definition even when ``esdc check`` finds problems (they become comments).
     """
-    return render(image_spec(env, site, lock=lock, commit=commit, force=force), fmt)
+    return render(image_spec(env, site, lock=lock, force=force), fmt)
 
 
 def check_compatibility(env: str, site: str) -> list[str]:

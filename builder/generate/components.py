@@ -148,9 +148,14 @@ def runtime_environment(site: SiteProfile, source: str) -> list[EnvVar]:
 
 
 def provenance_labels(
-    env: EnvSpec, site: SiteProfile, *, spack_version: str | None, commit: str, generator: str
+    env: EnvSpec, site: SiteProfile, *, spack_version: str | None, generator: str
 ) -> list[Label]:
-    """Labels that say where an image came from; sorted by key."""
+    """Labels that say where an image came from; sorted by key.
+
+    No source commit: a definition is a function of its inputs alone, so re-rendering it at a
+    later commit gives the same bytes (the pipeline's ``git diff`` check and the image cache rely
+    on that). The build's provenance.json records the commit the image was built from.
+    """
     values = {
         f"{LABEL_PREFIX}.environment": env.name,
         f"{LABEL_PREFIX}.site": site.name,
@@ -158,9 +163,7 @@ def provenance_labels(
         f"{LABEL_PREFIX}.lock-sha256": env.lock.sha256 if env.lock is not None else "none",
         f"{LABEL_PREFIX}.spack-version": spack_version or "none",
         f"{LABEL_PREFIX}.generator-version": generator,
-        f"{LABEL_PREFIX}.source-commit": commit,
         f"{LABEL_PREFIX}.pmix-major": str(site.pmix.major),
-        "org.opencontainers.image.revision": commit,
     }
     return [Label(key=key, value=value) for key, value in sorted(values.items())]
 

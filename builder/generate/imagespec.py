@@ -22,7 +22,6 @@ def make_image_spec(
     env: EnvSpec,
     site: SiteProfile,
     *,
-    commit: str,
     generator: str,
     root: Path,
     problems: list[str] | None = None,
@@ -33,8 +32,6 @@ def make_image_spec(
     ----------
     env, site
         The loaded environment (with its lock, if any) and site profile.
-    commit
-        Source commit of the project ('unknown' outside git); recorded as a label.
     generator
         Version of this toolkit; recorded as a label.
     root
@@ -63,9 +60,7 @@ def make_image_spec(
             probes=components.version_probes(env, source),
             extra_tests=env.meta.tests,
             runscript=env.meta.runscript,
-            labels=components.provenance_labels(
-                env, site, spack_version=None, commit=commit, generator=generator
-            ),
+            labels=components.provenance_labels(env, site, spack_version=None, generator=generator),
             help=components.help_text(env, site, source),
             notes=notes,
         )
@@ -114,7 +109,6 @@ def make_image_spec(
             env,
             site,
             spack_version=spack_version or build_spack,
-            commit=commit,
             generator=generator,
         ),
         help=components.help_text(env, site, source),

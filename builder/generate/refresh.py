@@ -1,8 +1,8 @@
 """Regenerate ``definitions/`` for every (environment, site) pair that ``esdc check`` accepts.
 
 Usage: ``python -m builder.generate.refresh`` (write) or ``... --check`` (exit 1 if out of date).
-The committed definitions record the commit as 'committed' rather than a hash: a definition
-cannot contain the hash of the commit that adds it. ``esdc generate`` records the real one.
+Definitions hold no source commit (it would change at every commit); what ``esdc generate``
+writes today is byte for byte what is committed, which the GitLab pipeline's generate job checks.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from builder.fsio import atomic_write_text
 from builder.generate.api import check_compatibility, generate_definition
 from builder.profiles import list_envs, list_sites, load_site, project_root
 
-COMMITTED = "committed"
 REFRESH_COMMAND = ".venv/bin/python -m builder.generate.refresh"
 
 
@@ -28,12 +27,10 @@ def expected_definitions() -> dict[str, str]:
             if check_compatibility(env, site):
                 continue
             name = f"{env}@{site}"
-            wanted[f"{name}.def"] = generate_definition(
-                env, site, lock=None, fmt="apptainer", commit=COMMITTED
-            )
+            wanted[f"{name}.def"] = generate_definition(env, site, lock=None, fmt="apptainer")
             if profile.runtime.kind == "charliecloud":
                 wanted[f"{name}.Dockerfile"] = generate_definition(
-                    env, site, lock=None, fmt="dockerfile", commit=COMMITTED
+                    env, site, lock=None, fmt="dockerfile"
                 )
     return wanted
 

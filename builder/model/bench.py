@@ -19,8 +19,20 @@ class SourceRef(BaseModel):
     line: int
 
 
+class BenchProblem(BaseModel):
+    """Why a result is not complete: the 1-based line at fault and what was wrong there."""
+
+    line: int
+    message: str
+
+
 class BenchResult(BaseModel):
-    """One benchmark table (one OSU test, one nccl-tests run, one NEST run, one pingpong)."""
+    """One benchmark table (one OSU test, one nccl-tests run, one NEST run, one pingpong).
+
+    ``complete`` is false when the table was cut (a job killed mid-run: no footer, a last row
+    cut short) or a row had to be dropped or a cell nulled; ``problems`` says where and why.
+    The rows that were read are kept either way.
+    """
 
     suite: Suite
     benchmark: str
@@ -30,6 +42,8 @@ class BenchResult(BaseModel):
     rows: list[list[Cell]] = Field(default_factory=list)
     summary: dict[str, object] = Field(default_factory=dict)
     source: SourceRef
+    complete: bool = True
+    problems: list[BenchProblem] = Field(default_factory=list)
 
 
 class BenchReport(BaseModel):

@@ -61,15 +61,11 @@ def build_site_image(
     """Generate and build (or reuse) the validation image; returns ``(image, digest)``."""
     from builder.build.api import build_image
     from builder.generate.api import generate_definition
-    from builder.generate.refresh import COMMITTED
 
     definition = definition_path(runs_root, env, site)
-    # The definition of definitions/ (commit recorded as "committed"), so that the cached image
-    # is rebuilt when the definition changes, not at every commit; the build's provenance.json
-    # records the real source commit.
-    text = generate_definition(
-        env, site.name, lock=None, fmt=definition_format(site), commit=COMMITTED
-    )
+    # Definitions hold no commit, so the cached image is rebuilt when the definition changes,
+    # not at every commit; the build's provenance.json records the real source commit.
+    text = generate_definition(env, site.name, lock=None, fmt=definition_format(site))
     if not definition.is_file() or definition.read_text() != text:
         atomic_write_text(definition, text)
     with console.status(f"building {env} for {site.name} with {site.runtime.kind}"):
@@ -79,6 +75,48 @@ def build_site_image(
     return str(result.image.path), result.image.digest
 
 
+def given_image(
+    site: SiteProfile, image: Path, runs_root: Path, console: Console
+) -> tuple[str, str | None]:
+    """The runnable form of a given image and the digest of the file that was given.
+
+    Charliecloud 0.31 as Debian builds it cannot mount SquashFS, so a ``.sqfs`` file is unpacked
+    once (``ch-convert``) into a directory named after its digest and reused after that.
+    """
+    import subprocess
+
+    from builder.build.hashing import file_sha256
+
+    if not image.exists():
+        raise EsdcError("no such image", where=image)
+    if image.is_dir():
+        return str(image.resolve()), None
+    try:
+        digest = file_sha256(image)
+    except OSError as exc:
+        raise EsdcError(f"cannot read image: {exc.strerror or exc}", where=image) from exc
+    if site.runtime.kind != "charliecloud" or image.suffix not in (".sqfs", ".squashfs"):
+        return str(image.resolve()), digest
+    unpacked = runs_root / IMAGES_DIR / "given" / digest.removeprefix("sha256:")[:16]
+    if not unpacked.is_dir():
+        unpacked.parent.mkdir(parents=True, exist_ok=True)
+        partial = unpacked.with_name(unpacked.name + ".partial")
+        if partial.exists():
+            subprocess.run(["rm", "-rf", "--", str(partial)], check=False)
+        argv = ["ch-convert", "-i", "squash", "-o", "dir", str(image.resolve()), str(partial)]
+        with console.status(f"unpacking {image.name} for ch-run"):
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, check=False)
+            except OSError as exc:
+                raise EsdcError(f"cannot run ch-convert: {exc.strerror or exc}") from exc
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EsdcError(f"ch-convert could not unpack the image: {last}", where=image)
+        partial.rename(unpacked)
+    console.print(f"image given: {image} ({digest})", highlight=False, soft_wrap=True)
+    return str(unpacked), digest
+
+
 def validate_site(
     site: str,
     *,
@@ -86,8 +124,9 @@ def validate_site(
     runs_root: Path,
     resume: Path | None,
     console: Console,
+    image: Path | None = None,
 ) -> ValidateOutcome:
-    """Build or reuse the image, run the campaign, verify it and write the HTML report.
+    """Build or reuse (or take) the image, run the campaign, verify it and write the HTML report.
 
     Parameters
     ----------
@@ -101,6 +140,9 @@ def validate_site(
         Continue this run directory (its image is reused as recorded).
     console
         Where progress, the verdict and the report's path are printed.
+    image
+        An image to validate instead of building one: a SIF, a Charliecloud directory or a
+        SquashFS file (what ``esdc pull`` wrote in the pipeline's validate job).
     """
     from builder.profiles import load_site
     from builder.report.api import write_report
@@ -112,14 +154,16 @@ def validate_site(
     runs_root = runs_root.resolve()  # jobs run in their rep directories: paths must be absolute
     if resume is not None:
         manifest = rundir.read_manifest(resume)
-        image, digest = manifest.image, manifest.image_digest
-        if not Path(image).exists():
-            raise EsdcError(f"the campaign's image is gone: {image}", where=resume)
+        run_image, digest = manifest.image, manifest.image_digest
+        if not Path(run_image).exists():
+            raise EsdcError(f"the campaign's image is gone: {run_image}", where=resume)
+    elif image is not None:
+        run_image, digest = given_image(profile, image, runs_root, console)
     else:
-        image, digest = build_site_image(profile, runs_root, console)
+        run_image, digest = build_site_image(profile, runs_root, console)
     run_dir = run_site_campaign(
         profile,
-        image,
+        run_image,
         suites=None,
         reps=reps,
         resume=resume,
@@ -136,7 +180,7 @@ def validate_site(
         console.print(f"report: {report}", highlight=False, soft_wrap=True)
     return ValidateOutcome(
         site=profile.name,
-        image=image,
+        image=run_image,
         image_digest=digest,
         run_dir=run_dir,
         verdict=verdict.verdict,

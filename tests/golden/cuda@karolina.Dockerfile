@@ -85,9 +85,7 @@ RUN printf '%s\n' \
     org.ebrains.esdc.lock-sha256=none \
     org.ebrains.esdc.pmix-major=4 \
     org.ebrains.esdc.site=karolina \
-    org.ebrains.esdc.source-commit=golden \
     org.ebrains.esdc.spack-version=0.22.2 \
-    org.opencontainers.image.revision=golden \
     > /opt/esdc/labels
 LABEL org.ebrains.esdc.environment="cuda"
 LABEL org.ebrains.esdc.flavour="cuda"
@@ -95,6 +93,4 @@ LABEL org.ebrains.esdc.generator-version="0.1.0"
 LABEL org.ebrains.esdc.lock-sha256="none"
 LABEL org.ebrains.esdc.pmix-major="4"
 LABEL org.ebrains.esdc.site="karolina"
-LABEL org.ebrains.esdc.source-commit="golden"
 LABEL org.ebrains.esdc.spack-version="0.22.2"
-LABEL org.opencontainers.image.revision="golden"

@@ -35,9 +35,7 @@ RUN printf '%s\n' \
     org.ebrains.esdc.lock-sha256=none \
     org.ebrains.esdc.pmix-major=4 \
     org.ebrains.esdc.site=local \
-    org.ebrains.esdc.source-commit=golden \
     org.ebrains.esdc.spack-version=none \
-    org.opencontainers.image.revision=golden \
     > /opt/esdc/labels
 LABEL org.ebrains.esdc.environment="mpi-base"
 LABEL org.ebrains.esdc.flavour="cpu"
@@ -45,6 +43,4 @@ LABEL org.ebrains.esdc.generator-version="0.1.0"
 LABEL org.ebrains.esdc.lock-sha256="none"
 LABEL org.ebrains.esdc.pmix-major="4"
 LABEL org.ebrains.esdc.site="local"
-LABEL org.ebrains.esdc.source-commit="golden"
 LABEL org.ebrains.esdc.spack-version="none"
-LABEL org.opencontainers.image.revision="golden"

@@ -64,9 +64,7 @@ RUN printf '%s\n' \
     org.ebrains.esdc.lock-sha256=3ffc69b94a35408751ba506dfc7bd5b070152c675e0fa479bd67b4a15f3dfb5d \
     org.ebrains.esdc.pmix-major=4 \
     org.ebrains.esdc.site=jureca-dc \
-    org.ebrains.esdc.source-commit=golden \
     org.ebrains.esdc.spack-version=0.23.0.dev0 \
-    org.opencontainers.image.revision=golden \
     > /opt/esdc/labels
 LABEL org.ebrains.esdc.environment="nest-reference"
 LABEL org.ebrains.esdc.flavour="cpu"
@@ -74,6 +72,4 @@ LABEL org.ebrains.esdc.generator-version="0.1.0"
 LABEL org.ebrains.esdc.lock-sha256="3ffc69b94a35408751ba506dfc7bd5b070152c675e0fa479bd67b4a15f3dfb5d"
 LABEL org.ebrains.esdc.pmix-major="4"
 LABEL org.ebrains.esdc.site="jureca-dc"
-LABEL org.ebrains.esdc.source-commit="golden"
 LABEL org.ebrains.esdc.spack-version="0.23.0.dev0"
-LABEL org.opencontainers.image.revision="golden"

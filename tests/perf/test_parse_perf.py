@@ -62,9 +62,26 @@ def campaign_log() -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.fixture(scope="module")
+def tagged_log(campaign_log: str) -> str:
+    """The campaign log as two ranks print it under ``mpirun --timestamp-output --tag-output``."""
+    stamp = "Mon Mar  4 10:00:01 2024"
+    lines = []
+    for number, line in enumerate(campaign_log.splitlines()):
+        lines.append(f"{stamp}[1,0]<stdout>:{line}")
+        if number % 50 == 0:
+            lines.append(f"{stamp}[1,1]<stdout>:# rank 1 note {number}")
+    return "\n".join(lines) + "\n"
+
+
 @pytest.mark.perf
-def test_parse_large_osu_and_nccl_log(benchmark: BenchmarkFixture, campaign_log: str) -> None:
-    results = benchmark(parse_text, campaign_log, "campaign.log")
+@pytest.mark.parametrize("log", ["campaign_log", "tagged_log"])
+def test_parse_large_osu_and_nccl_log(
+    benchmark: BenchmarkFixture, request: pytest.FixtureRequest, log: str
+) -> None:
+    """The plain campaign log, and the same read as two ranks' tagged, timestamped streams."""
+    text: str = request.getfixturevalue(log)
+    results = benchmark(parse_text, text, f"{log}.log")
     assert sum(r.suite == "osu" for r in results) == OSU_TABLES
     assert sum(r.suite == "nccl" for r in results) == NCCL_TABLES
-    benchmark.extra_info["lines"] = campaign_log.count("\n")
+    benchmark.extra_info["lines"] = text.count("\n")

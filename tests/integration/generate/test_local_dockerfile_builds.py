@@ -25,9 +25,7 @@ pytestmark = pytest.mark.integration
 )
 def test_mpi_base_local_dockerfile_builds_and_its_checks_pass(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text(
-        generate_definition("mpi-base", "local", lock=None, fmt="dockerfile", commit="it")
-    )
+    dockerfile.write_text(generate_definition("mpi-base", "local", lock=None, fmt="dockerfile"))
     runtime = CharliecloudRuntime()
     built = runtime.build(dockerfile, "esdc-it-mpi-base", context=tmp_path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,11 +13,29 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
+#: Secrets in fifteen shapes, shared with tests/unit/run/test_environment.py.
+SECRET_SHAPES = [
+    (shape["name"], shape["value"], shape["secret"])
+    for shape in json.loads(
+        (Path(__file__).parents[2] / "fixtures" / "secret-shapes.json").read_text()
+    )["shapes"]
+]
 #: Shared with test_charliecloud_hybrid.py so that the image is built once.
 IMAGE_ROOT = Path.home() / ".cache" / "esdc" / "test-runs"
 
 
+def _files_holding(folder: Path, secrets: list[str]) -> list[str]:
+    """``path: secret`` for every file under ``folder`` that contains one of ``secrets``."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            found += [f"{path}: {s}" for s in secrets if s.encode() in data]
+    return found
+
+
 def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) -> None:
+    """Also: secrets in fifteen shapes in the environment reach no file of the run directory."""
     missing = [t for t in ("ch-image", "ch-run", "debootstrap", "mpirun") if not shutil.which(t)]
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)}")
@@ -32,6 +51,7 @@ def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) 
         timeout=900,
         check=False,
         cwd=IMAGE_ROOT.parent,
+        env={**os.environ, **{name: value for name, value, _ in SECRET_SHAPES}},
     )  # fmt: skip
     (run_dir,) = [p for p in IMAGE_ROOT.glob("20*") if p.name not in before]
     try:
@@ -44,5 +64,10 @@ def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) 
         assert manifest["status"] == "complete"
         assert manifest["image_digest"].startswith("sha256:")
         assert {"pingpong", "mpi4py"} <= set(manifest["suites"])
+        secrets = [secret for _, _, secret in SECRET_SHAPES]
+        assert not any(s in done.stdout + done.stderr for s in secrets)
+        assert _files_holding(run_dir, secrets) == []
+        (env_json,) = list(run_dir.glob("container/pingpong/0/env.json"))
+        assert "CI_REPOSITORY_URL" in json.loads(env_json.read_text())["_omitted"]
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)

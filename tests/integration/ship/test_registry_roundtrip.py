@@ -66,7 +66,11 @@ def test_esdc_push_and_pull_commands(local_registry: str, tmp_path: Path) -> Non
         [*esdc, "push", str(image), ref, "--json"], capture_output=True, text=True
     )
     assert pushed.returncode == 0, pushed.stderr
-    assert json.loads(pushed.stdout)["verified"] is True
+    summary = json.loads(pushed.stdout)
+    assert summary["verified"] is True and summary["ref"] == ref
+    assert summary["digest"] == file_sha256(image)
+    assert summary["manifest_digest"].startswith("sha256:")
+    assert summary["manifest_digest"] != summary["digest"]
     out = tmp_path / "back.sif"
     pulled = subprocess.run(
         [*esdc, "pull", ref, "-o", str(out), "--json"], capture_output=True, text=True
@@ -86,3 +90,59 @@ def test_unreachable_registry_is_one_line_naming_the_host(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_tag_copies_the_manifest_and_pull_by_digest_works(
+    local_registry: str, tmp_path: Path
+) -> None:
+    image = tmp_path / "tagme.sif"
+    image.write_bytes(b"tag me" * 1000)
+    ref = f"{local_registry}/esd/tagme:ci-1"
+    esdc = [sys.executable, "-m", "builder.cli"]
+    pushed = json.loads(
+        subprocess.run(
+            [*esdc, "push", str(image), ref, "--json"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    digest = pushed["manifest_digest"]
+    tagged = subprocess.run(
+        [*esdc, "tag", f"{ref}@{digest}", "local-verified", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert tagged.returncode == 0, tagged.stderr
+    result = json.loads(tagged.stdout)
+    assert result == {
+        "ref": f"{local_registry}/esd/tagme:local-verified",
+        "source": f"{local_registry}/esd/tagme@{digest}",
+        "digest": digest,
+    }
+    # The new tag resolves to the very same manifest bytes.
+    assert registry.resolve(result["ref"]).digest == digest
+    out = tmp_path / "by-digest.sif"
+    pulled = subprocess.run(
+        [*esdc, "pull", f"{local_registry}/esd/tagme@{digest}", "-o", str(out), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    assert out.read_bytes() == image.read_bytes()
+    assert json.loads(pulled.stdout)["manifest_digest"] == digest
+
+
+def test_pull_of_an_unknown_digest_is_one_line(local_registry: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "builder.cli",
+            "pull",
+            f"{local_registry}/esd/tagme@sha256:{'0' * 64}",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "x").exists()

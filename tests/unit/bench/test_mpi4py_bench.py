@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from builder.bench.mpi4py_bench import parse_mpi4py
 from builder.bench.text import split_lines
-from builder.errors import EsdcError
 from builder.model.bench import BenchResult
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "bench" / "mpi4py"
@@ -65,14 +62,18 @@ def test_mangled_plus_minus_and_nan_mean() -> None:
     assert result.rows[1][1:3] == [None, None]
 
 
-def test_cut_row_is_truncated() -> None:
+def test_cut_row_is_dropped_and_the_result_incomplete() -> None:
     text = fixture("pingpong_ompi-ucx.txt").rstrip("\n")
     lines = text.split("\n")
+    full = parse(text)[0]
     lines[-2] = lines[-2][:30]
-    with pytest.raises(EsdcError, match=rf"truncated table at line {len(lines) - 1}"):
-        parse("\n".join(lines))
+    (result,) = parse("\n".join(lines))
+    assert len(result.rows) == len(full.rows) - 1
+    assert not result.complete
+    assert [p.line for p in result.problems] == [len(lines) - 1]
 
 
-def test_header_without_rows_is_truncated() -> None:
-    with pytest.raises(EsdcError, match="truncated table at line 2"):
-        parse("# MPI PingPong Test\n# Size [B]  Bandwidth [MB/s]\n")
+def test_header_without_rows_is_an_incomplete_result() -> None:
+    (result,) = parse("# MPI PingPong Test\n# Size [B]  Bandwidth [MB/s]\n")
+    assert result.rows == [] and not result.complete
+    assert result.problems[0].line == 2

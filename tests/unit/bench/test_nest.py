@@ -36,7 +36,9 @@ def test_real_nest_310_run_with_logger_lines_info_and_kernel_status() -> None:
     assert summary["simulations_finished"] == 2
     assert isinstance(summary["sim_time"], float)
     assert isinstance(summary["time_simulate"], float)
-    assert summary["num_local_nodes"] == summary["network_size"] + 2  # + generator, recorder
+    network_size = summary["network_size"]
+    assert isinstance(network_size, int)
+    assert summary["num_local_nodes"] == network_size + 2  # + generator, recorder
     per_thread = summary["per_thread"]
     assert isinstance(per_thread, dict)
     assert len(per_thread["time_communicate_prepare"]) == 2

@@ -14,7 +14,7 @@ from builder.build.api import build_image, default_output, image_tag, sidecar_pa
 from builder.build.definition import read_facts
 from builder.build.models import BuiltImage
 from builder.build.provenance import make_provenance
-from builder.build.signing import sign_image, signing_key, ssh_sign_argv
+from builder.build.signing import sign_image, signing_key, verify_image_signature
 from builder.errors import EsdcError
 
 HEADER = "# esdc: nest-mpi for local, from OS packages\nFROM debian:12\n"
@@ -96,51 +96,33 @@ def test_signing_key_unset_and_missing(tmp_path: Path) -> None:
         signing_key({"ESDC_SIGNING_KEY": str(tmp_path / "absent")})
 
 
-def test_ssh_sign_argv_uses_a_namespace() -> None:
-    assert ssh_sign_argv(Path("/k"), Path("/m")) == [
-        "ssh-keygen",
-        "-Y",
-        "sign",
-        "-f",
-        "/k",
-        "-n",
-        "esdc-image",
-        "/m",
-    ]
-
-
-@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen not installed")
-def test_directory_image_signature_verifies_and_never_holds_the_key(tmp_path: Path) -> None:
-    key = tmp_path / "key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+@pytest.mark.parametrize(
+    "algorithm",
+    [["-algorithm", "ed25519"], ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]],
+)
+def test_directory_image_signature_verifies_and_never_holds_the_key(
+    tmp_path: Path, algorithm: list[str]
+) -> None:
+    """The PEM key that signs attestations also signs image digests; its public half verifies."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    key, public = tmp_path / "key.pem", tmp_path / "key.pub.pem"
+    subprocess.run(["openssl", "genpkey", *algorithm, "-out", str(key)], check=True)
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-out", str(public)], check=True)
     image = tmp_path / "img"
     image.mkdir()
     digest = "sha256:" + "4" * 64
     signature = sign_image(image, digest, "charliecloud", key)
     assert signature == tmp_path / "img.sig"
     assert "PRIVATE KEY" not in signature.read_text()
-    allowed = tmp_path / "allowed"
-    allowed.write_text("esdc " + (tmp_path / "key.pub").read_text())
-    verify = subprocess.run(
-        [
-            "ssh-keygen",
-            "-Y",
-            "verify",
-            "-f",
-            str(allowed),
-            "-I",
-            "esdc",
-            "-n",
-            "esdc-image",
-            "-s",
-            str(signature),
-        ],
-        input=digest + "\n",
-        text=True,
-        capture_output=True,
-        check=False,
+    assert verify_image_signature(signature, digest, public)
+    assert not verify_image_signature(signature, "sha256:" + "5" * 64, public)
+    other = tmp_path / "other.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(other)], check=True)
+    subprocess.run(
+        ["openssl", "pkey", "-in", str(other), "-pubout", "-out", str(public)], check=True
     )
-    assert verify.returncode == 0, verify.stderr
+    assert not verify_image_signature(signature, digest, public)
 
 
 def test_generated_definitions_build_in_the_project_root(tmp_path: Path) -> None:

@@ -78,9 +78,7 @@ def test_lock_pinned_build_sbom_and_provenance_name_the_signed_image(
 ) -> None:
     definition = tmp_path / "nest-reference@karolina.def"
     definition.write_text(
-        generate_definition(
-            "nest-reference", "karolina", lock=None, fmt="apptainer", commit="t", force=True
-        )
+        generate_definition("nest-reference", "karolina", lock=None, fmt="apptainer", force=True)
     )
 
     def embed_signature(image: Path, digest: str, runtime: str, key: Path) -> Path:

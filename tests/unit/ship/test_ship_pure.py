@@ -23,6 +23,35 @@ def test_parse_ref_refuses_a_reference_without_registry_host() -> None:
         registry.parse_ref("nest")
 
 
+@pytest.mark.parametrize("ref", ["esd/nest:1", "library/ubuntu", "docker/x@sha256:" + "a" * 64])
+def test_a_reference_without_host_never_means_docker_hub(ref: str) -> None:
+    with pytest.raises(EsdcError, match="registry host"):
+        registry.parse_ref(ref)
+
+
+def test_parse_ref_keeps_a_digest_and_uses_it_for_the_manifest() -> None:
+    digest = "sha256:" + "b" * 64
+    ref = registry.parse_ref(f"reg.example.org/esd/nest:1@{digest}")
+    assert (ref.tag, ref.digest, ref.reference) == ("1", digest, digest)
+    assert ref.text == f"reg.example.org/esd/nest@{digest}"
+    assert registry.parse_ref(f"localhost:5000/a@{digest}").tag == "latest"
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "localhost:5000/esd/nest:bad tag",
+        "localhost:5000/ESD/nest",
+        "localhost:5000/esd/nest@sha256:short",
+        "localhost:5000/esd/nest:1\n",
+        "localhost:5000/../x",
+    ],
+)
+def test_malformed_references_are_refused(ref: str) -> None:
+    with pytest.raises(EsdcError, match="not a valid OCI reference"):
+        registry.parse_ref(ref)
+
+
 @pytest.mark.parametrize(
     ("host", "insecure"),
     [("localhost:5000", True), ("127.0.0.1:5123", True), ("registry.jsc.fz-juelich.de", False)],
@@ -82,3 +111,19 @@ def test_secret_from_file_is_hidden_in_repr(tmp_path: Path) -> None:
 def test_missing_secret_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EsdcError, match="ESDC_UNICORE_TOKEN_FILE"):
         read_secret("UNICORE_TOKEN", {"ESDC_UNICORE_TOKEN_FILE": str(tmp_path / "none")})
+
+
+@pytest.mark.parametrize(
+    ("image", "ref"),
+    [
+        ("images/nest@jureca-dc.sif", "reg.example.org/esd/nest:jureca-dc"),
+        ("images/mpi-base.sif", "reg.example.org/esd/mpi-base:latest"),
+        ("images/NEST Sim@x y", "reg.example.org/esd/nest-sim:x-y"),
+    ],
+)
+def test_ship_names_a_valid_reference_for_every_image_file(image: str, ref: str) -> None:
+    from builder.ship.api import registry_ref_for
+
+    made = registry_ref_for("reg.example.org/esd/", Path(image))
+    assert made == ref
+    registry.parse_ref(made)

@@ -1,0 +1,78 @@
+"""The GitLab pipeline users run (.gitlab-ci.yml), for real, with gitlab-ci-local's shell executor.
+
+``make pipeline`` (scripts/pipeline-local.sh) runs generate -> build -> push -> validate ->
+publish against the local site: Charliecloud build, Debian's docker-registry on 127.0.0.1,
+``esdc validate --site local`` on the pulled image, a signed attestation and the retag of the
+verified manifest; then ``esdc pull --verified-for local`` takes the image as a researcher would.
+A broken job must fail the pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builder.profiles import project_root
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = project_root() / "scripts" / "pipeline-local.sh"
+
+
+def _tools_or_skip() -> None:
+    gcl = project_root() / "node_modules" / ".bin" / "gitlab-ci-local"
+    missing = [t for t in ("docker-registry", "ch-image", "ch-run", "mpirun", "git", "node")
+               if not shutil.which(t)]  # fmt: skip
+    if not gcl.exists():
+        missing.append("gitlab-ci-local (npm ci)")
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    head = subprocess.run(
+        ["git", "-C", str(project_root()), "rev-parse", "HEAD"], capture_output=True, check=False
+    )
+    if head.returncode != 0:
+        pytest.skip("the pipeline runs a clone of HEAD: this is no git checkout")
+
+
+def _pipeline(work: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ESDC_PIPELINE_DIR": str(work)}
+    return subprocess.run(
+        ["bash", str(SCRIPT), *extra],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        env=env,
+    )
+
+
+def test_the_pipeline_runs_green_end_to_end(tmp_path: Path) -> None:
+    _tools_or_skip()
+    done = _pipeline(tmp_path)
+    tail = (done.stdout + done.stderr)[-4000:]
+    assert done.returncode == 0, tail
+    project = tmp_path / "project"
+    push = json.loads((project / "push.json").read_text())
+    validate = json.loads((project / "validate.json").read_text())
+    publish = json.loads((project / "publish.json").read_text())
+    assert push["manifest_digest"].startswith("sha256:")
+    assert validate["verdict"] == "pass" and Path(validate["report"]).name == "report.html"
+    assert publish["digest"] == push["manifest_digest"], publish
+    assert (project / "attest.json").is_file()
+    # The researcher's side: the verified pull took exactly the validated bytes.
+    verified = json.loads((tmp_path / "verified.json").read_text())
+    assert verified["digest"] == push["digest"]
+    for job in ("generate", "build", "push", "validate", "publish"):
+        assert f"{job} " in tail or job in done.stdout, job
+
+
+def test_a_broken_job_fails_the_pipeline(tmp_path: Path) -> None:
+    _tools_or_skip()
+    done = _pipeline(tmp_path, "--variable", "ESD_SITE=no-such-site")
+    assert done.returncode != 0
+    assert "no-such-site" in done.stdout + done.stderr
