@@ -65,20 +65,34 @@ def generate(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write here (atomically).")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write it even if `esdc check` finds problems.")
+    ] = False,
 ) -> None:
-    """Render an Apptainer definition (or a Dockerfile) for ENV at SITE."""
+    """Render an Apptainer definition (or a Dockerfile) for ENV at SITE.
+
+    An incompatible pair is refused (exit 2) unless --force.
+    """
     from builder.generate.api import generate_definition
 
-    text = generate_definition(env, site, lock=lock, fmt=fmt)
+    text = generate_definition(env, site, lock=lock, fmt=fmt, force=force)
     _emit_text(text, output)
 
 
 @app.command()
 def check(env: Annotated[str, typer.Argument(help="Environment name.")], site: SiteOpt) -> None:
-    """Check that ENV can run at SITE (PMIx major, fabric providers, CUDA driver floor)."""
-    from builder.generate.api import check_compatibility
+    """Check that ENV can run at SITE: PMIx major, fabric providers, CUDA driver floor,
+    packages/variants/compiler/target against recorded Spack metadata, lock, transfer targets.
 
-    problems = check_compatibility(env, site)
+    Prints what it could not verify (e.g. packages only another repository provides).
+    """
+    from builder.generate.api import check_report
+
+    problems, unchecked = check_report(env, site)
+    for line in unchecked:
+        err_console.print(
+            f"esdc: not verified: {line}", markup=False, highlight=False, soft_wrap=True
+        )
     for problem in problems:
         err_console.print(
             f"esdc: incompatible: {problem}", markup=False, highlight=False, soft_wrap=True

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from builder.errors import EsdcError
 from builder.model.env import EnvMeta, EnvSpec, LockedPackage, LockInfo, SpecRequest
 from builder.model.site import SiteProfile
+from builder.spack_keys import check_manifest_keys
 
 SITES_DIR = "site-profiles"
 ENVS_DIR = "spack-envs"
@@ -403,6 +404,7 @@ def _load_env(name_or_path: str, *, lock: Path | None, seen: tuple[str, ...]) ->
         raise EsdcError("includes form a cycle", where=folder / META)
     manifest_path = folder / MANIFEST
     spack = _spack_mapping(read_yaml(manifest_path), manifest_path)
+    check_manifest_keys(manifest_path.read_text(encoding="utf-8"), manifest_path)
     meta = _load_meta(folder)
     merged: dict[str, Any] = {}
     os_packages: list[str] = []

@@ -158,6 +158,13 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
     image = runtime.build(definition, image_tag(facts, definition), context=context, output=target)
     finished = datetime.now(UTC)
     components = _spack_components(facts, context) + _os_components(runtime, image)
+    # Sign first: `apptainer sign` writes the signature into the SIF, so the digest that
+    # provenance and SBOM name is taken after it, from the bytes that are shipped. (An SSH
+    # signature is a separate file over the digest and leaves the image unchanged.)
+    key = signing_key(os.environ)
+    signature = sign_image(image.path, image.digest, image.runtime, key) if key else None
+    if signature == image.path:
+        image = image.model_copy(update={"digest": file_sha256(image.path)})
     commit, dirty = git_state(Path(__file__).resolve().parents[2])
     provenance = make_provenance(
         image=image,
@@ -181,8 +188,6 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
         timestamp=finished,
     )
     atomic_write_text(sbom_path, sbom.to_json())
-    key = signing_key(os.environ)
-    signature = sign_image(image.path, image.digest, image.runtime, key) if key else None
     return BuildResult(
         image=image,
         provenance=provenance_path,

@@ -1,14 +1,26 @@
-"""CycloneDX 1.5 JSON SBOMs: Debian packages found in an image, or the specs of a spack.lock."""
+"""CycloneDX 1.5 JSON SBOMs of an image: its OS packages and every Spack package of its lock.
+
+Components are gathered as small pydantic records (pure parsing, easy to test); the document
+itself is assembled and serialised by cyclonedx-python-lib, the CycloneDX project's own
+library, so that the output follows the schema without hand-written JSON. Spack packages carry
+their hash, variants, compiler and target as properties and their dependencies as CycloneDX
+dependency edges.
+"""
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
+from cyclonedx.model import HashAlgorithm, HashType
+from cyclonedx.model import Property as CdxProperty
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component as CdxComponent
+from cyclonedx.model.component import ComponentType
+from cyclonedx.output.json import JsonV1Dot5
+from packageurl import PackageURL
 from pydantic import BaseModel, ConfigDict, Field
 
 from builder.errors import EsdcError
@@ -21,59 +33,31 @@ class Property(BaseModel):
     value: str
 
 
-class Hash(BaseModel):
-    """A CycloneDX hash."""
-
-    alg: Literal["SHA-256"] = "SHA-256"
-    content: str
-
-
 class Component(BaseModel):
-    """A CycloneDX component (the subset this project writes)."""
+    """One component of the image (the subset this project records)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    type: Literal["library", "application", "container", "operating-system"] = "library"
+    type: Literal["library", "application", "operating-system"] = "library"
     bom_ref: str = Field(alias="bom-ref")
     name: str
     version: str
     purl: str | None = None
-    hashes: list[Hash] = Field(default_factory=list)
     properties: list[Property] = Field(default_factory=list)
+    depends_on: list[str] = Field(
+        default_factory=list, description="bom-refs of the components this one needs."
+    )
 
 
-class Tool(BaseModel):
-    """The tool that wrote the SBOM."""
+class Sbom:
+    """A CycloneDX 1.5 bill of materials built with cyclonedx-python-lib."""
 
-    type: Literal["application"] = "application"
-    name: str
-    version: str
-
-
-class Metadata(BaseModel):
-    """CycloneDX metadata: when, by what, about which image."""
-
-    timestamp: str
-    tools: dict[str, list[Tool]]
-    component: Component
-
-
-class Sbom(BaseModel):
-    """A CycloneDX 1.5 bill of materials."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    bom_format: Literal["CycloneDX"] = Field(default="CycloneDX", alias="bomFormat")
-    spec_version: Literal["1.5"] = Field(default="1.5", alias="specVersion")
-    serial_number: str = Field(alias="serialNumber")
-    version: int = 1
-    metadata: Metadata
-    components: list[Component]
+    def __init__(self, bom: Bom) -> None:
+        self.bom = bom
 
     def to_json(self) -> str:
-        """The SBOM as CycloneDX JSON text."""
-        payload = self.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return json.dumps(payload, indent=2, sort_keys=False) + "\n"
+        """The SBOM as CycloneDX 1.5 JSON text."""
+        return JsonV1Dot5(self.bom).output_as_string(indent=2) + "\n"
 
 
 def parse_dpkg_query(output: str, *, distro: str = "debian-12") -> list[Component]:
@@ -93,8 +77,18 @@ def parse_dpkg_query(output: str, *, distro: str = "debian-12") -> list[Componen
     return sorted(components.values(), key=lambda c: (c.name, c.version))
 
 
+def _variant_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(_variant_value(item) for item in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def components_from_spack_lock(lock: dict[str, Any], where: Path) -> list[Component]:
-    """Components from a parsed spack.lock (lockfile v4/v5: ``concrete_specs`` by hash)."""
+    """One component per concrete spec of a parsed spack.lock (v4 and later: by hash).
+
+    Name, version, hash, variants (``spack:variant:NAME``), compiler, OS, target and the
+    dependency edges (by hash) of every spec: everything the lock installs, nothing else.
+    """
     specs = lock.get("concrete_specs")
     if not isinstance(specs, dict):
         raise EsdcError("no concrete_specs: not a spack.lock", where=where)
@@ -111,6 +105,21 @@ def components_from_spack_lock(lock: dict[str, Any], where: Path) -> list[Compon
             properties.append(Property(name="spack:target", value=str(target_name)))
         if arch.get("platform_os"):
             properties.append(Property(name="spack:os", value=str(arch["platform_os"])))
+        compiler = spec.get("compiler")
+        if isinstance(compiler, dict) and {"name", "version"} <= set(compiler):
+            properties.append(
+                Property(name="spack:compiler", value=f"{compiler['name']}@{compiler['version']}")
+            )
+        parameters = spec.get("parameters") or {}
+        for key, value in sorted(parameters.items() if isinstance(parameters, dict) else []):
+            if key.endswith("flags") or key == "ldlibs":
+                continue
+            properties.append(Property(name=f"spack:variant:{key}", value=_variant_value(value)))
+        depends_on = sorted(
+            str(dep["hash"])
+            for dep in spec.get("dependencies") or []
+            if isinstance(dep, dict) and dep.get("hash") in specs
+        )
         purl = f"pkg:generic/spack/{spec['name']}@{quote(version, safe='')}?hash={spec_hash}"
         components.append(
             Component(
@@ -119,9 +128,21 @@ def components_from_spack_lock(lock: dict[str, Any], where: Path) -> list[Compon
                 version=version,
                 purl=purl,
                 properties=properties,
+                depends_on=depends_on,
             )
         )
     return sorted(components, key=lambda c: (c.name, c.version, c.bom_ref))
+
+
+def _cdx(component: Component) -> CdxComponent:
+    return CdxComponent(
+        type=ComponentType(component.type),
+        bom_ref=component.bom_ref,
+        name=component.name,
+        version=component.version,
+        purl=PackageURL.from_string(component.purl) if component.purl else None,
+        properties=[CdxProperty(name=p.name, value=p.value) for p in component.properties],
+    )
 
 
 def make_sbom(
@@ -132,20 +153,29 @@ def make_sbom(
     tool_version: str,
     timestamp: datetime,
 ) -> Sbom:
-    """Assemble the SBOM of one image (pure but for the random serial number)."""
-    subject = Component(
-        type="container",
+    """Assemble the SBOM of one image (pure but for the random serial number).
+
+    ``image_digest`` names the image bytes the SBOM describes; :func:`builder.build.api`
+    passes the digest of the file that is shipped (after signing, for a signed SIF).
+    """
+    subject = CdxComponent(
+        type=ComponentType.CONTAINER,
         bom_ref=image_digest,
         name=image_name,
         version=image_digest,
-        hashes=[Hash(content=image_digest.removeprefix("sha256:"))],
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=image_digest.removeprefix("sha256:"))],
     )
-    return Sbom(
-        serial_number=f"urn:uuid:{uuid.uuid4()}",
-        metadata=Metadata(
-            timestamp=timestamp.isoformat(),
-            tools={"components": [Tool(name="esdc", version=tool_version)]},
-            component=subject,
-        ),
-        components=components,
+    bom = Bom()
+    bom.metadata.timestamp = timestamp
+    bom.metadata.component = subject
+    bom.metadata.tools.components.add(
+        CdxComponent(type=ComponentType.APPLICATION, name="esdc", version=tool_version)
     )
+    converted = {record.bom_ref: _cdx(record) for record in components}
+    for item in converted.values():
+        bom.components.add(item)
+    bom.register_dependency(subject, list(converted.values()))
+    for record in components:
+        edges = [converted[ref] for ref in record.depends_on if ref in converted]
+        bom.register_dependency(converted[record.bom_ref], edges)
+    return Sbom(bom)

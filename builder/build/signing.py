@@ -7,6 +7,10 @@ SIF images are signed by ``apptainer sign --key`` (the signature lives inside th
 or SquashFS images get a DSSE envelope (payload type :data:`DIGEST_PAYLOAD_TYPE`) over their
 digest line, written beside them as ``IMAGE.sig`` and checked with the public key
 (:func:`verify_image_signature`).
+
+Order: ``esdc build`` signs before it writes provenance and SBOM, and for an embedded (SIF)
+signature it takes the image digest again afterwards: both records name the signed bytes,
+the ones that are shipped and pulled.
 """
 
 from __future__ import annotations

@@ -2,15 +2,18 @@
 
 Checked: PMIx major (Slurm's mpi/pmix plugin and the image must agree), a cuda flavour needs
 GPUs, the CUDA toolkit must not be newer than the site's driver supports, the fabric needs a
-provider the environment builds, and OS-package sites need the environment's os_packages.
+provider the environment builds, OS-package sites need the environment's os_packages, the
+site's transfer targets, and (:mod:`.spackcheck`) packages, variants, compilers, targets, host
+services and locks against what real Spack knows.
 """
 
 from __future__ import annotations
 
 from builder.errors import EsdcError
-from builder.generate.baseimages import spack_os
+from builder.generate.spackcheck import spack_problems, spack_unverified
 from builder.model.env import EnvSpec
 from builder.model.site import SiteProfile
+from builder.ship.rsync import split_target
 
 # Fabric kind -> (ucx variants any of which suffices, libfabric fabrics any of which suffices,
 # Open MPI fabrics any of which suffices, what to tell the user).
@@ -191,26 +194,30 @@ def _os_package_problems(env: EnvSpec, site: SiteProfile) -> list[str]:
     return []
 
 
-def _lock_os_problem(env: EnvSpec, site: SiteProfile) -> str | None:
-    """A lock concretised for another OS names compilers and libraries the build image lacks."""
-    if env.lock is None or not env.lock.platform_os:
-        return None
-    try:
-        wanted = spack_os(site.os_base, site.name)
-    except EsdcError as exc:
-        return str(exc)
-    if env.lock.platform_os == [wanted]:
-        return None
-    return (
-        f"lock: spack.lock was concretised for {', '.join(env.lock.platform_os)} "
-        f"({', '.join(env.lock.compilers) or 'unknown compilers'}) but {site.name}'s images are "
-        f"built on {site.os_base} ({wanted}); re-concretise the lock on that build image"
-    )
+def _transfer_problems(site: SiteProfile) -> list[str]:
+    """Transfer targets in the form the site's own ``esdc ship`` accepts."""
+    problems: list[str] = []
+    transfer = site.transfer
+    if transfer.rsync_target is not None:
+        try:
+            split_target(transfer.rsync_target)
+        except EsdcError as exc:
+            problems.append(f"transfer: {site.name}: {exc}")
+    if transfer.unicore_endpoint is not None and not transfer.unicore_endpoint.startswith(
+        "https://"
+    ):
+        problems.append(
+            f"transfer: {site.name}: unicore_endpoint must be an https:// URL, got "
+            f"{transfer.unicore_endpoint!r}"
+        )
+    if transfer.unicore_endpoint is not None and not transfer.unicore_storage:
+        problems.append(f"transfer: {site.name}: unicore_endpoint needs unicore_storage")
+    return problems
 
 
 def check(env: EnvSpec, site: SiteProfile) -> list[str]:
     """Every reason ``env`` cannot run well at ``site``; empty when it can."""
-    problems: list[str] = []
+    problems = _transfer_problems(site)
     if site.software == "os_packages":
         problems += _os_package_problems(env, site)
         if env.meta.flavour == "cuda" and site.gpus is None:
@@ -218,9 +225,8 @@ def check(env: EnvSpec, site: SiteProfile) -> list[str]:
                 f"GPU: environment {env.name} is the cuda flavour but {site.name} declares no gpus"
             )
         return problems
-    lock_os = _lock_os_problem(env, site)
-    if lock_os is not None:
-        problems.append(lock_os)
+
+    problems += spack_problems(env, site)
     pmix = _pmix_problem(env, site)
     if pmix is not None:
         problems.append(pmix)
@@ -229,3 +235,8 @@ def check(env: EnvSpec, site: SiteProfile) -> list[str]:
     if fabric is not None:
         problems.append(fabric)
     return problems
+
+
+def unverified(env: EnvSpec, site: SiteProfile) -> list[str]:
+    """What ``check`` could not verify for ``env`` at ``site`` (it does not make them fail)."""
+    return [] if site.software == "os_packages" else spack_unverified(env)

@@ -19,6 +19,9 @@ INSTALL_TREE = "/opt/software"
 VIEWS_DIR = "/opt/views"
 VIEW = f"{VIEWS_DIR}/view"
 ENV_DIR = "/opt/spack-environment"
+REPOS_DIR = "/opt/spack-repos"
+LOCKED_SPACK = "/opt/spack-locked"
+SPACK_GIT = "https://github.com/spack/spack.git"
 LABEL_PREFIX = "org.ebrains.esdc"
 
 # Libraries whose presence %test proves, in the order it checks them: (package names that
@@ -81,6 +84,9 @@ def spack_manifest(env: EnvSpec, site: SiteProfile) -> str:
     config["install_tree"] = {"root": INSTALL_TREE}
     manifest["config"] = config
     manifest["view"] = VIEW
+    if env.meta.repositories:
+        repos = [f"{REPOS_DIR}/{repo.name}" for repo in env.meta.repositories]
+        manifest["repos"] = repos + [r for r in manifest.get("repos") or [] if r not in repos]
     if env.lock is None:
         packages: dict[str, Any] = dict(manifest.get("packages") or {})
         pmix = dict(packages.get("pmix") or {})
@@ -95,18 +101,35 @@ def spack_manifest(env: EnvSpec, site: SiteProfile) -> str:
         if site.spack_target and "require" not in all_packages and "target" not in all_packages:
             all_packages["require"] = [f"target={site.spack_target}"]
             packages["all"] = all_packages
-        if env.meta.flavour == "cuda" and site.gpus is not None and "variants" not in all_packages:
+        if env.meta.flavour == "cuda" and site.gpus is not None:
             # Build GPU code for the site's compute capability only (smaller, no JIT at start).
-            all_packages["variants"] = f"cuda_arch={site.gpus.cuda_arch}"
+            all_packages["variants"] = _with_cuda_arch(
+                all_packages.get("variants"), site.gpus.cuda_arch
+            )
             packages["all"] = all_packages
         manifest["packages"] = packages
+        if "target=" in str(all_packages.get("require", "")):
+            # A pinned target must not depend on the build host's CPU (archspec would
+            # otherwise refuse a zen2 target on an Intel builder, or silently pick the host).
+            concretizer = dict(manifest.get("concretizer") or {})
+            targets = dict(concretizer.get("targets") or {})
+            targets["host_compatible"] = False
+            concretizer["targets"] = targets
+            manifest["concretizer"] = concretizer
     ordered = {key: manifest[key] for key in _ordered_keys(manifest)}
     return yaml.safe_dump({"spack": ordered}, sort_keys=False, default_flow_style=False, width=100)
 
 
+def _with_cuda_arch(variants: object, cuda_arch: str) -> str:
+    """``variants`` of packages:all with cuda_arch set to the site's (replacing any other)."""
+    tokens = str(variants).split() if variants else []
+    kept = [token for token in tokens if not token.startswith("cuda_arch=")]
+    return " ".join([*kept, f"cuda_arch={cuda_arch}"])
+
+
 def _ordered_keys(manifest: dict[str, Any]) -> list[str]:
     """Spack's usual order first (specs, concretizer, packages...), anything else sorted after."""
-    preferred = ["specs", "concretizer", "packages", "mirrors", "config", "view"]
+    preferred = ["specs", "concretizer", "packages", "repos", "mirrors", "config", "view"]
     return [key for key in preferred if key in manifest] + sorted(
         key for key in manifest if key not in preferred
     )

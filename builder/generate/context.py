@@ -13,11 +13,21 @@ from dataclasses import dataclass, field
 
 from builder.errors import EsdcError
 from builder.generate import baseimages, quoting
-from builder.generate.components import ENV_DIR, INSTALL_TREE, VIEW, VIEWS_DIR
+from builder.generate.components import (
+    ENV_DIR,
+    INSTALL_TREE,
+    LOCKED_SPACK,
+    REPOS_DIR,
+    SPACK_GIT,
+    VIEW,
+    VIEWS_DIR,
+)
 from builder.model.image import ImageSpec
 
 _IMAGE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+_COMMIT = re.compile(r"[0-9a-f]{40}\Z")
+BUILD_IMAGE_SPACK = "/opt/spack"
 HEREDOC = "ESDC_SPACK_YAML"
 
 
@@ -36,6 +46,8 @@ class Context:
     lock_source_q: str | None
     lock_sha256: str | None
     buildcache_lines: list[str]
+    prepare_lines: list[str]
+    spack_root: str
     final_install: list[str]
     env_exports: list[str]
     docker_env: list[str]
@@ -118,6 +130,36 @@ def _buildcache_lines(spec: ImageSpec) -> list[str]:
     ]
 
 
+def _commit(value: str, what: str) -> str:
+    if not _COMMIT.match(value):
+        raise EsdcError(f"{what}: {value!r} is not a 40-hex git commit")
+    return value
+
+
+def _prepare_lines(spec: ImageSpec) -> list[str]:
+    """Shell lines before Spack runs: the lock's own Spack, package repositories at their commits.
+
+    A lock is only valid for the Spack (and builtin packages) that wrote it, so a lock build
+    checks out that commit; repositories are pinned so that a rebuild sees the same recipes.
+    """
+    lines: list[str] = []
+    if spec.spack_commit is not None:
+        commit = _commit(spec.spack_commit, "spack.lock: spack.commit")
+        lines += [
+            f"git clone -q --filter=blob:none {SPACK_GIT} {LOCKED_SPACK}",
+            f"git -C {LOCKED_SPACK} checkout -q {commit}",
+        ]
+    for repo in spec.repositories:
+        folder = f"{REPOS_DIR}/{quoting.package_name(repo.name, 'repository name')}"
+        url = quoting.sh(repo.url, f"repository {repo.name}: url")
+        commit = _commit(repo.commit, f"repository {repo.name}: commit")
+        lines += [
+            f"git clone -q {url} {folder}",
+            f"git -C {folder} checkout -q {commit}",
+        ]
+    return lines
+
+
 def build_context(spec: ImageSpec) -> Context:
     """Quote, check and split everything in ``spec`` for the templates."""
     packages = [
@@ -167,6 +209,8 @@ def build_context(spec: ImageSpec) -> Context:
         lock_source_q=lock_q,
         lock_sha256=lock_sha,
         buildcache_lines=_buildcache_lines(spec),
+        prepare_lines=_prepare_lines(spec),
+        spack_root=LOCKED_SPACK if spec.spack_commit is not None else BUILD_IMAGE_SPACK,
         final_install=final_install,
         env_exports=exports,
         docker_env=docker_env,

@@ -74,8 +74,9 @@ def make_image_spec(
             spack_version=env.lock.spack_version,
         )
         notes.append(
-            f"Installs {lock.source} exactly (sha256 checked, no concretisation); "
-            f"the lock was made by Spack {lock.spack_version or 'unknown'}. "
+            f"Installs {lock.source} exactly (sha256 checked before and after, no "
+            f"concretisation) with the Spack that made it: {lock.spack_version or 'unknown'} at "
+            f"commit {env.lock.spack_commit or 'unknown'}, checked out in the build stage. "
             "Build from the project root: the lock is copied by that relative path."
         )
     else:
@@ -93,6 +94,8 @@ def make_image_spec(
         build_image=baseimages.spack_build_image(site.os_base, build_spack, site.name),
         spack_version=build_spack,
         spack_yaml=components.spack_manifest(env, site),
+        spack_commit=env.lock.spack_commit if env.lock is not None else None,
+        repositories=env.meta.repositories,
         lock=lock,
         buildcache=buildcache,
         build_os_packages=[],

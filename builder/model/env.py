@@ -23,6 +23,19 @@ class Buildcache(_Strict):
     url: Line = Field(description="Mirror URL (oci://, https://, s3://, file://).")
 
 
+class SpackRepository(_Strict):
+    """A Spack package repository besides builtin, cloned at a pinned commit in the build stage."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Folder name.")
+    url: str = Field(pattern=r"^https://\S+$", description="git URL (https).")
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$", description="The pinned commit (40 hex).")
+    only_here: list[str] = Field(
+        default_factory=list,
+        description="Roots only this repository provides (not in Spack's builtin repository); "
+        "`esdc check` cannot verify their variants and says so.",
+    )
+
+
 class EnvMeta(_Strict):
     """The toolkit's metadata of an environment (``spack-envs/<env>/esdc.yaml``)."""
 
@@ -42,6 +55,10 @@ class EnvMeta(_Strict):
         default_factory=list, description="Run-time OS packages the Spack-built final stage needs."
     )
     buildcache: Buildcache | None = None
+    repositories: list[SpackRepository] = Field(
+        default_factory=list,
+        description="Package repositories added before builtin (e.g. ebrains-spack-builds).",
+    )
     tests: list[str] = Field(
         default_factory=list,
         description="Extra %test commands (shell), run after the version checks.",

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from builder.model.env import Buildcache, Flavour
+from builder.model.env import Buildcache, Flavour, SpackRepository
 
 SoftwareSource = Literal["spack", "os_packages"]
 PackageManager = Literal["apt", "dnf"]
@@ -64,6 +64,14 @@ class ImageSpec(_Strict):
     build_image: str | None = Field(default=None, description="Spack build image (spack source).")
     spack_version: str | None = None
     spack_yaml: str | None = Field(default=None, description="The manifest written into the image.")
+    spack_commit: str | None = Field(
+        default=None,
+        description="Lock builds: the Spack commit that made the lock, checked out and used "
+        "instead of the build image's own Spack (a lock is only valid for its Spack).",
+    )
+    repositories: list[SpackRepository] = Field(
+        default_factory=list, description="Package repositories cloned at their pinned commits."
+    )
     lock: LockRef | None = None
     buildcache: Buildcache | None = None
     build_os_packages: list[str] = Field(default_factory=list)

@@ -1,13 +1,13 @@
 # esdc: cuda for karolina, built with Spack
 # No lock: concretised in the build with pmix pinned to @4 (the PMIx major of karolina's Slurm); commit a spack.lock for reproducible builds.
 # Build context: the project root (paths below are relative to it).
-FROM spack/rockylinux8:v0.22.2 AS build
+FROM spack/rockylinux9:v0.22.2 AS build
 RUN mkdir -p /opt/spack-environment && printf '%s\n' \
     spack: \
     '  specs:' \
-    '  - openmpi@4.1 ~internal-pmix fabrics=ucx,ofi schedulers=slurm' \
+    '  - openmpi@4.1 ~internal-pmix fabrics=ucx,ofi' \
     '  - pmix' \
-    '  - ucx +verbs +rdmacm +rc +dc +ud +mlx5_dv +cma +xpmem +thread_multiple' \
+    '  - ucx +verbs +rdmacm +rc +dc +ud +mlx5_dv +cma +thread_multiple' \
     '  - libfabric fabrics=verbs,rxm,tcp,shm' \
     '  - rdma-core' \
     '  - osu-micro-benchmarks' \
@@ -17,11 +17,15 @@ RUN mkdir -p /opt/spack-environment && printf '%s\n' \
     '  - osu-micro-benchmarks +cuda' \
     '  concretizer:' \
     '    unify: true' \
+    '    targets:' \
+    '      host_compatible: false' \
     '  packages:' \
-    '    xpmem:' \
-    '      require: ~kernel-module' \
     '    slurm:' \
-    '      require: '"'"'@22:'"'"'' \
+    '      buildable: false' \
+    '    all:' \
+    '      variants: cuda_arch=80' \
+    '      require:' \
+    '      - target=zen2' \
     '    ucx:' \
     '      require: +cuda +gdrcopy' \
     '    openmpi:' \
@@ -29,10 +33,6 @@ RUN mkdir -p /opt/spack-environment && printf '%s\n' \
     '    pmix:' \
     '      require:' \
     '      - '"'"'@4'"'"'' \
-    '    all:' \
-    '      require:' \
-    '      - target=zen2' \
-    '      variants: cuda_arch=80' \
     '  config:' \
     '    install_tree:' \
     '      root: /opt/software' \
@@ -44,7 +44,7 @@ RUN . /opt/spack/share/spack/setup-env.sh && cd /opt/spack-environment && \
     spack -e . gc -y && \
     spack env activate --sh -d . > /opt/spack-environment/environment_modifications.sh
 
-FROM rockylinux:8 AS final
+FROM rockylinux:9 AS final
 COPY --from=build /opt/software /opt/software
 COPY --from=build /opt/views /opt/views
 COPY --from=build /opt/spack-environment /opt/spack-environment

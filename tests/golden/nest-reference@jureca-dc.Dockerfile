@@ -1,10 +1,10 @@
 # esdc: nest-reference for jureca-dc, built with Spack
-# esdc check: INCOMPATIBLE: lock: spack.lock was concretised for debian12 (gcc@12.2.0) but jureca-dc's images are built on rockylinux:8 (rocky8); re-concretise the lock on that build image
+# esdc check: INCOMPATIBLE: lock: spack.lock was concretised for debian12 (gcc@12.2.0) but jureca-dc's images are built on rockylinux:9 (rocky9, gcc@11.4.1); re-concretise the lock on that build image
 # esdc check: INCOMPATIBLE: PMIx: spack.lock gives pmix 5.0.1 (major 5) but jureca-dc's Slurm mpi/pmix plugin uses PMIx 4.2.9 (major 4)
 # esdc check: INCOMPATIBLE: fabric: jureca-dc uses ib, which needs ucx +verbs/+mlx5_dv or libfabric fabrics=verbs; its spack.lock provides none of them
-# Installs spack-envs/nest-reference/spack.lock exactly (sha256 checked, no concretisation); the lock was made by Spack 0.23.0.dev0. Build from the project root: the lock is copied by that relative path.
+# Installs spack-envs/nest-reference/spack.lock exactly (sha256 checked before and after, no concretisation) with the Spack that made it: 0.23.0.dev0 at commit e8f8cf8543b31ff6ba81a5ab0e515bc9a4856384, checked out in the build stage. Build from the project root: the lock is copied by that relative path.
 # Build context: the project root (paths below are relative to it).
-FROM spack/rockylinux8:v0.22.2 AS build
+FROM spack/rockylinux9:v0.22.2 AS build
 COPY spack-envs/nest-reference/spack.lock /opt/spack-environment/spack.lock
 RUN mkdir -p /opt/spack-environment && printf '%s\n' \
     spack: \
@@ -25,12 +25,14 @@ RUN mkdir -p /opt/spack-environment && printf '%s\n' \
     '  view: /opt/views/view' \
     > /opt/spack-environment/spack.yaml
 RUN cd /opt/spack-environment && echo "3ffc69b94a35408751ba506dfc7bd5b070152c675e0fa479bd67b4a15f3dfb5d  spack.lock" | sha256sum -c -
-RUN . /opt/spack/share/spack/setup-env.sh && cd /opt/spack-environment && \
+RUN git clone -q --filter=blob:none https://github.com/spack/spack.git /opt/spack-locked && git -C /opt/spack-locked checkout -q e8f8cf8543b31ff6ba81a5ab0e515bc9a4856384
+RUN . /opt/spack-locked/share/spack/setup-env.sh && cd /opt/spack-environment && \
     spack -e . install --fail-fast && \
+    echo "3ffc69b94a35408751ba506dfc7bd5b070152c675e0fa479bd67b4a15f3dfb5d  spack.lock" | sha256sum -c - && \
     spack -e . gc -y && \
     spack env activate --sh -d . > /opt/spack-environment/environment_modifications.sh
 
-FROM rockylinux:8 AS final
+FROM rockylinux:9 AS final
 COPY --from=build /opt/software /opt/software
 COPY --from=build /opt/views /opt/views
 COPY --from=build /opt/spack-environment /opt/spack-environment

@@ -14,7 +14,7 @@ def _render_matrix() -> int:
     for env in list_envs():
         for site in list_sites():
             for fmt in ("apptainer", "dockerfile"):
-                generate_definition(env, site, lock=None, fmt=fmt)
+                generate_definition(env, site, lock=None, fmt=fmt, force=True)
                 count += 1
     return count
 

@@ -232,7 +232,7 @@ def test_a_break_in_the_site_name_or_an_environment_value_is_refused(home: Path,
 
 
 def test_an_account_with_a_newline_is_refused(home: Path) -> None:
-    path, line = _edit(home, "jureca-dc", "os_base: rockylinux:8", 'accounts: ["ok", "a\\nb"]')
+    path, line = _edit(home, "jureca-dc", "os_base: rockylinux:9", 'accounts: ["ok", "a\\nb"]')
     with pytest.raises(EsdcError, match=rf"{path}:{line}: .*accounts\.1"):
         load_site("jureca-dc")
 

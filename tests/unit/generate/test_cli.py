@@ -43,7 +43,7 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_generate_nest_for_jureca_dc_prints_a_definition() -> None:
     result = _esdc("generate", "nest", "--site", "jureca-dc")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Bootstrap: docker\nFrom: spack/rockylinux8:v0.22.2\n")
+    assert result.stdout.startswith("Bootstrap: docker\nFrom: spack/rockylinux9:v0.22.2\n")
     assert "%test" in result.stdout and "%labels" in result.stdout
 
 
@@ -91,3 +91,39 @@ def test_bad_lock_option(home: Path, tmp_path: Path) -> None:
         _esdc("generate", "nest-reference", "--site", "karolina", "--lock", str(missing), home=home)
     )
     assert "none.lock: cannot read" in line
+
+
+def test_generate_refuses_an_incompatible_pair_unless_forced() -> None:
+    line = _one_error_line(_esdc("generate", "cuda", "--site", "jusuf"))
+    assert line.startswith("esdc: error: cuda is incompatible with jusuf: CUDA:")
+    assert "--force" in line
+    forced = _esdc("generate", "cuda", "--site", "jusuf", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "# esdc check: INCOMPATIBLE: CUDA:" in forced.stdout
+
+
+def test_check_says_what_it_could_not_verify() -> None:
+    result = _esdc("check", "esd", "--site", "karolina")
+    assert result.returncode == 0, result.stderr
+    assert "esdc: not verified: 58 roots come only from repository ebrains-spack-builds" in (
+        result.stderr.replace("\n", " ")
+    )
+
+
+def test_typo_key_in_spack_yaml_names_file_and_line(home: Path) -> None:
+    manifest = home / "spack-envs" / "nest" / "spack.yaml"
+    manifest.write_text(manifest.read_text().replace("  specs:", "  spec:"))
+    line = _one_error_line(_esdc("generate", "nest", "--site", "karolina", home=home))
+    assert f"{manifest}:3: unknown key 'spec' in spack.yaml" in line
+    packages = home / "spack-envs" / "mpi-base" / "spack.yaml"
+    packages.write_text(packages.read_text().replace("buildable: false", "buildabel: false"))
+    line = _one_error_line(_esdc("check", "mpi-base", "--site", "karolina", home=home))
+    assert "unknown key packages:slurm:'buildabel' in spack.yaml" in line
+
+
+def test_bad_pmix_version_is_a_load_error_not_a_traceback(home: Path) -> None:
+    profile = home / "site-profiles" / "karolina.yaml"
+    profile.write_text(profile.read_text().replace("version: 4.2.6", "version: four"))
+    for verb in ("check", "generate"):
+        line = _one_error_line(_esdc(verb, "nest", "--site", "karolina", home=home))
+        assert "karolina.yaml" in line and "pmix.version" in line

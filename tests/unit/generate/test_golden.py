@@ -25,7 +25,7 @@ CASES = [(env, site, "apptainer", "def") for env in list_envs() for site in list
 
 @pytest.mark.parametrize(("env", "site", "fmt", "suffix"), CASES)
 def test_golden(env: str, site: str, fmt: str, suffix: str) -> None:
-    text = generate_definition(env, site, lock=None, fmt=fmt)
+    text = generate_definition(env, site, lock=None, fmt=fmt, force=True)
     path = GOLDEN / f"{env}@{site}.{suffix}"
     if os.environ.get("ESDC_UPDATE_GOLDEN") == "1":
         atomic_write_text(path, text)
