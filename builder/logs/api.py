@@ -6,6 +6,7 @@ scan is pure (combine.py, diff.py).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from typing import IO
 
@@ -42,7 +43,7 @@ def _scan_files(files: Sequence[str], make: AnalyserFactory, site: SiteProfile |
     for name in files:
         try:
             scan_file(name, analysers)
-        except OSError as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # unreadable, or a damaged .gz
             raise EsdcError(f"cannot read: {exc}", where=name) from exc
     return combine_detailed(files, [a.facts() for a in analysers], site)
 
@@ -50,7 +51,7 @@ def _scan_files(files: Sequence[str], make: AnalyserFactory, site: SiteProfile |
 def _scan_one(handle: IO[bytes], name: str, analysers: list[LineAnalyser]) -> None:
     try:
         scan_input(handle, name, analysers)
-    except OSError as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # unreadable, or a damaged .gz
         raise EsdcError(f"cannot read: {exc}", where=name) from exc
 
 

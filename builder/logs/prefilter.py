@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import threading
+import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import compress
 from typing import IO
@@ -213,7 +214,7 @@ def _pump(source: IO[bytes], sink: IO[bytes], errors: list[BaseException]) -> No
             sink.write(chunk)
     except BrokenPipeError:
         pass  # grep stopped early (killed after an error on our side)
-    except (OSError, EOFError) as exc:  # a corrupt .gz, an unreadable stream
+    except (OSError, EOFError, zlib.error) as exc:  # a corrupt .gz, an unreadable stream
         errors.append(exc)
     finally:
         with contextlib.suppress(BrokenPipeError):

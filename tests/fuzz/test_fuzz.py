@@ -50,9 +50,7 @@ KEEP_GOING = os.environ.get("ESDC_FUZZ_KEEP_GOING") == "1"
 
 #: Source folders whose crashes belong to another change in flight: the test becomes an expected
 #: failure naming the owner until that change lands (then remove the row).
-XFAIL_OWNERS: dict[str, str] = {
-    "builder/logs/": "h9-logs (log reading: .gz errors, FIFOs, huge lines)",
-}
+XFAIL_OWNERS: dict[str, str] = {}
 
 
 def budget(examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -707,12 +705,7 @@ KNOWN_CRASHES = [
             ("long-line", 1106424563, b"-oProxyCommand=sh"),
         ],
         "analyze",
-        marks=pytest.mark.xfail(
-            reason="h9-logs: a corrupt .gz raises zlib.error in the thread feeding grep "
-            "(builder/logs/prefilter.py) and the part before the damage is analysed",
-            strict=False,
-        ),
-        id="corrupt-gz-log",
+        id="corrupt-gz-log",  # fixed by h9-logs: one error line naming the file, exit 2
     ),
 ]
 
