@@ -138,6 +138,11 @@ class SiteProfile(_Strict):
         default_factory=dict,
         description="Settings of the logging runs (UCX_LOG_LEVEL, NCCL_DEBUG...).",
     )
+    required_suites: list[str] = Field(
+        default_factory=list,
+        description="Suites (run-directory names, e.g. 'pingpong_inter') a verdict needs: one "
+        "skipped, not selected or failed makes the verdict inconclusive.",
+    )
     sources: list[str] = Field(description="Public documents the values come from.")
     unconfirmed: list[str] = Field(
         default_factory=list, description="Dotted field paths whose values could not be confirmed."

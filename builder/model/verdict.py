@@ -133,6 +133,10 @@ class Verdict(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     #: Suites the campaign did not run at this site, with its reason (``skipped.json``).
     skipped: dict[str, str] = Field(default_factory=dict)
+    #: The site's required suites (its profile's ``required_suites``) and, for each one that did
+    #: not give a verdict, why: the banner names them.
+    required: list[str] = Field(default_factory=list)
+    required_missing: dict[str, str] = Field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:

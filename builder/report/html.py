@@ -85,12 +85,27 @@ def _first_failure(verdict: Verdict) -> str:
     return ""
 
 
+def _not_run(verdict: Verdict) -> str:
+    """The banner's list of required suites without a result, then other skipped suites."""
+    items = [
+        f'<li class="required-missing"><b>required</b> <code>{escape(suite)}</code>: '
+        f"{escape(why)}</li>"
+        for suite, why in verdict.required_missing.items()
+    ] + [
+        f'<li class="skipped">skipped <code>{escape(suite)}</code>: {escape(why)}</li>'
+        for suite, why in verdict.skipped.items()
+        if suite not in verdict.required_missing
+    ]
+    return f'<ul id="not-run">{"".join(items)}</ul>' if items else ""
+
+
 def _header(verdict: Verdict) -> str:
     digest = verdict.image_digest or "(no digest)"
     return (
         f"<h1>esdc report: run {escape(verdict.run_id)}</h1>"
         f'<div class="verdict {escape(verdict.verdict)}" id="verdict">'
-        f'<span class="badge">{escape(verdict.verdict)}</span> {escape(verdict.reason)}</div>'
+        f'<span class="badge">{escape(verdict.verdict)}</span> {escape(verdict.reason)}'
+        f"{_not_run(verdict)}</div>"
         "<table><tr><th>image</th><td><code>{0}</code></td></tr>"
         "<tr><th>digest</th><td><code>{1}</code></td></tr>"
         "<tr><th>site</th><td>{2}</td></tr><tr><th>suites</th><td>{3}</td></tr>"

@@ -91,9 +91,6 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
         )
     if planned.kind == "debug":
         environment.update(setup.site.debug_environment)
-    nodes = suite.nodes
-    if setup.site.scheduler == "local" and len(setup.site.nodes) > 1:
-        nodes = min(len(setup.site.nodes), suite.ranks)
     gpus = 0
     if suite.needs_gpu and setup.site.gpus is not None:
         gpus = min(setup.site.gpus.per_node, suite.ranks)
@@ -102,7 +99,7 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
         gpus_per_node=gpus,
         program=program,
         ranks=suite.ranks,
-        nodes=nodes,
+        nodes=suite.nodes,
         environment=environment,
         timeout_s=suite.timeout_s,
     )
@@ -379,6 +376,7 @@ def _open_run_dir(
         host=socket.gethostname(),
     )
     atomic_write_json(run_dir / rundir.SKIPPED_NAME, skipped)
+    atomic_write_json(run_dir / rundir.REQUIRED_NAME, list(setup.site.required_suites))
     rundir.write_manifest(run_dir, manifest)
     return run_dir, manifest
 

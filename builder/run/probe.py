@@ -37,6 +37,7 @@ IMAGE_TOOL_CANDIDATES: dict[str, list[str]] = {
     "pingpong": ["/opt/esdc/bin/pingpong", "pingpong"],
     "osu_latency": ["osu_latency"],
     "osu_bw": ["osu_bw"],
+    "osu_allreduce": ["osu_allreduce"],
     "all_reduce_perf": ["all_reduce_perf"],
 }
 #: Where a host-built benchmark folder is bound into an image that lacks the benchmark:
@@ -121,7 +122,7 @@ def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[st
         tools["mpi4py_pingpong"] = MPI4PY_BENCH_PINGPONG if has_bench else [script]
     tools["nest_python"] = _host_python(HAS_NEST, runner)
     tools["pingpong"] = _host_pingpong(cache_dir)
-    for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
+    for name in ("osu_latency", "osu_bw", "osu_allreduce", "all_reduce_perf"):
         path = shutil.which(name)
         tools[name] = [path] if path else None
     nest_script = benchmarks_dir() / "nest" / "run_balanced.py"

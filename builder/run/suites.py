@@ -41,7 +41,9 @@ class SuiteRun(BaseModel):
         A shorter argv for the logging run (debug output of a full run is huge); defaults to
         ``program``.
     ranks, nodes
-        The job's shape.
+        The job's shape. Point-to-point suites come in pairs: two ranks on one node (the
+        intra-node path) and ``*_inter`` on two nodes x one rank (the inter-node path, the one
+        the fabric is for); collectives and NCCL run on two nodes.
     needs_gpu
         Only sites with GPUs run it.
     timeout_s
@@ -78,45 +80,89 @@ SUITES: tuple[SuiteRun, ...] = (
         name="pingpong",
         family="pingpong",
         description=(
-            "The toolkit's C ping-pong (8 B to 1 MiB), two ranks; an image without one runs "
-            "the host-built binary, bound in, against the image's MPI libraries."
+            "The toolkit's C ping-pong (8 B to 1 MiB), two ranks on one node (the intra-node "
+            "path); an image without one runs the host-built binary, bound in, against the "
+            "image's MPI libraries."
         ),
         program=["{pingpong}", "1048576"],
         # Up to 1 MiB in the logging run too: large messages take other paths (CMA, rendezvous).
         timeout_s=120,
     ),
     SuiteRun(
+        name="pingpong_inter",
+        family="pingpong",
+        description="The C ping-pong on 2 nodes x 1 rank: the inter-node path.",
+        program=["{pingpong}", "1048576"],
+        nodes=2,
+        timeout_s=300,
+    ),
+    SuiteRun(
         name="mpi4py",
         family="mpi4py",
         description=(
-            "mpi4py ping-pong, two ranks, up to 1 MiB: python -m mpi4py.bench pingpong, or "
-            "benchmarks/mpi4py/pingpong.py (same measurement) where either side lacks it."
+            "mpi4py ping-pong, two ranks on one node, up to 1 MiB: python -m mpi4py.bench "
+            "pingpong, or benchmarks/mpi4py/pingpong.py (same measurement) where either side "
+            "lacks it."
         ),
         program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576"],
         debug_program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "100"],
         timeout_s=180,
     ),
     SuiteRun(
+        name="mpi4py_inter",
+        family="mpi4py",
+        description="mpi4py ping-pong on 2 nodes x 1 rank: the inter-node path.",
+        program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "1000"],
+        debug_program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "100"],
+        nodes=2,
+        timeout_s=300,
+    ),
+    SuiteRun(
         name="osu_latency",
         family="osu",
-        description="OSU point-to-point latency, two ranks.",
+        description="OSU point-to-point latency, two ranks on one node.",
         program=["{osu_latency}"],
         debug_program=["{osu_latency}", "-i", "100", "-x", "10"],
     ),
     SuiteRun(
+        name="osu_latency_inter",
+        family="osu",
+        description="OSU point-to-point latency, 2 nodes x 1 rank.",
+        program=["{osu_latency}"],
+        debug_program=["{osu_latency}", "-i", "100", "-x", "10"],
+        nodes=2,
+    ),
+    SuiteRun(
         name="osu_bw",
         family="osu",
-        description="OSU point-to-point bandwidth, two ranks.",
+        description="OSU point-to-point bandwidth, two ranks on one node.",
         program=["{osu_bw}"],
         debug_program=["{osu_bw}", "-i", "10", "-x", "2"],
     ),
     SuiteRun(
+        name="osu_bw_inter",
+        family="osu",
+        description="OSU point-to-point bandwidth, 2 nodes x 1 rank.",
+        program=["{osu_bw}"],
+        debug_program=["{osu_bw}", "-i", "10", "-x", "2"],
+        nodes=2,
+    ),
+    SuiteRun(
+        name="osu_allreduce",
+        family="osu",
+        description="OSU allreduce latency on 2 nodes, one rank per node.",
+        program=["{osu_allreduce}"],
+        debug_program=["{osu_allreduce}", "-i", "100", "-x", "10"],
+        nodes=2,
+    ),
+    SuiteRun(
         name="nccl_all_reduce",
         family="nccl",
-        description="nccl-tests all_reduce_perf, one GPU per rank, 8 B to 128 MiB.",
+        description="nccl-tests all_reduce_perf on 2 nodes, one GPU per rank, 8 B to 128 MiB.",
         program=["{all_reduce_perf}", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"],
         debug_program=["{all_reduce_perf}", "-b", "8", "-e", "1M", "-f", "4", "-g", "1"],
         needs_gpu=True,
+        nodes=2,
     ),
     SuiteRun(
         name="nest",

@@ -24,6 +24,7 @@ from builder.verify.rundir import (
     perf_reps,
     read_manifest,
     read_record,
+    read_required,
     read_skipped,
     read_text,
     relative,
@@ -71,6 +72,8 @@ class RunData(BaseModel):
     analyses: list[SuiteAnalysis] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     skipped: dict[str, str] = Field(default_factory=dict)
+    #: The site's required suites as the campaign recorded them (``required.json``).
+    required: list[str] = Field(default_factory=list)
 
     def results(self, mode: str, suite: str) -> list[RepOutput]:
         """The reps of one mode and suite, in rep order."""
@@ -100,8 +103,14 @@ def collect_run(run_dir: Path) -> RunData:
         _analyse_suite(run_dir, suite, manifest.site, problems) for suite in manifest.suites
     ]
     skipped = read_skipped(run_dir, problems)
+    required = read_required(run_dir, problems)
     return RunData(
-        manifest=manifest, outputs=outputs, analyses=analyses, problems=problems, skipped=skipped
+        manifest=manifest,
+        outputs=outputs,
+        analyses=analyses,
+        problems=problems,
+        skipped=skipped,
+        required=required,
     )
 
 

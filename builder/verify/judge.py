@@ -8,6 +8,8 @@ any missing or unparsable data, too few repetitions, or logs without transport e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from builder.model.analysis import Analysis, Finding
 from builder.model.verdict import (
     MetricVerdict,
@@ -20,6 +22,7 @@ from builder.model.verdict import (
 )
 from builder.verify.collect import PARSED_FAMILIES, RunData, SuiteAnalysis, suite_family
 from builder.verify.metrics import benchmark_pattern, metric_value, name_matches, size_label
+from builder.verify.required import describe_gaps, required_gaps
 from builder.verify.stats import judge, summarize
 from builder.verify.thresholds import Check, SiteThresholds
 
@@ -122,10 +125,12 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
     )
 
 
-def _values(data: RunData, mode: str, family: str, benchmark: str, check: Check) -> list[float]:
-    """One value per rep that holds the benchmark, over every suite of the family."""
+def _values(
+    data: RunData, mode: str, run_suite: str, family: str, benchmark: str, check: Check
+) -> list[float]:
+    """One value per rep of ``run_suite`` that holds the benchmark."""
     values: list[float] = []
-    for output in (o for o in data.outputs if o.mode == mode):
+    for output in (o for o in data.outputs if o.mode == mode and o.suite == run_suite):
         found = (r for r in output.results if r.suite == family and r.benchmark == benchmark)
         result = next(found, None)
         value = None if result is None else metric_value(result, check)
@@ -134,23 +139,46 @@ def _values(data: RunData, mode: str, family: str, benchmark: str, check: Check)
     return values
 
 
-def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[MetricVerdict]:
-    """Apply every check of a suite to the numbers of both modes."""
-    suite = thresholds.suite
-    names = sorted({r.benchmark for o in data.outputs for r in o.results if r.suite == suite})
+def judge_suite_metrics(
+    data: RunData, thresholds: SiteThresholds, run_suites: Sequence[str] = ()
+) -> list[MetricVerdict]:
+    """Apply every check of a suite family to the numbers of both modes.
+
+    Each run-directory suite of the family (``pingpong`` on one node, ``pingpong_inter`` on two)
+    is judged on its own reps: intra- and inter-node numbers never mix.
+    """
+    family = thresholds.suite
+    suites = list(run_suites) or list(dict.fromkeys(o.suite for o in data.outputs)) or [family]
+    names = {
+        run_suite: sorted(
+            {
+                r.benchmark
+                for o in data.outputs
+                if o.suite == run_suite
+                for r in o.results
+                if r.suite == family
+            }
+        )
+        for run_suite in suites
+    }
     verdicts: list[MetricVerdict] = []
     for name, check in thresholds.checks.items():
         pattern = benchmark_pattern(name, check)
-        benchmarks = [b for b in names if name_matches(b, pattern)]
-        if not benchmarks:
+        pairs = [
+            (run_suite, b)
+            for run_suite in suites
+            for b in names[run_suite]
+            if name_matches(b, pattern)
+        ]
+        if not pairs:
             if not check.optional:
                 verdicts.append(
-                    _missing(suite, name, pattern, check, f"no {pattern} result in either mode")
+                    _missing(family, name, pattern, check, f"no {pattern} result in either mode")
                 )
             continue
-        for benchmark in benchmarks:
-            bare = summarize(_values(data, "bare", suite, benchmark, check))
-            container = summarize(_values(data, "container", suite, benchmark, check))
+        for run_suite, benchmark in pairs:
+            bare = summarize(_values(data, "bare", run_suite, family, benchmark, check))
+            container = summarize(_values(data, "container", run_suite, family, benchmark, check))
             if check.optional and bare.n == 0 and container.n == 0:
                 continue  # the benchmark ran, but not at this size: nothing to judge
             outcome = judge(
@@ -163,10 +191,10 @@ def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[Metri
             )
             verdicts.append(
                 MetricVerdict(
-                    suite=suite,
+                    suite=run_suite,
                     check=name,
                     benchmark=benchmark,
-                    metric=_metric_used(data, suite, benchmark, check),
+                    metric=_metric_used(data, family, benchmark, check),
                     at_size=size_label(check),
                     better=check.direction,
                     bare=bare,
@@ -209,8 +237,15 @@ def _missing(suite: str, name: str, pattern: str, check: Check, note: str) -> Me
     )
 
 
-def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Verdict:
-    """The verdict of a run's data against per-suite thresholds (already site-resolved)."""
+def judge_run(
+    data: RunData,
+    thresholds: dict[str, SiteThresholds | None],
+    required_suites: Sequence[str] = (),
+) -> Verdict:
+    """The verdict of a run's data against per-suite thresholds (already site-resolved).
+
+    ``required_suites`` names the suites the site requires (:mod:`builder.verify.required`).
+    """
     manifest = data.manifest
     problems = list(data.problems)
     metrics: list[MetricVerdict] = []
@@ -224,13 +259,15 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
             problems.append(Problem(where=where, message="no thresholds for this suite"))
             continue
         min_reps = max(min_reps, family_thresholds.min_reps)
-        metrics.extend(judge_suite_metrics(data, family_thresholds))
+        run_suites = [s for s in manifest.suites if suite_family(s) == family]
+        metrics.extend(judge_suite_metrics(data, family_thresholds, run_suites))
     transport = []
     for entry in data.analyses:
         family_thresholds = thresholds.get(suite_family(entry.suite))
         required = family_thresholds is None or family_thresholds.transport == "required"
         transport.append(judge_transport(entry, required=required))
-    overall, reason = _overall(transport, metrics, problems)
+    gaps = required_gaps(required_suites, data)
+    overall, reason = _overall(transport, metrics, problems, gaps)
     return Verdict(
         run_id=manifest.id,
         verdict=overall,
@@ -244,11 +281,16 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
         metrics=metrics,
         problems=problems,
         skipped=data.skipped,
+        required=list(required_suites),
+        required_missing=gaps,
     )
 
 
 def _overall(
-    transport: list[SuiteTransport], metrics: list[MetricVerdict], problems: list[Problem]
+    transport: list[SuiteTransport],
+    metrics: list[MetricVerdict],
+    problems: list[Problem],
+    gaps: dict[str, str],
 ) -> tuple[Overall, str]:
     for entry in transport:
         errors = [f for f in entry.findings if f.severity == "error"]
@@ -275,6 +317,8 @@ def _overall(
     for metric in metrics:
         if metric.status == "fail":
             return "fail", f"{metric.suite}: {metric.check} ({metric.benchmark}): {metric.note}"
+    if gaps:
+        return "inconclusive", f"cannot judge: {describe_gaps(gaps)}"
     if problems:
         return "inconclusive", f"cannot judge: {problems[0].where}: {problems[0].message}"
     for metric in metrics:

@@ -54,6 +54,13 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
         f"image {escape(verdict.image)} {escape(digest)}  "
         f"site {escape(verdict.site)}  run {escape(verdict.run_id)}"
     )
+    for suite, why in verdict.required_missing.items():
+        console.print(
+            f"[bold yellow]required suite {escape(suite)}[/]: {escape(why)}", highlight=False
+        )
+    for suite, reason in verdict.skipped.items():
+        if suite not in verdict.required_missing:
+            console.print(f"[yellow]skipped[/] {escape(suite)}: {escape(reason)}", highlight=False)
     for suite, finding in verdict.error_findings():
         console.print(
             f"[bold red]error[/] {escape(suite)}: {escape(finding.code)}: {escape(finding.message)}"
@@ -111,7 +118,5 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
                 ),
             )
         console.print(paths)
-    for suite, reason in verdict.skipped.items():
-        console.print(f"[dim]not run[/] {escape(suite)}: {escape(reason)}")
     for problem in verdict.problems:
         console.print(f"[yellow]cannot use[/] {escape(problem.where)}: {escape(problem.message)}")

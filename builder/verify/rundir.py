@@ -93,6 +93,22 @@ def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     return sorted(names, key=int)
 
 
+def read_required(run_dir: Path, problems: list[Problem]) -> list[str]:
+    """``required.json``: the suites the site required (absent file: an older campaign, none)."""
+    path = run_dir / "required.json"
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(where="required.json", message=f"unreadable: {exc}"))
+        return []
+    if not isinstance(data, list):
+        problems.append(Problem(where="required.json", message="expected a list of suite names"))
+        return []
+    return [str(name) for name in data]
+
+
 def read_skipped(run_dir: Path, problems: list[Problem]) -> dict[str, str]:
     """``skipped.json``: suites the campaign left out and why (absent file: none skipped)."""
     path = run_dir / "skipped.json"

@@ -89,14 +89,27 @@ def test_container_perf_job_wraps_each_rank_and_has_no_debug_settings(
     assert runtime.calls[0]["gpu"] is False
 
 
-def test_local_site_with_two_nodes_spreads_the_ranks(
+def test_local_site_with_two_nodes_runs_intra_and_inter_node_pingpong(
     site_factory: Callable[..., SiteProfile],
 ) -> None:
     site = site_factory(nodes=[{"name": "a"}, {"name": "b"}])
-    job = job_for(
-        _setup(site), PlannedRep(mode="bare", suite="pingpong", rep="0", kind="perf"), PINGPONG
+    inter = next(s for s in SUITES if s.name == "pingpong_inter")
+    setup = _setup(site)
+    intra_job = job_for(
+        setup, PlannedRep(mode="bare", suite="pingpong", rep="0", kind="perf"), PINGPONG
     )
-    assert job.nodes == 2
+    inter_job = job_for(
+        setup, PlannedRep(mode="bare", suite="pingpong_inter", rep="0", kind="perf"), inter
+    )
+    assert (intra_job.nodes, intra_job.ranks) == (1, 2)
+    assert (inter_job.nodes, inter_job.ranks) == (2, 2)
+
+
+def test_inter_node_suites_are_skipped_where_the_local_site_has_one_host(
+    local_site: SiteProfile,
+) -> None:
+    _, skipped = applicable(_setup(local_site), list(SUITES))
+    assert skipped["pingpong_inter"] == "site testsite declares fewer than 2 nodes"
 
 
 def test_applicable_names_the_missing_tool_and_the_side(local_site: SiteProfile) -> None:
