@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from builder.model.analysis import Finding, LibraryInfo, PathClass, PathUse, Selected
+from builder.model.evidence import SuiteEvidence
 from builder.model.run import Mode
 
 VERDICT_SCHEMA = "esdc.verdict/1"
@@ -137,6 +138,8 @@ class Verdict(BaseModel):
     #: not give a verdict, why: the banner names them.
     required: list[str] = Field(default_factory=list)
     required_missing: dict[str, str] = Field(default_factory=dict)
+    #: Evidence beside the logs per suite (process maps, interface counters) and its findings.
+    evidence: list[SuiteEvidence] = Field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

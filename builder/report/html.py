@@ -10,9 +10,11 @@ from __future__ import annotations
 from html import escape
 
 from builder.model.analysis import Finding
+from builder.model.evidence import RunEvidence
 from builder.model.verdict import MetricVerdict, ModePaths, Spread, SuiteTransport, Verdict
 from builder.report.plots import Figure, size_figures, timer_figures
 from builder.verify.collect import RunData
+from builder.verify.evidence import human_bytes
 from builder.verify.render import format_value
 from builder.verify.stats import describe_bounds
 
@@ -33,6 +35,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .finding.error { border-color: #c62828; } .finding.warning { border-color: #b58900; }
 pre.evidence { background: #f6f6f6; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }
 figure { display: inline-block; margin: 0.5em; } code { font-size: 0.9em; }
+td.differs { background: #fff0c2; }
 """.strip()
 
 
@@ -260,6 +263,68 @@ def _findings(verdict: Verdict) -> str:
     return f'<section id="findings"><h2>Findings</h2>{"".join(items)}</section>'
 
 
+def _evidence_cells(evidence: RunEvidence | None) -> list[str]:
+    if evidence is None:
+        return ["not recorded"] * 6
+    ranks = evidence.processes
+    libraries = sorted(
+        {
+            f"{kind}: {copy.path} [{copy.origin} copy]"
+            for process in ranks
+            for kind, copies in process.libraries.items()
+            for copy in copies
+        }
+    )
+    user_namespaces = {p.user_ns for p in ranks}
+    moved = sorted(evidence.counters.items(), key=lambda kv: -kv[1].total)[:6]
+    return [
+        str(len(ranks)),
+        "<br>".join(f"<code>{escape(line)}</code>" for line in libraries) or "-",
+        _e(", ".join(sorted({c for p in ranks for c in p.components})) or None),
+        _e(", ".join(sorted({d for p in ranks for d in p.rdma_devices})) or "none"),
+        str(len(user_namespaces)) if ranks else "-",
+        "<br>".join(
+            f"{escape(name)}: rx {human_bytes(b.rx_bytes)}, tx {human_bytes(b.tx_bytes)}"
+            for name, b in moved
+        )
+        or "-",
+    ]
+
+
+def _evidence_section(verdict: Verdict) -> str:
+    if not verdict.evidence:
+        return ""
+    labels = (
+        "rank processes",
+        "libraries mapped",
+        "pml/mtl components",
+        "RDMA devices opened",
+        "user namespaces",
+        "bytes per interface",
+    )
+    parts = []
+    for entry in verdict.evidence:
+        bare, container = _evidence_cells(entry.bare), _evidence_cells(entry.container)
+        rows = "".join(
+            f"<tr><th>{label}</th><td>{b}</td>"
+            f'<td class="{"same" if b == c else "differs"}">{c}</td></tr>'
+            for label, b, c in zip(labels, bare, container, strict=True)
+        )
+        findings = "".join(_finding(entry.suite, f) for f in entry.findings)
+        parts.append(
+            f'<h3 id="evidence-{escape(entry.suite)}">{escape(entry.suite)}</h3>'
+            f"<table><tr><th></th><th>bare metal</th><th>container</th></tr>{rows}</table>"
+            f"{findings}"
+        )
+    return (
+        '<section id="evidence"><h2>Evidence beside the logs</h2>'
+        "<p>Sampled from <code>/proc/&lt;pid&gt;/maps</code> and <code>/proc/&lt;pid&gt;/fd</code> "
+        "of each rank of the logging run, and interface counters read before and after it. "
+        "Container cells that differ from bare metal are highlighted.</p>"
+        f"{''.join(parts)}</section>"
+    )
+
+
 def render_html(verdict: Verdict, data: RunData, *, csv_name: str = "results.csv") -> str:
     """The whole report page: verdict first, then metrics, plots, paths and findings."""
     parts = [
@@ -275,6 +340,7 @@ def render_html(verdict: Verdict, data: RunData, *, csv_name: str = "results.csv
         _figures("Timers", "timers", timer_figures(data)),
         _transport(verdict),
         _findings(verdict),
+        _evidence_section(verdict),
         f"<p>All numbers: <code>{escape(csv_name)}</code> (one row per mode, suite, benchmark, "
         "rep and size).</p>",
         "</body></html>",

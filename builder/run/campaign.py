@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import time
@@ -27,12 +28,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from builder import __version__
 from builder.errors import EsdcError
 from builder.fsio import atomic_write_json, atomic_write_text
+from builder.model.evidence import RunEvidence
 from builder.model.run import CampaignManifest, Mode, RunRecord
 from builder.model.site import SiteProfile
 from builder.run import rundir
 from builder.run.contracts import RankRuntime
 from builder.run.environment import redact
-from builder.run.jobs import JobSpec
+from builder.run.evidence import TOKEN_VARIABLE, RankSampler, counter_delta, read_counters
+from builder.run.jobs import JobOutcome, JobSpec, LaunchPlan
 from builder.run.launchers import HostLayout, Launcher, launcher_for
 from builder.run.plan import PlannedRep, plan_campaign
 from builder.run.probe import (
@@ -74,6 +77,10 @@ class CampaignSetup:
     base_environment: Mapping[str, str] = field(default_factory=dict)
     #: Extra binds of container ranks (host-built benchmarks the image lacks).
     container_binds: tuple[str, ...] = ()
+    #: Test hosts' network namespaces (host name -> namespace) whose counters are read too.
+    counter_namespaces: Mapping[str, str] = field(default_factory=dict)
+    #: Whether logging runs collect evidence beside the logs (process maps, counters).
+    evidence: bool = True
 
 
 def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSpec:
@@ -111,8 +118,12 @@ def execute_rep(
     """Run one rep into ``folder`` and write its record last; returns the record."""
     clock = time.perf_counter()
     rundir.reset_rep(folder)
-    plan = setup.launcher.render(job_for(setup, planned, suite))
-    outcome = setup.scheduler.run(plan, folder)
+    job = job_for(setup, planned, suite)
+    if planned.kind == "debug" and setup.evidence:
+        outcome, plan = _run_with_evidence(setup, job, folder)
+    else:
+        plan = setup.launcher.render(job)
+        outcome = setup.scheduler.run(plan, folder)
     returncode = outcome.returncode
     problem = _failure(folder, plan.ranks, outcome.timed_out, suite.timeout_s)
     if problem is not None:
@@ -139,6 +150,31 @@ def execute_rep(
     )
     rundir.write_record(folder, record)
     return record
+
+
+def _run_with_evidence(
+    setup: CampaignSetup, job: JobSpec, folder: Path
+) -> tuple[JobOutcome, LaunchPlan]:
+    """Run a logging job while sampling its ranks and reading counters before and after.
+
+    The ranks are found by a token in their environment; ``evidence.json`` lands beside the
+    logs. Evidence that cannot be read is noted there, never a reason to fail the job.
+    """
+    token = secrets.token_hex(8)
+    job = job.model_copy(update={"environment": {**job.environment, TOKEN_VARIABLE: token}})
+    plan = setup.launcher.render(job)
+    before = read_counters(setup.counter_namespaces)
+    with RankSampler(token) as sampler:
+        outcome = setup.scheduler.run(plan, folder)
+    after = read_counters(setup.counter_namespaces)
+    notes = [] if sampler.found else ["no rank process seen (another node, or too short a run)"]
+    evidence = RunEvidence(
+        processes=sampler.processes(), counters=counter_delta(before, after), notes=notes
+    )
+    atomic_write_json(
+        folder / rundir.EVIDENCE_NAME, evidence.model_dump(mode="json", by_alias=True)
+    )
+    return outcome, plan
 
 
 def _failure(folder: Path, ranks: int, timed_out: bool, timeout_s: float) -> str | None:
@@ -303,6 +339,7 @@ def prepare_setup(
         },
         base_environment=base_environment,
         container_binds=binds,
+        counter_namespaces=dict(hosts.namespaces) if hosts is not None else {},
     )
 
 
@@ -481,6 +518,7 @@ def _hosts(profile: SiteProfile, stack: contextlib.ExitStack) -> HostLayout | No
         rsh_agent=str(net.rsh_agent),
         network=str(net.subnet),
         prefix=tuple(net.exec_argv(net.hosts[0], [])),
+        namespaces=tuple((h.name, h.netns) for h in net.hosts),
     )
 
 

@@ -48,6 +48,8 @@ class HostLayout:
     rsh_agent: str
     network: str
     prefix: tuple[str, ...] = ()
+    #: (host name, network namespace) of each host, for reading its interface counters.
+    namespaces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

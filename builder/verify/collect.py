@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 from builder.errors import EsdcError
 from builder.model.analysis import Analysis, Evidence, Finding
 from builder.model.bench import BenchResult, Suite
+from builder.model.evidence import SuiteEvidence
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
+from builder.verify.evidence import evidence_problems, judge_evidence, read_evidence
 from builder.verify.rundir import (
     DEBUG_REP,
     MODES,
@@ -74,6 +76,8 @@ class RunData(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict)
     #: The site's required suites as the campaign recorded them (``required.json``).
     required: list[str] = Field(default_factory=list)
+    #: Evidence beside the logs of each suite's logging runs, judged.
+    evidence: list[SuiteEvidence] = Field(default_factory=list)
 
     def results(self, mode: str, suite: str) -> list[RepOutput]:
         """The reps of one mode and suite, in rep order."""
@@ -104,6 +108,15 @@ def collect_run(run_dir: Path) -> RunData:
     ]
     skipped = read_skipped(run_dir, problems)
     required = read_required(run_dir, problems)
+    evidence = []
+    for suite in manifest.suites:
+        for mode in MODES:
+            problems += evidence_problems(run_dir, mode, suite)
+        judged = judge_evidence(
+            suite, read_evidence(run_dir, "bare", suite), read_evidence(run_dir, "container", suite)
+        )
+        if judged is not None:
+            evidence.append(judged)
     return RunData(
         manifest=manifest,
         outputs=outputs,
@@ -111,6 +124,7 @@ def collect_run(run_dir: Path) -> RunData:
         problems=problems,
         skipped=skipped,
         required=required,
+        evidence=evidence,
     )
 
 

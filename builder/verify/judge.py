@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from builder.model.analysis import Analysis, Finding
+from builder.model.evidence import SuiteEvidence
 from builder.model.verdict import (
     MetricVerdict,
     ModePaths,
@@ -267,7 +268,7 @@ def judge_run(
         required = family_thresholds is None or family_thresholds.transport == "required"
         transport.append(judge_transport(entry, required=required))
     gaps = required_gaps(required_suites, data)
-    overall, reason = _overall(transport, metrics, problems, gaps)
+    overall, reason = _overall(transport, metrics, problems, gaps, data.evidence)
     return Verdict(
         run_id=manifest.id,
         verdict=overall,
@@ -283,6 +284,7 @@ def judge_run(
         skipped=data.skipped,
         required=list(required_suites),
         required_missing=gaps,
+        evidence=data.evidence,
     )
 
 
@@ -291,6 +293,7 @@ def _overall(
     metrics: list[MetricVerdict],
     problems: list[Problem],
     gaps: dict[str, str],
+    evidence: list[SuiteEvidence],
 ) -> tuple[Overall, str]:
     for entry in transport:
         errors = [f for f in entry.findings if f.severity == "error"]
@@ -303,6 +306,10 @@ def _overall(
     for entry in transport:
         if entry.status == "fail":
             return "fail", f"{entry.suite}: transport: {entry.note}"
+    for suite_evidence in evidence:
+        errors = [f for f in suite_evidence.findings if f.severity == "error"]
+        if errors:
+            return "fail", f"{suite_evidence.suite}: evidence {errors[0].code}: {errors[0].message}"
     for problem in problems:
         if problem.failed_job is None or problem.failed_job[0] != "container":
             continue
