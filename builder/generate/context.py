@@ -120,6 +120,12 @@ def build_context(spec: ImageSpec) -> Context:
         for name in spec.final_os_packages
     ]
     final_install = baseimages.install_command(spec.package_manager, packages) if packages else []
+    if spec.pip_packages:
+        requirements = " ".join(quoting.sh(r, "pip package") for r in spec.pip_packages)
+        # The distribution's Python is externally managed (PEP 668): the image is ours to change.
+        final_install.append(
+            f"python3 -m pip install --no-cache-dir --break-system-packages {requirements}"
+        )
     exports: list[str] = []
     docker_env: list[str] = []
     for variable in spec.environment:

@@ -120,9 +120,9 @@ def execute_rep(
     rundir.reset_rep(folder)
     job = job_for(setup, planned, suite)
     if planned.kind == "debug" and setup.evidence:
-        outcome, plan = _run_with_evidence(setup, job, folder)
+        outcome, plan = _run_with_evidence(setup, job, folder, launched=suite.launched)
     else:
-        plan = setup.launcher.render(job)
+        plan = render_plan(setup, job, launched=suite.launched)
         outcome = setup.scheduler.run(plan, folder)
     returncode = outcome.returncode
     problem = _failure(folder, plan.ranks, outcome.timed_out, suite.timeout_s)
@@ -152,8 +152,22 @@ def execute_rep(
     return record
 
 
+def render_plan(setup: CampaignSetup, job: JobSpec, *, launched: bool) -> LaunchPlan:
+    """The launcher's command for ``job``, or the program itself for an unlaunched suite."""
+    if launched:
+        return setup.launcher.render(job)
+    return LaunchPlan(
+        argv=job.program,
+        environment=job.environment,
+        ranks=job.ranks,
+        nodes=1,
+        name=job.name,
+        timeout_s=job.timeout_s,
+    )
+
+
 def _run_with_evidence(
-    setup: CampaignSetup, job: JobSpec, folder: Path
+    setup: CampaignSetup, job: JobSpec, folder: Path, *, launched: bool
 ) -> tuple[JobOutcome, LaunchPlan]:
     """Run a logging job while sampling its ranks and reading counters before and after.
 
@@ -162,7 +176,7 @@ def _run_with_evidence(
     """
     token = secrets.token_hex(8)
     job = job.model_copy(update={"environment": {**job.environment, TOKEN_VARIABLE: token}})
-    plan = setup.launcher.render(job)
+    plan = render_plan(setup, job, launched=launched)
     before = read_counters(setup.counter_namespaces)
     with RankSampler(token) as sampler:
         outcome = setup.scheduler.run(plan, folder)

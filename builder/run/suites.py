@@ -46,6 +46,8 @@ class SuiteRun(BaseModel):
         the fabric is for); collectives and NCCL run on two nodes.
     needs_gpu
         Only sites with GPUs run it.
+    launched
+        Whether the site's MPI launcher starts it (else one process, ``ranks`` must be 1).
     timeout_s
         Wall-clock limit of one job.
     """
@@ -61,6 +63,9 @@ class SuiteRun(BaseModel):
     nodes: int = Field(default=1, ge=1)
     needs_gpu: bool = False
     timeout_s: float = Field(default=300.0, gt=0)
+    #: ``False`` for a program started without the MPI launcher (one process): NEST from PyPI
+    #: has no MPI and exits when it sees an MPI launcher's environment.
+    launched: bool = True
 
     def argv(self, *, debug: bool) -> list[str]:
         """The program of the logging run (``debug``) or of a performance run."""
@@ -167,9 +172,43 @@ SUITES: tuple[SuiteRun, ...] = (
     SuiteRun(
         name="nest",
         family="nest",
-        description="NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks.",
-        program=["{nest_python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
-        debug_program=["{nest_python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        description=(
+            "NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks, where "
+            "NEST is built with MPI."
+        ),
+        program=["{nest_mpi_python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
+        debug_program=["{nest_mpi_python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        timeout_s=600,
+    ),
+    SuiteRun(
+        name="nest_threads",
+        family="nest",
+        description=(
+            "The same Brunel network in one process with 2 threads, sized to about ten seconds "
+            "(NEST from PyPI has no MPI, so no launcher starts it)."
+        ),
+        program=[
+            "{nest_python}",
+            "{nest_script}",
+            "--threads",
+            "2",
+            "--scale",
+            "2",
+            "--simtime",
+            "300",
+        ],
+        debug_program=[
+            "{nest_python}",
+            "{nest_script}",
+            "--threads",
+            "2",
+            "--scale",
+            "0.2",
+            "--simtime",
+            "20",
+        ],
+        ranks=1,
+        launched=False,
         timeout_s=600,
     ),
 )

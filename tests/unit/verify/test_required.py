@@ -77,7 +77,9 @@ def test_the_banner_names_the_suite_and_why_in_terminal_and_report() -> None:
 
 
 def test_the_local_profile_requires_its_suites() -> None:
-    assert {"pingpong", "mpi4py", "nest"} <= set(load_site("local").required_suites)
+    assert {"pingpong", "pingpong_inter", "mpi4py", "nest_threads"} <= set(
+        load_site("local").required_suites
+    )
 
 
 def test_verify_reads_the_required_suites_the_campaign_recorded(tmp_path: Path) -> None:
