@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from builder.model.analysis import Finding, LibraryInfo, PathClass, PathUse, Selected
 from builder.model.evidence import SuiteEvidence
+from builder.model.preflight import PreflightResult
 from builder.model.run import Mode
 
 VERDICT_SCHEMA = "esdc.verdict/1"
@@ -138,6 +139,8 @@ class Verdict(BaseModel):
     #: not give a verdict, why: the banner names them.
     required: list[str] = Field(default_factory=list)
     required_missing: dict[str, str] = Field(default_factory=dict)
+    #: Pre-flight checks run in the image before the campaign (reported first).
+    preflight: list[PreflightResult] = Field(default_factory=list)
     #: Evidence beside the logs per suite (process maps, interface counters) and its findings.
     evidence: list[SuiteEvidence] = Field(default_factory=list)
 

@@ -88,6 +88,20 @@ def _first_failure(verdict: Verdict) -> str:
     return ""
 
 
+def _preflight(verdict: Verdict) -> str:
+    if not verdict.preflight:
+        return ""
+    rows = "".join(
+        f'<tr><td>{escape(r.check)}</td><td class="status-{escape(r.status)}">'
+        f"{escape(r.status)}</td><td>{escape(r.message)}</td></tr>"
+        for r in verdict.preflight
+    )
+    return (
+        '<section id="preflight"><h2>Pre-flight in the container</h2>'
+        f"<table><tr><th>check</th><th>status</th><th>finding</th></tr>{rows}</table></section>"
+    )
+
+
 def _not_run(verdict: Verdict) -> str:
     """The banner's list of required suites without a result, then other skipped suites."""
     items = [
@@ -333,6 +347,7 @@ def render_html(verdict: Verdict, data: RunData, *, csv_name: str = "results.csv
         f"<title>esdc report {escape(verdict.run_id)}: {escape(verdict.verdict)}</title>",
         f"<style>{CSS}</style></head><body>",
         _header(verdict),
+        _preflight(verdict),
         _first_failure(verdict),
         _problems(verdict),
         _metrics(verdict),

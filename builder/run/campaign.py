@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from builder import __version__
@@ -289,6 +290,7 @@ def run_site_campaign(
         run_dir, manifest = _open_run_dir(
             setup, suites, reps, resume, runs_root, console, image_digest
         )
+        _preflight(setup, run_dir, console)
         chosen = select_suites(manifest.suites)
         _run_all(setup, run_dir, manifest, chosen, console)
     return run_dir
@@ -430,6 +432,33 @@ def _open_run_dir(
     atomic_write_json(run_dir / rundir.REQUIRED_NAME, list(setup.site.required_suites))
     rundir.write_manifest(run_dir, manifest)
     return run_dir, manifest
+
+
+def _preflight(setup: CampaignSetup, run_dir: Path, console: Console) -> None:
+    """Check the image against the site before any suite runs; write and print the results."""
+    from builder.run.preflight import PREFLIGHT_FILE, run_preflight
+
+    def in_image(argv: list[str]) -> list[str]:
+        return setup.runtime.exec_argv(
+            setup.image,
+            argv,
+            binds=(*setup.site.runtime.binds, *setup.container_binds),
+            join=setup.site.runtime.join_namespace,
+            gpu=setup.site.gpus is not None,
+        )
+
+    results = run_preflight(
+        setup.site, in_image, run_probe, {**os.environ, **setup.base_environment}
+    )
+    atomic_write_json(run_dir / PREFLIGHT_FILE, [r.model_dump(mode="json") for r in results])
+    for result in results:
+        style = {"ok": "green", "skipped": "dim", "warning": "yellow"}.get(result.status, "red")
+        console.print(
+            f"pre-flight [{style}]{result.status}[/] {escape(result.check)}: "
+            f"{escape(result.message)}",
+            highlight=False,
+            markup=True,
+        )
 
 
 def _check_resumable(manifest: CampaignManifest, site: str, image: str, run_dir: Path) -> None:

@@ -17,6 +17,7 @@ from builder.errors import EsdcError
 from builder.model.analysis import Analysis, Evidence, Finding
 from builder.model.bench import BenchResult, Suite
 from builder.model.evidence import SuiteEvidence
+from builder.model.preflight import PreflightResult
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
 from builder.verify.evidence import evidence_problems, judge_evidence, read_evidence
@@ -25,6 +26,7 @@ from builder.verify.rundir import (
     MODES,
     perf_reps,
     read_manifest,
+    read_preflight,
     read_record,
     read_required,
     read_skipped,
@@ -76,6 +78,8 @@ class RunData(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict)
     #: The site's required suites as the campaign recorded them (``required.json``).
     required: list[str] = Field(default_factory=list)
+    #: The pre-flight checks run in the image before the campaign.
+    preflight: list[PreflightResult] = Field(default_factory=list)
     #: Evidence beside the logs of each suite's logging runs, judged.
     evidence: list[SuiteEvidence] = Field(default_factory=list)
 
@@ -108,6 +112,12 @@ def collect_run(run_dir: Path) -> RunData:
     ]
     skipped = read_skipped(run_dir, problems)
     required = read_required(run_dir, problems)
+    preflight = read_preflight(run_dir, problems)
+    problems += [
+        Problem(where="preflight.json", message=f"pre-flight {r.check}: {r.message}")
+        for r in preflight
+        if r.status == "error"
+    ]
     evidence = []
     for suite in manifest.suites:
         for mode in MODES:
@@ -125,6 +135,7 @@ def collect_run(run_dir: Path) -> RunData:
         skipped=skipped,
         required=required,
         evidence=evidence,
+        preflight=preflight,
     )
 
 

@@ -285,6 +285,7 @@ def judge_run(
         required=list(required_suites),
         required_missing=gaps,
         evidence=data.evidence,
+        preflight=data.preflight,
     )
 
 

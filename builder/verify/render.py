@@ -54,6 +54,12 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
         f"image {escape(verdict.image)} {escape(digest)}  "
         f"site {escape(verdict.site)}  run {escape(verdict.run_id)}"
     )
+    for check in verdict.preflight:
+        style = {"ok": "green", "skipped": "dim", "warning": "yellow"}.get(check.status, "red")
+        console.print(
+            f"pre-flight [{style}]{check.status}[/] {escape(check.check)}: {escape(check.message)}",
+            highlight=False,
+        )
     for suite, why in verdict.required_missing.items():
         console.print(
             f"[bold yellow]required suite {escape(suite)}[/]: {escape(why)}", highlight=False

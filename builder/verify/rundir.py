@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from builder.errors import EsdcError
 from builder.fsio import open_binary_input
+from builder.model.preflight import PreflightResult
 from builder.model.run import CampaignManifest, Mode, RunRecord
 from builder.model.verdict import Problem
 
@@ -91,6 +92,19 @@ def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     if suite_dir.is_dir():
         names |= {p.name for p in suite_dir.iterdir() if p.is_dir() and p.name.isdigit()}
     return sorted(names, key=int)
+
+
+def read_preflight(run_dir: Path, problems: list[Problem]) -> list[PreflightResult]:
+    """``preflight.json``: the checks run in the image before the campaign (absent: none)."""
+    path = run_dir / "preflight.json"
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [PreflightResult.model_validate(item) for item in data]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as exc:
+        problems.append(Problem(where="preflight.json", message=f"unreadable: {exc}"))
+        return []
 
 
 def read_required(run_dir: Path, problems: list[Problem]) -> list[str]:
