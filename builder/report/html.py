@@ -351,7 +351,9 @@ def render_html(verdict: Verdict, data: RunData, *, csv_name: str = "results.csv
         _first_failure(verdict),
         _problems(verdict),
         _metrics(verdict),
-        _figures("Latency and bandwidth against message size", "plots", size_figures(data)),
+        _figures(
+            "Latency and bandwidth against message size", "plots", size_figures(data, verdict)
+        ),
         _figures("Timers", "timers", timer_figures(data)),
         _transport(verdict),
         _findings(verdict),
