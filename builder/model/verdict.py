@@ -103,6 +103,9 @@ class SuiteTransport(BaseModel):
     #: Codes of error findings that bare metal's own logs show too: a site or campaign setting
     #: rather than the image. They still fail the verdict, but are listed after the others.
     shared_with_bare: list[str] = Field(default_factory=list)
+    #: Codes of findings of any severity that both modes' logs show: marked as such, since
+    #: they describe the site or the campaign rather than the container.
+    seen_in_both: list[str] = Field(default_factory=list)
     note: str = ""
 
 

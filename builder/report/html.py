@@ -60,7 +60,10 @@ def _evidence(finding: Finding) -> str:
 def _finding(suite: str, finding: Finding, *, shared: bool = False) -> str:
     library = f" ({escape(finding.library)})" if finding.library else ""
     if shared:
-        library += " <small>[bare metal shows it too: a site or campaign setting]</small>"
+        library += (
+            ' <small class="both-modes">[seen in both modes: bare metal shows it too, a site '
+            "or campaign setting]</small>"
+        )
     return (
         f'<div class="finding {escape(finding.severity)}" data-code="{escape(finding.code)}">'
         f"<b>{escape(finding.severity)}</b> {escape(suite)}: "
@@ -268,13 +271,65 @@ def _transport(verdict: Verdict) -> str:
 
 def _findings(verdict: Verdict) -> str:
     items = [
-        _finding(entry.suite, f, shared=f.code in entry.shared_with_bare and f.severity == "error")
+        _finding(entry.suite, f, shared=f.code in {*entry.shared_with_bare, *entry.seen_in_both})
         for entry in verdict.transport
         for f in entry.findings
     ]
     if not items:
         return '<section id="findings"><h2>Findings</h2><p>None.</p></section>'
     return f'<section id="findings"><h2>Findings</h2>{"".join(items)}</section>'
+
+
+def _versions(data: RunData, verdict: Verdict) -> str:
+    """Library versions and load paths on both sides, the image's and the host's told apart."""
+    bare = data.versions.get("bare", {}).get("host", {})
+    image = data.versions.get("container", {}).get("image", {})
+    if not bare and not image:
+        return ""
+    rows = []
+    for library in sorted({*bare, *image}):
+        left, right = bare.get(library), image.get(library)
+        same = left == right
+        mark = "identical" if same else "differs"
+        rows.append(
+            f"<tr><th>{escape(library)}</th><td>{_e(left)}</td>"
+            f'<td class="{"same" if same else "differs"}">{_e(right)}</td><td>{mark}</td></tr>'
+        )
+    paths = _load_paths(verdict)
+    return (
+        '<section id="versions"><h2>Versions and load paths, both sides</h2>'
+        "<p>Versions as each side's tools print them (<code>versions.json</code>): bare metal "
+        "runs the host's copy, the container the image's.</p>"
+        "<table><tr><th>library</th><th>bare metal (host copy)</th>"
+        f"<th>container (image copy)</th><th></th></tr>{''.join(rows)}</table>{paths}</section>"
+    )
+
+
+def _load_paths(verdict: Verdict) -> str:
+    """Each library file the ranks mapped, per side, with whose copy it was."""
+    found: dict[str, dict[str, set[str]]] = {}
+    for entry in verdict.evidence:
+        for mode, evidence in (("bare", entry.bare), ("container", entry.container)):
+            for process in evidence.processes if evidence is not None else []:
+                for kind, copies in process.libraries.items():
+                    side = found.setdefault(kind, {"bare": set(), "container": set()})
+                    side[mode] |= {f"{c.path} [{c.origin} copy]" for c in copies}
+    if not found:
+        return ""
+    rows = "".join(
+        f"<tr><th>{escape(kind)}</th>"
+        + "".join(
+            "<td>" + "<br>".join(f"<code>{escape(p)}</code>" for p in sorted(sides[m])) + "</td>"
+            for m in ("bare", "container")
+        )
+        + "</tr>"
+        for kind, sides in sorted(found.items())
+    )
+    return (
+        "<p>Library files the ranks mapped (<code>/proc/&lt;pid&gt;/maps</code> of the logging "
+        "runs): a host copy has the host file's inode, an image copy the image's.</p>"
+        f"<table><tr><th>library</th><th>bare metal</th><th>container</th></tr>{rows}</table>"
+    )
 
 
 def _evidence_cells(evidence: RunEvidence | None) -> list[str]:
@@ -355,6 +410,7 @@ def render_html(verdict: Verdict, data: RunData, *, csv_name: str = "results.csv
             "Latency and bandwidth against message size", "plots", size_figures(data, verdict)
         ),
         _figures("Timers", "timers", timer_figures(data)),
+        _versions(data, verdict),
         _transport(verdict),
         _findings(verdict),
         _evidence_section(verdict),

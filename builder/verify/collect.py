@@ -8,6 +8,7 @@ container. Every file it could not use becomes a :class:`Problem`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import get_args
 
@@ -78,6 +79,9 @@ class RunData(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict)
     #: The site's required suites as the campaign recorded them (``required.json``).
     required: list[str] = Field(default_factory=list)
+    #: ``versions.json`` of each mode's first logging run: where (host, image, runtime) ->
+    #: library -> the version line its tool printed.
+    versions: dict[str, dict[str, dict[str, str | None]]] = Field(default_factory=dict)
     #: The pre-flight checks run in the image before the campaign.
     preflight: list[PreflightResult] = Field(default_factory=list)
     #: Evidence beside the logs of each suite's logging runs, judged.
@@ -136,7 +140,25 @@ def collect_run(run_dir: Path) -> RunData:
         required=required,
         evidence=evidence,
         preflight=preflight,
+        versions={mode: _versions(run_dir, mode, manifest.suites) for mode in MODES},
     )
+
+
+def _versions(run_dir: Path, mode: Mode, suites: list[str]) -> dict[str, dict[str, str | None]]:
+    """The first readable ``versions.json`` of a mode's logging runs (empty when none)."""
+    for suite in suites:
+        path = run_dir / mode / suite / DEBUG_REP / "versions.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            return {
+                str(where): {str(k): (None if v is None else str(v)) for k, v in libs.items()}
+                for where, entry in data.items()
+                if isinstance(entry, dict) and isinstance(libs := entry.get("libraries"), dict)
+            }
+    return {}
 
 
 def _parse_rep(

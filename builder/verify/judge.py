@@ -45,6 +45,14 @@ def order_findings(findings: list[Finding], *, shared: set[str] | None = None) -
     )
 
 
+def seen_in_both(entry: SuiteAnalysis) -> list[str]:
+    """Codes (with their library) that the container's and bare metal's analyses both show."""
+    if entry.bare is None or entry.container is None:
+        return []
+    bare = {(f.code, f.library) for f in entry.bare.findings}
+    return sorted({f.code for f in entry.container.findings if (f.code, f.library) in bare})
+
+
 def mode_paths(analysis: Analysis) -> ModePaths:
     """The part of one mode's analysis that the verdict shows side by side."""
     return ModePaths(
@@ -266,7 +274,8 @@ def judge_run(
     for entry in data.analyses:
         family_thresholds = thresholds.get(suite_family(entry.suite))
         required = family_thresholds is None or family_thresholds.transport == "required"
-        transport.append(judge_transport(entry, required=required))
+        judged = judge_transport(entry, required=required)
+        transport.append(judged.model_copy(update={"seen_in_both": seen_in_both(entry)}))
     gaps = required_gaps(required_suites, data)
     overall, reason = _overall(transport, metrics, problems, gaps, data.evidence)
     return Verdict(

@@ -45,8 +45,28 @@ def _metric_row(metric: MetricVerdict) -> list[str]:
     ]
 
 
+#: Width given to output that is not a terminal (CI logs, files): wide enough that no table cell
+#: is cut and no path wrapped; a reader's pager or editor scrolls instead.
+UNLIMITED_WIDTH = 100_000
+
+
 def print_verdict(verdict: Verdict, console: Console) -> None:
-    """Print the verdict, its first reason, errors with evidence, metrics, paths and problems."""
+    """Print the verdict, its first reason, errors with evidence, metrics, paths and problems.
+
+    On a terminal tables fit its width; elsewhere nothing is truncated or wrapped.
+    """
+    if console.is_terminal:
+        _print_verdict(verdict, console)
+        return
+    width = console.width
+    console.width = UNLIMITED_WIDTH
+    try:
+        _print_verdict(verdict, console)
+    finally:
+        console.width = width
+
+
+def _print_verdict(verdict: Verdict, console: Console) -> None:
     style = _STYLE[verdict.verdict]
     console.print(f"[{style}]{verdict.verdict.upper()}[/]  {escape(verdict.reason)}")
     digest = verdict.image_digest or "(no digest)"
@@ -118,7 +138,11 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
                 f"{bare.selected.pml}/{bare.selected.mtl}" if bare else "-",
                 f"{cont.selected.pml}/{cont.selected.mtl}" if cont else "-",
                 escape(
-                    ", ".join(f"{f.severity}:{f.code}" for f in entry.findings)
+                    ", ".join(
+                        f"{f.severity}:{f.code}"
+                        + (" (both modes)" if f.code in entry.seen_in_both else "")
+                        for f in entry.findings
+                    )
                     or entry.note
                     or "none"
                 ),

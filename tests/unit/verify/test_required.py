@@ -90,3 +90,16 @@ def test_verify_reads_the_required_suites_the_campaign_recorded(tmp_path: Path) 
     verdict = verify_run_dir(run_dir)
     assert verdict.verdict == "inconclusive" and verdict.exit_code == 2
     assert verdict.required_missing == {"pingpong": "not run: the campaign did not select it"}
+
+
+def test_output_that_is_not_a_terminal_cuts_no_cell_and_wraps_no_path() -> None:
+    data = run_data()
+    long_path = "/scratch/" + "very-long-directory-name/" * 6 + "record.json"
+    data.skipped["osu_latency_inter"] = f"osu_latency not found on the host ({long_path})"
+    verdict = judge_run(data, {"mpi4py": MPI4PY}, ["osu_latency_inter"])
+    console = Console(record=True, width=80, force_terminal=False)
+    print_verdict(verdict, console)
+    text = console.export_text()
+    assert long_path in text  # on one line
+    assert "…" not in text
+    assert console.width == 80
