@@ -46,6 +46,15 @@ class Context:
     label_file_lines: list[str]
     help_lines: list[str]
     paths: dict[str, str] = field(default_factory=dict)
+    #: Folder of the build context holding the pip_packages wheels (``None``: no pip packages).
+    wheels_source: str | None = None
+    wheels_target: str = ""
+
+
+#: Where ``esdc validate`` puts the wheels of an environment's pip_packages (project root).
+WHEELS_DIR = ".esdc-wheels"
+#: Where the definition copies them in the image (removed after the install).
+WHEELS_TARGET = "/tmp/esdc-wheels"
 
 
 def _image(ref: str, what: str) -> str:
@@ -122,10 +131,15 @@ def build_context(spec: ImageSpec) -> Context:
     final_install = baseimages.install_command(spec.package_manager, packages) if packages else []
     if spec.pip_packages:
         requirements = " ".join(quoting.sh(r, "pip package") for r in spec.pip_packages)
-        # The distribution's Python is externally managed (PEP 668): the image is ours to change.
-        final_install.append(
-            f"python3 -m pip install --no-cache-dir --break-system-packages {requirements}"
-        )
+        # Wheels the host's pip fetched into the build context (esdc validate does): the build
+        # needs no network or certificates of its own, and the image gets the host's very wheel.
+        # The distribution's Python is externally managed (PEP 668): the image is ours to change;
+        # dependencies come from the OS packages.
+        final_install += [
+            "python3 -m pip install --no-cache-dir --break-system-packages --no-index "
+            f"--no-deps --find-links {WHEELS_TARGET} {requirements}",
+            f"rm -rf {WHEELS_TARGET}",
+        ]
     exports: list[str] = []
     docker_env: list[str] = []
     for variable in spec.environment:
@@ -169,6 +183,8 @@ def build_context(spec: ImageSpec) -> Context:
         lock_sha256=lock_sha,
         buildcache_lines=_buildcache_lines(spec),
         final_install=final_install,
+        wheels_source=WHEELS_DIR if spec.pip_packages else None,
+        wheels_target=WHEELS_TARGET,
         env_exports=exports,
         docker_env=docker_env,
         test_lines=_test_lines(spec),

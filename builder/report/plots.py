@@ -196,6 +196,7 @@ def _ratio_figure(
         y_label=f"ratio ({'higher' if higher else 'lower'} is better)",
         log_y=False,
         band=metric.bounds.ratio_range(),
+        css_class="plot ratio-plot",
     )
     return Figure(anchor=f"ratio-{run_suite}-{benchmark}-{column}", title=title, svg=svg)
 

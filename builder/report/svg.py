@@ -133,6 +133,7 @@ def line_plot(
     log_x: bool = True,
     log_y: bool = True,
     band: tuple[float | None, float | None] | None = None,
+    css_class: str = "plot line-plot",
 ) -> str:
     """A line plot of several series with min..max whiskers, log-log by default.
 
@@ -154,7 +155,7 @@ def line_plot(
     ]
     band_edges = [v for v in band or () if v is not None and (not log_y or v > 0)]
     ys += band_edges
-    parts = _frame(title, x_label, y_label, "plot line-plot")
+    parts = _frame(title, x_label, y_label, css_class)
     if not xs:
         parts.append(f'<text x="{LEFT + 10}" y="{TOP + 24}" font-size="12">no data</text></svg>')
         return "\n".join(parts)
