@@ -6,7 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from builder.model.evidence import RunEvidence
 from builder.model.verdict import MetricVerdict, Spread, Verdict
+from builder.verify.evidence import human_bytes
 from builder.verify.stats import describe_bounds
 
 _STYLE = {
@@ -48,6 +50,35 @@ def _metric_row(metric: MetricVerdict) -> list[str]:
 #: Width given to output that is not a terminal (CI logs, files): wide enough that no table cell
 #: is cut and no path wrapped; a reader's pager or editor scrolls instead.
 UNLIMITED_WIDTH = 100_000
+
+
+def _side(evidence: RunEvidence | None) -> str:
+    """One mode's evidence in a cell: ranks, whose MPI copy, components, busiest interface."""
+    if evidence is None:
+        return "-"
+    ranks = evidence.processes
+    origins = sorted({c.origin for p in ranks for c in p.libraries.get("mpi", [])})
+    components = sorted({c for p in ranks for c in p.components})
+    busiest = max(evidence.counters.items(), key=lambda kv: kv[1].total, default=None)
+    moved = f"{busiest[0]} {human_bytes(busiest[1].total)}" if busiest else "no bytes counted"
+    return (
+        f"{len(ranks)} ranks, libmpi {'/'.join(origins) or '-'} copy, "
+        f"{', '.join(components) or '-'}; {moved}"
+    )
+
+
+def _evidence_table(verdict: Verdict) -> Table:
+    table = Table(title="evidence beside the logs (/proc maps, interface counters)")
+    for header in ("suite", "bare metal", "container", "findings"):
+        table.add_column(header)
+    for entry in verdict.evidence:
+        table.add_row(
+            escape(entry.suite),
+            escape(_side(entry.bare)),
+            escape(_side(entry.container)),
+            escape(", ".join(f"{f.severity}:{f.code}" for f in entry.findings) or "none"),
+        )
+    return table
 
 
 def print_verdict(verdict: Verdict, console: Console) -> None:
@@ -96,6 +127,15 @@ def _print_verdict(verdict: Verdict, console: Console) -> None:
                 f"    {escape(evidence.file)}:{evidence.line}: {escape(evidence.text)}",
                 highlight=False,
             )
+    for suite_evidence in verdict.evidence:
+        for finding in suite_evidence.findings:
+            if finding.severity == "info":
+                continue
+            style = "bold red" if finding.severity == "error" else "yellow"
+            console.print(
+                f"[{style}]{finding.severity}[/] {escape(suite_evidence.suite)} (evidence): "
+                f"{escape(finding.code)}: {escape(finding.message)}"
+            )
     if verdict.metrics:
         table = Table(title=escape("container vs bare metal: median, [min..max] over repetitions"))
         for header in (
@@ -116,6 +156,8 @@ def _print_verdict(verdict: Verdict, console: Console) -> None:
                 console.print(
                     f"  {escape(metric.benchmark)} {escape(metric.metric)}: {escape(metric.note)}"
                 )
+    if verdict.evidence:
+        console.print(_evidence_table(verdict))
     if verdict.transport:
         paths = Table(title="transport paths")
         for header in (

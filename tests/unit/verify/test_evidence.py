@@ -127,3 +127,22 @@ def test_an_evidence_error_fails_the_verdict_and_lands_in_verdict_json() -> None
     assert verdict.reason.startswith("mpi4py: evidence EVIDENCE_TRAFFIC_DIFFERS")
     dumped = verdict.to_json_dict()["evidence"]
     assert isinstance(dumped, list) and dumped[0]["container"]["counters"]["lo"]["rx_bytes"] > 0
+
+
+def test_the_terminal_shows_evidence_findings_and_both_sides() -> None:
+    from rich.console import Console
+
+    from builder.verify.judge import judge_run
+    from builder.verify.render import print_verdict
+
+    data = run_data()
+    container = shm([rank(11, mpi=IMAGE_MPI), rank(12, mpi=IMAGE_MPI)], lo_bytes=2_100_000_000)
+    judged = judge_evidence("mpi4py", BARE, container)
+    assert judged is not None
+    data.evidence.append(judged)
+    console = Console(record=True, width=80, force_terminal=False)
+    print_verdict(judge_run(data, {"mpi4py": MPI4PY}), console)
+    text = console.export_text()
+    assert "error mpi4py (evidence): EVIDENCE_TRAFFIC_DIFFERS: the container moved 2.1 GB" in text
+    assert "2 ranks, libmpi host copy, pml_ucx; lo 40 kB" in text
+    assert "2 ranks, libmpi image copy, pml_ucx; lo 2.1 GB" in text
