@@ -94,33 +94,39 @@ def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     return sorted(names, key=int)
 
 
+def _optional_json(run_dir: Path, name: str, problems: list[Problem]) -> object:
+    """A run directory's optional JSON file, ``None`` when absent or unreadable (a problem)."""
+    path = run_dir / name
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(where=name, message=f"unreadable: {exc}"))
+        return None
+
+
 def read_preflight(run_dir: Path, problems: list[Problem]) -> list[PreflightResult]:
     """``preflight.json``: the checks run in the image before the campaign (absent: none)."""
-    path = run_dir / "preflight.json"
-    if not path.is_file():
+    data = _optional_json(run_dir, "preflight.json", problems)
+    if data is None:
         return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise TypeError("expected a list of checks")
         return [PreflightResult.model_validate(item) for item in data]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as exc:
+    except (ValidationError, TypeError) as exc:
         problems.append(Problem(where="preflight.json", message=f"unreadable: {exc}"))
         return []
 
 
 def read_required(run_dir: Path, problems: list[Problem]) -> list[str]:
     """``required.json``: the suites the site required (absent file: an older campaign, none)."""
-    path = run_dir / "required.json"
-    if not path.is_file():
-        return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(Problem(where="required.json", message=f"unreadable: {exc}"))
-        return []
-    if not isinstance(data, list):
+    data = _optional_json(run_dir, "required.json", problems)
+    if data is not None and not isinstance(data, list):
         problems.append(Problem(where="required.json", message="expected a list of suite names"))
         return []
-    return [str(name) for name in data]
+    return [str(name) for name in data or []]
 
 
 def read_skipped(run_dir: Path, problems: list[Problem]) -> dict[str, str]:
