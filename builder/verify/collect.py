@@ -117,11 +117,6 @@ def collect_run(run_dir: Path) -> RunData:
     skipped = read_skipped(run_dir, problems)
     required = read_required(run_dir, problems)
     preflight = read_preflight(run_dir, problems)
-    problems += [
-        Problem(where="preflight.json", message=f"pre-flight {r.check}: {r.message}")
-        for r in preflight
-        if r.status == "error"
-    ]
     evidence = []
     for suite in manifest.suites:
         for mode in MODES:

@@ -256,7 +256,11 @@ def judge_run(
     ``required_suites`` names the suites the site requires (:mod:`builder.verify.required`).
     """
     manifest = data.manifest
-    problems = list(data.problems)
+    problems = [
+        Problem(where="preflight.json", message=f"pre-flight {r.check}: {r.message}")
+        for r in data.preflight
+        if r.status == "error"
+    ] + list(data.problems)
     metrics: list[MetricVerdict] = []
     min_reps = 0
     for family in dict.fromkeys(suite_family(s) for s in manifest.suites):

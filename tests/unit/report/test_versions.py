@@ -31,3 +31,24 @@ def test_versions_both_sides_identical_marked_and_copies_told_apart() -> None:
     assert "<th>openmpi</th><td>Open MPI v4.1.4</td>" in section
     assert "identical" in section and "differs" in section  # openmpi same, pmix not
     assert f"{path} [host copy]" in section and f"{path} [image copy]" in section
+
+
+def test_preflight_comes_first_and_evidence_has_its_section() -> None:
+    from builder.model.preflight import PreflightResult
+
+    data = run_data()
+    data.preflight = [
+        PreflightResult(check="memlock", status="error", message="memlock 8192 KiB: RDMA needs")
+    ]
+    copy = MappedCopy(path="/usr/lib/libmpi.so.40", origin="image")
+    container = RunEvidence(
+        processes=[RankProcess(pid=7, command="pingpong", libraries={"mpi": [copy]})]
+    )
+    data.evidence = [SuiteEvidence(suite="mpi4py", bare=RunEvidence(), container=container)]
+    verdict = judge_run(data, {"mpi4py": MPI4PY})
+    assert verdict.verdict == "inconclusive" and "pre-flight memlock" in verdict.reason
+    page = render_html(verdict, data)
+    assert page.index('id="preflight"') < page.index('id="metrics"')
+    evidence = page.split('id="evidence"', 1)[1]
+    assert "/usr/lib/libmpi.so.40 [image copy]" in evidence
+    assert 'class="differs"' in evidence
