@@ -92,8 +92,8 @@ def test_local_dockerfile_is_single_stage_from_debian(tmp_path: Path) -> None:
     assert set(instructions) <= {"#", "FROM", "COPY", "RUN", "ENV", "LABEL"}
     assert "openmpi-common" in text and "apt-get install" in text
     # pip_packages (NEST) come from wheels the host's pip put in the build context: no network.
-    assert "COPY .esdc-wheels/ /tmp/esdc-wheels/" in text
-    assert "--no-index --no-deps --find-links /tmp/esdc-wheels nest-simulator==" in text
+    assert "COPY .esdc-wheels/ /var/cache/esdc-wheels/" in text
+    assert "--no-index --no-deps --find-links /var/cache/esdc-wheels nest-simulator==" in text
     assert 'ENV OMPI_MCA_pml_ucx_tls="any"' in text
 
 
