@@ -439,11 +439,11 @@ def _preflight(setup: CampaignSetup, run_dir: Path, console: Console) -> None:
     from builder.run.preflight import PREFLIGHT_FILE, run_preflight
 
     def in_image(argv: list[str]) -> list[str]:
+        # One process, outside any launcher: ch-run --join would find no peer group to join.
         return setup.runtime.exec_argv(
             setup.image,
             argv,
             binds=(*setup.site.runtime.binds, *setup.container_binds),
-            join=setup.site.runtime.join_namespace,
             gpu=setup.site.gpus is not None,
         )
 
