@@ -30,12 +30,13 @@ VERSION_COMMANDS: dict[str, list[str]] = {
     "ucx": ["ucx_info", "-v"],
     "libfabric": ["fi_info", "--version"],
     "mpich": ["mpichversion"],
-    # Debian ships pmix_info only in libpmix-bin: fall back to the package's version.
+    # pmix_info prints nothing for --version: its "PMIX: x.y.z" line; Debian ships pmix_info
+    # only in libpmix-bin, so fall back to the package's version.
     "pmix": [
         "sh",
         "-c",
-        "command -v pmix_info >/dev/null && pmix_info --version | head -1 || "
-        "dpkg-query -W -f='${Package} ${Version}\\n' 'libpmix*' 2>/dev/null",
+        "command -v pmix_info >/dev/null && pmix_info 2>&1 | grep -m 1 'PMIX:' || "
+        "dpkg-query -W -f='${Package} ${Version}\\n' libpmix2 2>/dev/null",
     ],
 }
 
