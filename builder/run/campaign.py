@@ -94,7 +94,8 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
             setup.image,
             program,
             binds=(*setup.site.runtime.binds, *setup.container_binds),
-            join=setup.site.runtime.join_namespace,
+            # Only ranks a launcher started have a peer group to join.
+            join=setup.site.runtime.join_namespace and suite.launched,
             gpu=setup.site.gpus is not None,
         )
     if planned.kind == "debug":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from builder.run.campaign import (
     absolute_if_path,
     applicable,
     job_for,
+    render_plan,
     required_environment,
 )
 from builder.run.launchers import launcher_for
@@ -194,3 +196,20 @@ def test_image_paths_are_made_absolute_and_tags_are_kept(
     monkeypatch.chdir(tmp_path)
     assert absolute_if_path("image") == str(tmp_path / "image")
     assert absolute_if_path("esd/mpi-base:local") == "esd/mpi-base:local"
+
+
+def test_unlaunched_suite_runs_one_process_without_join(
+    site_factory: Callable[..., SiteProfile],
+) -> None:
+    site = site_factory(runtime={"kind": "charliecloud", "join_namespace": True})
+    runtime = RecordingRuntime()
+    nest = next(s for s in SUITES if s.name == "nest_threads")
+    setup = _setup(site, runtime)
+    nest_tools = {"nest_python": ["python3"], "nest_script": ["/b/run.py"]}
+    setup = replace(setup, tools={**setup.tools, "container": nest_tools})
+    job = job_for(
+        setup, PlannedRep(mode="container", suite="nest_threads", rep="0", kind="perf"), nest
+    )
+    assert job.ranks == 1 and "--join" not in job.program
+    plan = render_plan(setup, job, launched=nest.launched)
+    assert plan.argv == job.program  # no mpirun: NEST from PyPI exits under a launcher
