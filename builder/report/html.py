@@ -15,7 +15,7 @@ from builder.model.verdict import MetricVerdict, ModePaths, Spread, SuiteTranspo
 from builder.report.plots import Figure, size_figures, timer_figures
 from builder.verify.collect import RunData
 from builder.verify.evidence import human_bytes
-from builder.verify.render import format_value
+from builder.verify.render import format_spread, format_value
 from builder.verify.stats import describe_bounds
 
 CSS = """
@@ -43,11 +43,11 @@ def _e(value: object) -> str:
     return escape("-" if value is None else str(value))
 
 
-def _spread(spread: Spread) -> str:
+def _spread(spread: Spread, metric: MetricVerdict) -> str:
     if spread.n == 0:
         return "-"
-    low, high = format_value(spread.min), format_value(spread.max)
-    return f"{format_value(spread.median)} <small>[{low}..{high}], n={spread.n}</small>"
+    value, _, rest = format_spread(spread, metric).partition("\n")
+    return f"{escape(value)} <small>{escape(rest)}</small>"
 
 
 def _evidence(finding: Finding) -> str:
@@ -145,8 +145,8 @@ def _metric_row(metric: MetricVerdict) -> str:
         f"<tr><td>{escape(metric.suite)}</td><td>{escape(metric.benchmark)}</td>"
         f"<td>{escape(metric.metric)}{size}<br>"
         f"<small>{escape(metric.better)} is better</small></td>"
-        f'<td class="num">{_spread(metric.bare)}</td>'
-        f'<td class="num">{_spread(metric.container)}</td>'
+        f'<td class="num">{_spread(metric.bare, metric)}</td>'
+        f'<td class="num">{_spread(metric.container, metric)}</td>'
         f'<td class="num">{format_value(metric.ratio)}'
         f"<br><small>{escape(metric.estimator)}</small></td>"
         f"<td>{escape(describe_bounds(metric.bounds))}</td>"
@@ -175,9 +175,9 @@ def _metrics(verdict: Verdict) -> str:
     rows = "".join(_metric_row(m) for m in verdict.metrics)
     return (
         '<section id="metrics"><h2>Performance: container / bare metal</h2>'
-        "<p>Each mode: median over repetitions, [min..max] the run-to-run spread. The ratio is "
-        "container over bare metal, of the median or of the best repetition (fastest time, "
-        "highest bandwidth) as the site's thresholds say.</p>"
+        "<p>Each mode: the value the ratio compares, the median or the best repetition "
+        "(fastest time, highest bandwidth) as the site's thresholds say (column ratio), then "
+        "[min..max], the run-to-run spread. Message times in us, bandwidths in MB/s.</p>"
         f"<table><tr>{head}</tr>{rows}</table></section>"
     )
 
