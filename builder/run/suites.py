@@ -219,6 +219,9 @@ def select_suites(
 ) -> list[SuiteRun]:
     """The suites named by ``--suite`` (a suite name or a family), or all of them.
 
+    A suite's own name selects that suite only (``pingpong``: the one-node run, not
+    ``pingpong_inter``); a name that is only a family selects the family (``osu``).
+
     Raises
     ------
     EsdcError
@@ -229,7 +232,7 @@ def select_suites(
         return known
     chosen: list[SuiteRun] = []
     for name in names:
-        matches = [s for s in known if name in (s.name, s.family)]
+        matches = [s for s in known if s.name == name] or [s for s in known if s.family == name]
         if not matches:
             listed = ", ".join(sorted({s.name for s in known} | {s.family for s in known}))
             raise EsdcError(f"unknown suite {name!r} (known: {listed})", where="--suite")

@@ -83,7 +83,7 @@ def test_campaign_on_a_two_node_local_site_spreads_ranks_over_netns_hosts(
     run_dir = run_site_campaign(
         site,
         "stand-in",
-        suites=["pingpong"],
+        suites=["pingpong", "pingpong_inter"],
         reps=1,
         resume=None,
         runs_root=tmp_path / "runs",

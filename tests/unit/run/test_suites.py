@@ -32,6 +32,11 @@ def test_select_none_gives_all_and_no_duplicates() -> None:
     assert [s.name for s in select_suites(["osu_bw", "osu"])][:2] == ["osu_bw", "osu_latency"]
 
 
+def test_a_suite_name_selects_that_suite_not_its_family() -> None:
+    assert [s.name for s in select_suites(["pingpong"])] == ["pingpong"]
+    assert [s.name for s in select_suites(["nccl"])] == ["nccl_all_reduce"]
+
+
 def test_unknown_suite_lists_the_known_ones() -> None:
     with pytest.raises(EsdcError, match=r"unknown suite 'hpl'.*mpi4py"):
         select_suites(["hpl"])
