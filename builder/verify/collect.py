@@ -21,7 +21,12 @@ from builder.model.evidence import SuiteEvidence
 from builder.model.preflight import PreflightResult
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
-from builder.verify.evidence import evidence_problems, judge_evidence, read_evidence
+from builder.verify.evidence import (
+    evidence_problems,
+    judge_evidence,
+    log_disagreements,
+    read_evidence,
+)
 from builder.verify.rundir import (
     DEBUG_REP,
     MODES,
@@ -125,7 +130,7 @@ def collect_run(run_dir: Path) -> RunData:
             suite, read_evidence(run_dir, "bare", suite), read_evidence(run_dir, "container", suite)
         )
         if judged is not None:
-            evidence.append(judged)
+            evidence.append(_with_log_disagreements(judged, analyses))
     return RunData(
         manifest=manifest,
         outputs=outputs,
@@ -137,6 +142,20 @@ def collect_run(run_dir: Path) -> RunData:
         preflight=preflight,
         versions={mode: _versions(run_dir, mode, manifest.suites) for mode in MODES},
     )
+
+
+def _with_log_disagreements(judged: SuiteEvidence, analyses: list[SuiteAnalysis]) -> SuiteEvidence:
+    """Add where a mode's log and its ranks' mapped components disagree (a finding itself)."""
+    entry = next((a for a in analyses if a.suite == judged.suite), None)
+    extra = []
+    for mode, analysis, evidence in (
+        ("bare-metal", entry.bare if entry else None, judged.bare),
+        ("container", entry.container if entry else None, judged.container),
+    ):
+        if analysis is not None:
+            selected = analysis.selected
+            extra += log_disagreements(mode, selected.pml, selected.mtl, evidence)
+    return judged.model_copy(update={"findings": [*judged.findings, *extra]})
 
 
 def _versions(run_dir: Path, mode: Mode, suites: list[str]) -> dict[str, dict[str, str | None]]:

@@ -227,6 +227,12 @@ CODES: dict[str, EvidenceCode] = {
             "metal's (e.g. intra-node traffic over lo: UCX_TLS=tcp).",
         ),
         EvidenceCode(
+            code="EVIDENCE_LOG_DISAGREES",
+            severity="warning",
+            summary="The pml/mtl a debug log says was selected is not among the components the "
+            "ranks kept mapped: the log and the process disagree.",
+        ),
+        EvidenceCode(
             code="EVIDENCE_NO_RANKS",
             severity="info",
             summary="No rank process of a mode was sampled (ranks on other nodes, or too short).",
@@ -244,6 +250,30 @@ RULES: tuple[Rule, ...] = (
     rule_rdma_opened,
     rule_no_ranks,
 )
+
+
+def log_disagreements(
+    mode: str, logged_pml: str | None, logged_mtl: str | None, evidence: RunEvidence | None
+) -> list[Finding]:
+    """The pml/mtl a mode's debug log says it selected against the components its ranks kept.
+
+    Each witness can be wrong alone (a log line from another process, a component mapped but
+    idle); when they disagree, that is itself worth a look.
+    """
+    if evidence is None or not evidence.processes:
+        return []
+    mapped = _components(evidence)
+    found = []
+    for kind, logged in (("pml", logged_pml), ("mtl", logged_mtl)):
+        kept = sorted(c for c in mapped if c.startswith(f"{kind}_"))
+        if logged and kept and f"{kind}_{logged}" not in kept:
+            found.append(
+                _finding(
+                    "EVIDENCE_LOG_DISAGREES",
+                    f"the {mode} log says {kind} {logged}, its ranks kept {', '.join(kept)} mapped",
+                )
+            )
+    return found
 
 
 def judge_evidence(

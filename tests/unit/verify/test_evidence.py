@@ -110,7 +110,8 @@ def test_unseen_ranks_are_information_only() -> None:
 
 
 def test_every_rule_code_is_in_the_table() -> None:
-    assert len(RULES) == len(CODES)
+    # One code per rule, and the log comparison's own.
+    assert len(RULES) + 1 == len(CODES) and "EVIDENCE_LOG_DISAGREES" in CODES
     assert human_bytes(900e6) == "900 MB" and human_bytes(12) == "12 B"
 
 
@@ -146,3 +147,14 @@ def test_the_terminal_shows_evidence_findings_and_both_sides() -> None:
     assert "error mpi4py (evidence): EVIDENCE_TRAFFIC_DIFFERS: the container moved 2.1 GB" in text
     assert "2 ranks, libmpi host copy, pml_ucx; lo 40 kB" in text
     assert "2 ranks, libmpi image copy, pml_ucx; lo 2.1 GB" in text
+
+
+def test_a_log_that_disagrees_with_the_mapped_components_is_a_finding() -> None:
+    from builder.verify.evidence import log_disagreements
+
+    cm = shm([rank(11, mpi=IMAGE_MPI, components=("mtl_ofi", "pml_cm"))])
+    (found,) = log_disagreements("container", "ucx", None, cm)
+    assert found.code == "EVIDENCE_LOG_DISAGREES" and found.severity == "warning"
+    assert found.message == "the container log says pml ucx, its ranks kept pml_cm mapped"
+    assert log_disagreements("container", "cm", "ofi", cm) == []
+    assert log_disagreements("container", None, None, cm) == []
