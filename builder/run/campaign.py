@@ -458,7 +458,7 @@ def _preflight(setup: CampaignSetup, run_dir: Path, console: Console) -> None:
             f"pre-flight [{style}]{result.status}[/] {escape(result.check)}: "
             f"{escape(result.message)}",
             highlight=False,
-            markup=True,
+            soft_wrap=True,  # a CI log gets whole lines
         )
 
 
