@@ -2,7 +2,9 @@
 # One stage only: the software comes from the base distribution's packages (debian:12), the same distribution as the host, so nothing is compiled.
 # Build context: the project root (paths below are relative to it).
 FROM debian:12
-RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfabric-bin libfabric1 libopenmpi3 libpmix-bin libpmix2 libucx0 openmpi-bin openmpi-common python3 python3-mpi4py ucx-utils && rm -rf /var/lib/apt/lists/*
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libfabric-bin libfabric1 libopenmpi3 libpmix-bin libpmix2 libucx0 openmpi-bin openmpi-common python3 python3-matplotlib python3-mpi4py python3-numpy python3-pip ucx-utils && rm -rf /var/lib/apt/lists/*
+COPY .esdc-wheels/ /var/cache/esdc-wheels/
+RUN python3 -m pip install --no-cache-dir --break-system-packages --no-index --no-deps --find-links /var/cache/esdc-wheels nest-simulator==3.10.0 && rm -rf /var/cache/esdc-wheels
 ENV OMPI_MCA_pml="ucx"
 ENV OMPI_MCA_pml_ucx_devices="any"
 ENV OMPI_MCA_pml_ucx_tls="any"

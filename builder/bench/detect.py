@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from builder.bench import mpi4py_bench, nccl_tests, nest, osu
+from builder.bench import mpi4py_bench, nccl_tests, nest, osu, pingpong
 from builder.bench.text import Line
 from builder.model.bench import BenchResult, Suite
 
@@ -23,6 +23,7 @@ PARSERS: dict[Suite, Parser] = {
     "nccl": nccl_tests.parse_nccl,
     "nest": nest.parse_nest,
     "mpi4py": mpi4py_bench.parse_mpi4py,
+    "pingpong": pingpong.parse_pingpong,
 }
 
 _NEST_DICT = re.compile(r"'(?:py_)?time_(?:simulate|construction_create|create|presimulate)'")
@@ -52,6 +53,8 @@ def _suites_of(text: str) -> set[Suite]:
         found.add("nccl")  # old releases print no "#"; excerpts may hold rows only
     if _is_nest_marker(text, stripped):
         found.add("nest")
+    if stripped.startswith("pingpong ") and pingpong.ROW.match(stripped):
+        found.add("pingpong")
     return found
 
 

@@ -58,6 +58,18 @@ class Context:
     label_file_lines: list[str]
     help_lines: list[str]
     paths: dict[str, str] = field(default_factory=dict)
+    #: The pip_packages install, its own step after the OS packages (their layer stays cached).
+    pip_install: list[str] = field(default_factory=list)
+    #: Folder of the build context holding the pip_packages wheels (``None``: no pip packages).
+    wheels_source: str | None = None
+    wheels_target: str = ""
+
+
+#: Where ``esdc validate`` puts the wheels of an environment's pip_packages (project root).
+WHEELS_DIR = ".esdc-wheels"
+#: Where the definition copies them in the image (removed after the install); not under /tmp,
+#: which ``ch-run`` shares with the host during a build.
+WHEELS_TARGET = "/var/cache/esdc-wheels"
 
 
 def _image(ref: str, what: str) -> str:
@@ -167,6 +179,19 @@ def build_context(spec: ImageSpec) -> Context:
         for name in spec.final_os_packages
     ]
     final_install = baseimages.install_command(spec.package_manager, packages) if packages else []
+    if spec.pip_packages:
+        requirements = " ".join(quoting.sh(r, "pip package") for r in spec.pip_packages)
+        # Wheels the host's pip fetched into the build context (esdc validate does): the build
+        # needs no network or certificates of its own, and the image gets the host's very wheel.
+        # The distribution's Python is externally managed (PEP 668): the image is ours to change;
+        # dependencies come from the OS packages.
+        pip_install = [
+            "python3 -m pip install --no-cache-dir --break-system-packages --no-index "
+            f"--no-deps --find-links {WHEELS_TARGET} {requirements}",
+            f"rm -rf {WHEELS_TARGET}",
+        ]
+    else:
+        pip_install = []
     exports: list[str] = []
     docker_env: list[str] = []
     for variable in spec.environment:
@@ -212,6 +237,9 @@ def build_context(spec: ImageSpec) -> Context:
         prepare_lines=_prepare_lines(spec),
         spack_root=LOCKED_SPACK if spec.spack_commit is not None else BUILD_IMAGE_SPACK,
         final_install=final_install,
+        pip_install=pip_install,
+        wheels_source=WHEELS_DIR if spec.pip_packages else None,
+        wheels_target=WHEELS_TARGET,
         env_exports=exports,
         docker_env=docker_env,
         test_lines=_test_lines(spec),

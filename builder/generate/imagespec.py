@@ -56,6 +56,7 @@ def make_image_spec(
             package_manager=manager,
             final_image=site.os_base,
             final_os_packages=sorted({*env.meta.os_packages, *site.fabric.os_packages}),
+            pip_packages=list(env.meta.pip_packages),
             environment=components.runtime_environment(site, source),
             probes=components.version_probes(env, source),
             extra_tests=env.meta.tests,

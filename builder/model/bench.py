@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 BENCH_SCHEMA = "esdc.bench/1"
 
-Suite = Literal["osu", "nccl", "nest", "mpi4py"]
+Suite = Literal["osu", "nccl", "nest", "mpi4py", "pingpong"]
 Cell = int | float | str | list[float] | None
 
 

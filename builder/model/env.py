@@ -54,6 +54,11 @@ class EnvMeta(_Strict):
     final_os_packages: list[Line] = Field(
         default_factory=list, description="Run-time OS packages the Spack-built final stage needs."
     )
+    pip_packages: list[str] = Field(
+        default_factory=list,
+        description="Python packages from PyPI (requirement strings) installed after os_packages, "
+        "at sites building from OS packages only (NEST is not packaged in Debian).",
+    )
     buildcache: Buildcache | None = None
     repositories: list[SpackRepository] = Field(
         default_factory=list,

@@ -76,6 +76,8 @@ class ImageSpec(_Strict):
     buildcache: Buildcache | None = None
     build_os_packages: list[str] = Field(default_factory=list)
     final_os_packages: list[str] = Field(default_factory=list)
+    #: PyPI requirements installed with the base OS's pip after its packages (OS-package sites).
+    pip_packages: list[str] = Field(default_factory=list)
     environment: list[EnvVar] = Field(default_factory=list)
     probes: list[VersionProbe] = Field(default_factory=list)
     check_nccl: bool = Field(default=False, description="%test looks for libnccl in the view.")

@@ -143,6 +143,11 @@ class SiteProfile(_Strict):
         default_factory=dict,
         description="Settings of the logging runs (UCX_LOG_LEVEL, NCCL_DEBUG...).",
     )
+    required_suites: list[Line] = Field(
+        default_factory=list,
+        description="Suites (run-directory names, e.g. 'pingpong_inter') a verdict needs: one "
+        "skipped, not selected or failed makes the verdict inconclusive.",
+    )
     sources: list[Line] = Field(description="Public documents the values come from.")
     unconfirmed: list[Line] = Field(
         default_factory=list, description="Dotted field paths whose values could not be confirmed."

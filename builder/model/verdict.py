@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from builder.model.analysis import Finding, LibraryInfo, PathClass, PathUse, Selected
+from builder.model.evidence import SuiteEvidence
+from builder.model.preflight import PreflightResult
 from builder.model.run import Mode
 
 VERDICT_SCHEMA = "esdc.verdict/1"
@@ -101,6 +103,9 @@ class SuiteTransport(BaseModel):
     #: Codes of error findings that bare metal's own logs show too: a site or campaign setting
     #: rather than the image. They still fail the verdict, but are listed after the others.
     shared_with_bare: list[str] = Field(default_factory=list)
+    #: Codes of findings of any severity that both modes' logs show: marked as such, since
+    #: they describe the site or the campaign rather than the container.
+    seen_in_both: list[str] = Field(default_factory=list)
     note: str = ""
 
 
@@ -133,6 +138,14 @@ class Verdict(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     #: Suites the campaign did not run at this site, with its reason (``skipped.json``).
     skipped: dict[str, str] = Field(default_factory=dict)
+    #: The site's required suites (its profile's ``required_suites``) and, for each one that did
+    #: not give a verdict, why: the banner names them.
+    required: list[str] = Field(default_factory=list)
+    required_missing: dict[str, str] = Field(default_factory=dict)
+    #: Pre-flight checks run in the image before the campaign (reported first).
+    preflight: list[PreflightResult] = Field(default_factory=list)
+    #: Evidence beside the logs per suite (process maps, interface counters) and its findings.
+    evidence: list[SuiteEvidence] = Field(default_factory=list)
 
     @property
     def exit_code(self) -> int:

@@ -132,10 +132,13 @@ def line_plot(
     y_label: str,
     log_x: bool = True,
     log_y: bool = True,
+    band: tuple[float | None, float | None] | None = None,
+    css_class: str = "plot line-plot",
 ) -> str:
     """A line plot of several series with min..max whiskers, log-log by default.
 
     Non-positive values cannot sit on a log axis and are left out of the plot (not of the data).
+    ``band`` shades the allowed y interval (``None`` on a side: open to the plot's edge).
     """
 
     def usable(p: Point) -> bool:
@@ -150,7 +153,9 @@ def line_plot(
         for v in (p.y, p.low, p.high)
         if v is not None and (not log_y or v > 0)
     ]
-    parts = _frame(title, x_label, y_label, "plot line-plot")
+    band_edges = [v for v in band or () if v is not None and (not log_y or v > 0)]
+    ys += band_edges
+    parts = _frame(title, x_label, y_label, css_class)
     if not xs:
         parts.append(f'<text x="{LEFT + 10}" y="{TOP + 24}" font-size="12">no data</text></svg>')
         return "\n".join(parts)
@@ -168,6 +173,15 @@ def line_plot(
 
     parts.extend(_ticks(x_lo, x_hi, log_x, sx, axis="x"))
     parts.extend(_ticks(y_lo, y_hi, log_y, sy, axis="y"))
+    if band is not None and band_edges:
+        low, high = band
+        top = TOP if high is None else sy(high)
+        bottom = TOP + plot_h if low is None or (log_y and low <= 0) else sy(low)
+        parts.append(
+            f'<rect class="allowed-band" x="{LEFT}" y="{_fmt(top)}" width="{plot_w}" '
+            f'height="{_fmt(max(0.0, bottom - top))}" fill="#2e7d32" fill-opacity="0.12">'
+            "<title>allowed by the thresholds</title></rect>"
+        )
     for index, line in enumerate(kept):
         colour = _colour(line.name, index)
         cls = escape(line.name.replace(" ", "-"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import time
@@ -22,17 +23,20 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from builder import __version__
 from builder.errors import EsdcError
 from builder.fsio import atomic_write_json, atomic_write_text
+from builder.model.evidence import RunEvidence
 from builder.model.run import CampaignManifest, Mode, RunRecord
 from builder.model.site import SiteProfile
 from builder.run import rundir
 from builder.run.contracts import RankRuntime
 from builder.run.environment import redact
-from builder.run.jobs import JobSpec
+from builder.run.evidence import TOKEN_VARIABLE, RankSampler, counter_delta, read_counters
+from builder.run.jobs import JobOutcome, JobSpec, LaunchPlan
 from builder.run.launchers import HostLayout, Launcher, launcher_for
 from builder.run.plan import PlannedRep, plan_campaign
 from builder.run.probe import (
@@ -74,6 +78,10 @@ class CampaignSetup:
     base_environment: Mapping[str, str] = field(default_factory=dict)
     #: Extra binds of container ranks (host-built benchmarks the image lacks).
     container_binds: tuple[str, ...] = ()
+    #: Test hosts' network namespaces (host name -> namespace) whose counters are read too.
+    counter_namespaces: Mapping[str, str] = field(default_factory=dict)
+    #: Whether logging runs collect evidence beside the logs (process maps, counters).
+    evidence: bool = True
 
 
 def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSpec:
@@ -86,14 +94,12 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
             setup.image,
             program,
             binds=(*setup.site.runtime.binds, *setup.container_binds),
-            join=setup.site.runtime.join_namespace,
+            # Only ranks a launcher started have a peer group to join.
+            join=setup.site.runtime.join_namespace and suite.launched,
             gpu=setup.site.gpus is not None,
         )
     if planned.kind == "debug":
         environment.update(setup.site.debug_environment)
-    nodes = suite.nodes
-    if setup.site.scheduler == "local" and len(setup.site.nodes) > 1:
-        nodes = min(len(setup.site.nodes), suite.ranks)
     gpus = 0
     if suite.needs_gpu and setup.site.gpus is not None:
         gpus = min(setup.site.gpus.per_node, suite.ranks)
@@ -102,7 +108,7 @@ def job_for(setup: CampaignSetup, planned: PlannedRep, suite: SuiteRun) -> JobSp
         gpus_per_node=gpus,
         program=program,
         ranks=suite.ranks,
-        nodes=nodes,
+        nodes=suite.nodes,
         environment=environment,
         timeout_s=suite.timeout_s,
     )
@@ -114,8 +120,12 @@ def execute_rep(
     """Run one rep into ``folder`` and write its record last; returns the record."""
     clock = time.perf_counter()
     rundir.reset_rep(folder)
-    plan = setup.launcher.render(job_for(setup, planned, suite))
-    outcome = setup.scheduler.run(plan, folder)
+    job = job_for(setup, planned, suite)
+    if planned.kind == "debug" and setup.evidence:
+        outcome, plan = _run_with_evidence(setup, job, folder, launched=suite.launched)
+    else:
+        plan = render_plan(setup, job, launched=suite.launched)
+        outcome = setup.scheduler.run(plan, folder)
     returncode = outcome.returncode
     problem = _failure(folder, plan.ranks, outcome.timed_out, suite.timeout_s)
     if problem is not None:
@@ -142,6 +152,45 @@ def execute_rep(
     )
     rundir.write_record(folder, record)
     return record
+
+
+def render_plan(setup: CampaignSetup, job: JobSpec, *, launched: bool) -> LaunchPlan:
+    """The launcher's command for ``job``, or the program itself for an unlaunched suite."""
+    if launched:
+        return setup.launcher.render(job)
+    return LaunchPlan(
+        argv=job.program,
+        environment=job.environment,
+        ranks=job.ranks,
+        nodes=1,
+        name=job.name,
+        timeout_s=job.timeout_s,
+    )
+
+
+def _run_with_evidence(
+    setup: CampaignSetup, job: JobSpec, folder: Path, *, launched: bool
+) -> tuple[JobOutcome, LaunchPlan]:
+    """Run a logging job while sampling its ranks and reading counters before and after.
+
+    The ranks are found by a token in their environment; ``evidence.json`` lands beside the
+    logs. Evidence that cannot be read is noted there, never a reason to fail the job.
+    """
+    token = secrets.token_hex(8)
+    job = job.model_copy(update={"environment": {**job.environment, TOKEN_VARIABLE: token}})
+    plan = render_plan(setup, job, launched=launched)
+    before = read_counters(setup.counter_namespaces)
+    with RankSampler(token) as sampler:
+        outcome = setup.scheduler.run(plan, folder)
+    after = read_counters(setup.counter_namespaces)
+    notes = [] if sampler.found else ["no rank process seen (another node, or too short a run)"]
+    evidence = RunEvidence(
+        processes=sampler.processes(), counters=counter_delta(before, after), notes=notes
+    )
+    atomic_write_json(
+        folder / rundir.EVIDENCE_NAME, evidence.model_dump(mode="json", by_alias=True)
+    )
+    return outcome, plan
 
 
 def _failure(folder: Path, ranks: int, timed_out: bool, timeout_s: float) -> str | None:
@@ -242,6 +291,7 @@ def run_site_campaign(
         run_dir, manifest = _open_run_dir(
             setup, suites, reps, resume, runs_root, console, image_digest
         )
+        _preflight(setup, run_dir, console)
         chosen = select_suites(manifest.suites)
         _run_all(setup, run_dir, manifest, chosen, console)
     return run_dir
@@ -306,6 +356,7 @@ def prepare_setup(
         },
         base_environment=base_environment,
         container_binds=binds,
+        counter_namespaces=dict(hosts.namespaces) if hosts is not None else {},
     )
 
 
@@ -379,8 +430,36 @@ def _open_run_dir(
         host=socket.gethostname(),
     )
     atomic_write_json(run_dir / rundir.SKIPPED_NAME, skipped)
+    atomic_write_json(run_dir / rundir.REQUIRED_NAME, list(setup.site.required_suites))
     rundir.write_manifest(run_dir, manifest)
     return run_dir, manifest
+
+
+def _preflight(setup: CampaignSetup, run_dir: Path, console: Console) -> None:
+    """Check the image against the site before any suite runs; write and print the results."""
+    from builder.run.preflight import PREFLIGHT_FILE, run_preflight
+
+    def in_image(argv: list[str]) -> list[str]:
+        # One process, outside any launcher: ch-run --join would find no peer group to join.
+        return setup.runtime.exec_argv(
+            setup.image,
+            argv,
+            binds=(*setup.site.runtime.binds, *setup.container_binds),
+            gpu=setup.site.gpus is not None,
+        )
+
+    results = run_preflight(
+        setup.site, in_image, run_probe, {**os.environ, **setup.base_environment}
+    )
+    atomic_write_json(run_dir / PREFLIGHT_FILE, [r.model_dump(mode="json") for r in results])
+    for result in results:
+        style = {"ok": "green", "skipped": "dim", "warning": "yellow"}.get(result.status, "red")
+        console.print(
+            f"pre-flight [{style}]{result.status}[/] {escape(result.check)}: "
+            f"{escape(result.message)}",
+            highlight=False,
+            soft_wrap=True,  # a CI log gets whole lines
+        )
 
 
 def _check_resumable(manifest: CampaignManifest, site: str, image: str, run_dir: Path) -> None:
@@ -483,6 +562,7 @@ def _hosts(profile: SiteProfile, stack: contextlib.ExitStack) -> HostLayout | No
         rsh_agent=str(net.rsh_agent),
         network=str(net.subnet),
         prefix=tuple(net.exec_argv(net.hosts[0], [])),
+        namespaces=tuple((h.name, h.netns) for h in net.hosts),
     )
 
 

@@ -48,6 +48,8 @@ class HostLayout:
     rsh_agent: str
     network: str
     prefix: tuple[str, ...] = ()
+    #: (host name, network namespace) of each host, for reading its interface counters.
+    namespaces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class MpirunLauncher:
             argv.append("--oversubscribe")
         argv += list(self.extra_flags)
         argv += ["-np", str(job.ranks)]
-        if self.hosts is not None:
+        if self.hosts is not None and job.nodes > 1:
+            # A one-node job stays in the first host (the prefix): its ranks share that node.
             argv += [
                 "--hostfile",
                 self.hosts.hostfile,
@@ -84,7 +87,9 @@ class MpirunLauncher:
             ]
             argv += ["--mca", "oob_tcp_if_include", self.hosts.network]
             argv += ["--mca", "btl_tcp_if_include", self.hosts.network]
-            # Busy-polling ranks starve the veth network on a 2-core machine (design.md trap).
+        if self.hosts is not None:
+            # Busy-polling ranks starve the veth network on a 2-core machine (design.md trap),
+            # and the job should not behave differently on one host than on two.
             argv += ["--mca", "mpi_yield_when_idle", "1"]
         if job.nodes > 1:
             argv += ["--map-by", "node"]

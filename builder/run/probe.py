@@ -30,6 +30,14 @@ VERSION_COMMANDS: dict[str, list[str]] = {
     "ucx": ["ucx_info", "-v"],
     "libfabric": ["fi_info", "--version"],
     "mpich": ["mpichversion"],
+    # pmix_info prints nothing for --version: its "PMIX: x.y.z" line; Debian ships pmix_info
+    # only in libpmix-bin, so fall back to the package's version.
+    "pmix": [
+        "sh",
+        "-c",
+        "command -v pmix_info >/dev/null && pmix_info 2>&1 | grep -m 1 'PMIX:' || "
+        "dpkg-query -W -f='${Package} ${Version}\\n' libpmix2 2>/dev/null",
+    ],
 }
 
 #: Where the toolkit's own programs live inside images built from generated definitions.
@@ -37,6 +45,7 @@ IMAGE_TOOL_CANDIDATES: dict[str, list[str]] = {
     "pingpong": ["/opt/esdc/bin/pingpong", "pingpong"],
     "osu_latency": ["osu_latency"],
     "osu_bw": ["osu_bw"],
+    "osu_allreduce": ["osu_allreduce"],
     "all_reduce_perf": ["all_reduce_perf"],
 }
 #: Where a host-built benchmark folder is bound into an image that lacks the benchmark:
@@ -103,6 +112,14 @@ HAS_MPI4PY_PINGPONG = (
 )
 #: Python code that exits 0 where NEST's Python module is installed (without importing it).
 HAS_NEST = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('nest') else 1)"
+#: Python code that exits 0 where NEST's kernel links an MPI library (read from its shared
+#: objects, without importing NEST): only such a NEST may run under an MPI launcher.
+HAS_NEST_MPI = (
+    "import importlib.util, pathlib, sys; s = importlib.util.find_spec('nest'); "
+    "d = pathlib.Path(s.origin).parent if s and s.origin else None; "
+    "libs = [*d.rglob('*.so*'), *d.parent.glob('nest_simulator.libs/*.so*')] if d else []; "
+    "sys.exit(0 if any(b'libmpi' in p.read_bytes() for p in libs) else 1)"
+)
 #: How a Python with mpi4py 4 runs the ping-pong.
 MPI4PY_BENCH_PINGPONG = ["-m", "mpi4py.bench", "pingpong"]
 #: Where the host's ``benchmarks/`` folder is bound into an image that lacks a script.
@@ -120,8 +137,9 @@ def host_tools(cache_dir: Path, runner: Runner = run_probe) -> dict[str, list[st
         script = str(benchmarks_dir() / "mpi4py" / "pingpong.py")
         tools["mpi4py_pingpong"] = MPI4PY_BENCH_PINGPONG if has_bench else [script]
     tools["nest_python"] = _host_python(HAS_NEST, runner)
+    tools["nest_mpi_python"] = _host_python(HAS_NEST_MPI, runner)
     tools["pingpong"] = _host_pingpong(cache_dir)
-    for name in ("osu_latency", "osu_bw", "all_reduce_perf"):
+    for name in ("osu_latency", "osu_bw", "osu_allreduce", "all_reduce_perf"):
         path = shutil.which(name)
         tools[name] = [path] if path else None
     nest_script = benchmarks_dir() / "nest" / "run_balanced.py"
@@ -140,6 +158,8 @@ def image_tools(
     tools["mpi4py_pingpong"] = MPI4PY_BENCH_PINGPONG if has_bench else None
     code, _ = runner(wrap(["python3", "-c", HAS_NEST]))
     tools["nest_python"] = ["python3"] if code == 0 else None
+    code, _ = runner(wrap(["python3", "-c", HAS_NEST_MPI]))
+    tools["nest_mpi_python"] = ["python3"] if code == 0 else None
     for name, candidates in IMAGE_TOOL_CANDIDATES.items():
         tools[name] = None
         for candidate in candidates:

@@ -23,6 +23,10 @@ RECORD_NAME = "record.json"
 ENV_NAME = "env.json"
 VERSIONS_NAME = "versions.json"
 SKIPPED_NAME = "skipped.json"
+#: Evidence beside the logs of a logging run (builder.model.evidence).
+EVIDENCE_NAME = "evidence.json"
+#: The site profile's ``required_suites`` when the campaign began (read by the verifier).
+REQUIRED_NAME = "required.json"
 FAILURE_NAME = "esdc-failure.txt"
 
 

@@ -41,9 +41,13 @@ class SuiteRun(BaseModel):
         A shorter argv for the logging run (debug output of a full run is huge); defaults to
         ``program``.
     ranks, nodes
-        The job's shape.
+        The job's shape. Point-to-point suites come in pairs: two ranks on one node (the
+        intra-node path) and ``*_inter`` on two nodes x one rank (the inter-node path, the one
+        the fabric is for); collectives and NCCL run on two nodes.
     needs_gpu
         Only sites with GPUs run it.
+    launched
+        Whether the site's MPI launcher starts it (else one process, ``ranks`` must be 1).
     timeout_s
         Wall-clock limit of one job.
     """
@@ -59,6 +63,9 @@ class SuiteRun(BaseModel):
     nodes: int = Field(default=1, ge=1)
     needs_gpu: bool = False
     timeout_s: float = Field(default=300.0, gt=0)
+    #: ``False`` for a program started without the MPI launcher (one process): NEST from PyPI
+    #: has no MPI and exits when it sees an MPI launcher's environment.
+    launched: bool = True
 
     def argv(self, *, debug: bool) -> list[str]:
         """The program of the logging run (``debug``) or of a performance run."""
@@ -78,52 +85,130 @@ SUITES: tuple[SuiteRun, ...] = (
         name="pingpong",
         family="pingpong",
         description=(
-            "The toolkit's C ping-pong (8 B to 1 MiB), two ranks; an image without one runs "
-            "the host-built binary, bound in, against the image's MPI libraries."
+            "The toolkit's C ping-pong (8 B to 1 MiB), two ranks on one node (the intra-node "
+            "path); an image without one runs the host-built binary, bound in, against the "
+            "image's MPI libraries."
         ),
         program=["{pingpong}", "1048576"],
         # Up to 1 MiB in the logging run too: large messages take other paths (CMA, rendezvous).
         timeout_s=120,
     ),
     SuiteRun(
+        name="pingpong_inter",
+        family="pingpong",
+        description="The C ping-pong on 2 nodes x 1 rank: the inter-node path.",
+        program=["{pingpong}", "1048576"],
+        nodes=2,
+        timeout_s=300,
+    ),
+    SuiteRun(
         name="mpi4py",
         family="mpi4py",
         description=(
-            "mpi4py ping-pong, two ranks, up to 1 MiB: python -m mpi4py.bench pingpong, or "
-            "benchmarks/mpi4py/pingpong.py (same measurement) where either side lacks it."
+            "mpi4py ping-pong, two ranks on one node, up to 1 MiB: python -m mpi4py.bench "
+            "pingpong, or benchmarks/mpi4py/pingpong.py (same measurement) where either side "
+            "lacks it."
         ),
         program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576"],
         debug_program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "100"],
         timeout_s=180,
     ),
     SuiteRun(
+        name="mpi4py_inter",
+        family="mpi4py",
+        description="mpi4py ping-pong on 2 nodes x 1 rank: the inter-node path.",
+        program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "1000"],
+        debug_program=["{mpi4py_python}", "{mpi4py_pingpong}", "-n", "1048576", "-l", "100"],
+        nodes=2,
+        timeout_s=300,
+    ),
+    SuiteRun(
         name="osu_latency",
         family="osu",
-        description="OSU point-to-point latency, two ranks.",
+        description="OSU point-to-point latency, two ranks on one node.",
         program=["{osu_latency}"],
         debug_program=["{osu_latency}", "-i", "100", "-x", "10"],
     ),
     SuiteRun(
+        name="osu_latency_inter",
+        family="osu",
+        description="OSU point-to-point latency, 2 nodes x 1 rank.",
+        program=["{osu_latency}"],
+        debug_program=["{osu_latency}", "-i", "100", "-x", "10"],
+        nodes=2,
+    ),
+    SuiteRun(
         name="osu_bw",
         family="osu",
-        description="OSU point-to-point bandwidth, two ranks.",
+        description="OSU point-to-point bandwidth, two ranks on one node.",
         program=["{osu_bw}"],
         debug_program=["{osu_bw}", "-i", "10", "-x", "2"],
     ),
     SuiteRun(
+        name="osu_bw_inter",
+        family="osu",
+        description="OSU point-to-point bandwidth, 2 nodes x 1 rank.",
+        program=["{osu_bw}"],
+        debug_program=["{osu_bw}", "-i", "10", "-x", "2"],
+        nodes=2,
+    ),
+    SuiteRun(
+        name="osu_allreduce",
+        family="osu",
+        description="OSU allreduce latency on 2 nodes, one rank per node.",
+        program=["{osu_allreduce}"],
+        debug_program=["{osu_allreduce}", "-i", "100", "-x", "10"],
+        nodes=2,
+    ),
+    SuiteRun(
         name="nccl_all_reduce",
         family="nccl",
-        description="nccl-tests all_reduce_perf, one GPU per rank, 8 B to 128 MiB.",
+        description="nccl-tests all_reduce_perf on 2 nodes, one GPU per rank, 8 B to 128 MiB.",
         program=["{all_reduce_perf}", "-b", "8", "-e", "128M", "-f", "2", "-g", "1"],
         debug_program=["{all_reduce_perf}", "-b", "8", "-e", "1M", "-f", "4", "-g", "1"],
         needs_gpu=True,
+        nodes=2,
     ),
     SuiteRun(
         name="nest",
         family="nest",
-        description="NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks.",
-        program=["{nest_python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
-        debug_program=["{nest_python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        description=(
+            "NEST balanced random network (benchmarks/nest/run_balanced.py), 2 ranks, where "
+            "NEST is built with MPI."
+        ),
+        program=["{nest_mpi_python}", "{nest_script}", "--scale", "1.0", "--simtime", "200"],
+        debug_program=["{nest_mpi_python}", "{nest_script}", "--scale", "0.2", "--simtime", "20"],
+        timeout_s=600,
+    ),
+    SuiteRun(
+        name="nest_threads",
+        family="nest",
+        description=(
+            "The same Brunel network in one process with 2 threads, sized to about ten seconds "
+            "(NEST from PyPI has no MPI, so no launcher starts it)."
+        ),
+        program=[
+            "{nest_python}",
+            "{nest_script}",
+            "--threads",
+            "2",
+            "--scale",
+            "2",
+            "--simtime",
+            "300",
+        ],
+        debug_program=[
+            "{nest_python}",
+            "{nest_script}",
+            "--threads",
+            "2",
+            "--scale",
+            "0.2",
+            "--simtime",
+            "20",
+        ],
+        ranks=1,
+        launched=False,
         timeout_s=600,
     ),
 )
@@ -133,6 +218,9 @@ def select_suites(
     names: Sequence[str] | None, catalogue: Iterable[SuiteRun] = SUITES
 ) -> list[SuiteRun]:
     """The suites named by ``--suite`` (a suite name or a family), or all of them.
+
+    A suite's own name selects that suite only (``pingpong``: the one-node run, not
+    ``pingpong_inter``); a name that is only a family selects the family (``osu``).
 
     Raises
     ------
@@ -144,7 +232,7 @@ def select_suites(
         return known
     chosen: list[SuiteRun] = []
     for name in names:
-        matches = [s for s in known if name in (s.name, s.family)]
+        matches = [s for s in known if s.name == name] or [s for s in known if s.family == name]
         if not matches:
             listed = ", ".join(sorted({s.name for s in known} | {s.family for s in known}))
             raise EsdcError(f"unknown suite {name!r} (known: {listed})", where="--suite")

@@ -56,7 +56,7 @@ def _evaluate(run_dir: Path, thresholds_dir: Path | None) -> tuple[RunData, Verd
         thresholds[family] = (
             None if loaded is None else resolve_for_site(loaded, data.manifest.site)
         )
-    return data, judge_run(data, thresholds)
+    return data, judge_run(data, thresholds, data.required)
 
 
 def verify_run_dir(run_dir: Path, *, thresholds_dir: Path | None = None) -> Verdict:

@@ -8,6 +8,7 @@ container. Every file it could not use becomes a :class:`Problem`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import get_args
 
@@ -16,6 +17,8 @@ from pydantic import BaseModel, Field
 from builder.errors import EsdcError
 from builder.model.analysis import Analysis, Evidence, Finding
 from builder.model.bench import BenchResult, Suite
+from builder.model.evidence import SuiteEvidence
+from builder.model.preflight import PreflightResult
 from builder.model.run import CampaignManifest, Mode
 from builder.model.verdict import Problem
 from builder.verify.evidence import file_defect
@@ -25,10 +28,18 @@ from builder.verify.rundir import (
     inside,
     perf_reps,
     read_manifest,
+    read_preflight,
     read_record,
+    read_required,
     read_skipped,
     read_text,
     relative,
+)
+from builder.verify.witnesses import (
+    evidence_problems,
+    judge_evidence,
+    log_disagreements,
+    read_evidence,
 )
 
 #: Suite families whose output :mod:`builder.bench` turns into numbers. Others (the toolkit's C
@@ -73,6 +84,15 @@ class RunData(BaseModel):
     analyses: list[SuiteAnalysis] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     skipped: dict[str, str] = Field(default_factory=dict)
+    #: The site's required suites as the campaign recorded them (``required.json``).
+    required: list[str] = Field(default_factory=list)
+    #: ``versions.json`` of each mode's first logging run: where (host, image, runtime) ->
+    #: library -> the version line its tool printed.
+    versions: dict[str, dict[str, dict[str, str | None]]] = Field(default_factory=dict)
+    #: The pre-flight checks run in the image before the campaign.
+    preflight: list[PreflightResult] = Field(default_factory=list)
+    #: Evidence beside the logs of each suite's logging runs, judged.
+    evidence: list[SuiteEvidence] = Field(default_factory=list)
 
     def results(self, mode: str, suite: str) -> list[RepOutput]:
         """The reps of one mode and suite, in rep order."""
@@ -102,9 +122,59 @@ def collect_run(run_dir: Path) -> RunData:
         _analyse_suite(run_dir, suite, manifest.site, problems) for suite in manifest.suites
     ]
     skipped = read_skipped(run_dir, problems)
+    required = read_required(run_dir, problems)
+    preflight = read_preflight(run_dir, problems)
+    evidence = []
+    for suite in manifest.suites:
+        for mode in MODES:
+            problems += evidence_problems(run_dir, mode, suite)
+        judged = judge_evidence(
+            suite, read_evidence(run_dir, "bare", suite), read_evidence(run_dir, "container", suite)
+        )
+        if judged is not None:
+            evidence.append(_with_log_disagreements(judged, analyses))
     return RunData(
-        manifest=manifest, outputs=outputs, analyses=analyses, problems=problems, skipped=skipped
+        manifest=manifest,
+        outputs=outputs,
+        analyses=analyses,
+        problems=problems,
+        skipped=skipped,
+        required=required,
+        evidence=evidence,
+        preflight=preflight,
+        versions={mode: _versions(run_dir, mode, manifest.suites) for mode in MODES},
     )
+
+
+def _with_log_disagreements(judged: SuiteEvidence, analyses: list[SuiteAnalysis]) -> SuiteEvidence:
+    """Add where a mode's log and its ranks' mapped components disagree (a finding itself)."""
+    entry = next((a for a in analyses if a.suite == judged.suite), None)
+    extra = []
+    for mode, analysis, evidence in (
+        ("bare-metal", entry.bare if entry else None, judged.bare),
+        ("container", entry.container if entry else None, judged.container),
+    ):
+        if analysis is not None:
+            selected = analysis.selected
+            extra += log_disagreements(mode, selected.pml, selected.mtl, evidence)
+    return judged.model_copy(update={"findings": [*judged.findings, *extra]})
+
+
+def _versions(run_dir: Path, mode: Mode, suites: list[str]) -> dict[str, dict[str, str | None]]:
+    """The first readable ``versions.json`` of a mode's logging runs (empty when none)."""
+    for suite in suites:
+        path = run_dir / mode / suite / DEBUG_REP / "versions.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(data, dict):
+            return {
+                str(where): {str(k): (None if v is None else str(v)) for k, v in libs.items()}
+                for where, entry in data.items()
+                if isinstance(entry, dict) and isinstance(libs := entry.get("libraries"), dict)
+            }
+    return {}
 
 
 def _parse_rep(

@@ -8,7 +8,10 @@ any missing or unparsable data, too few repetitions, or logs without transport e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from builder.model.analysis import Analysis, Finding
+from builder.model.evidence import SuiteEvidence
 from builder.model.verdict import (
     MetricVerdict,
     ModePaths,
@@ -21,6 +24,7 @@ from builder.model.verdict import (
 from builder.verify.collect import PARSED_FAMILIES, RunData, SuiteAnalysis, suite_family
 from builder.verify.evidence import no_path_note, shows_transport_path
 from builder.verify.metrics import benchmark_pattern, metric_value, name_matches, size_label
+from builder.verify.required import describe_gaps, required_gaps
 from builder.verify.stats import judge, summarize
 from builder.verify.thresholds import Check, SiteThresholds
 
@@ -40,6 +44,14 @@ def order_findings(findings: list[Finding], *, shared: set[str] | None = None) -
         findings,
         key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), f.code in common, f.library is None),
     )
+
+
+def seen_in_both(entry: SuiteAnalysis) -> list[str]:
+    """Codes (with their library) that the container's and bare metal's analyses both show."""
+    if entry.bare is None or entry.container is None:
+        return []
+    bare = {(f.code, f.library) for f in entry.bare.findings}
+    return sorted({f.code for f in entry.container.findings if (f.code, f.library) in bare})
 
 
 def mode_paths(analysis: Analysis) -> ModePaths:
@@ -128,10 +140,12 @@ def judge_transport(entry: SuiteAnalysis, *, required: bool = True) -> SuiteTran
     )
 
 
-def _values(data: RunData, mode: str, family: str, benchmark: str, check: Check) -> list[float]:
-    """One value per rep that holds the benchmark, over every suite of the family."""
+def _values(
+    data: RunData, mode: str, run_suite: str, family: str, benchmark: str, check: Check
+) -> list[float]:
+    """One value per rep of ``run_suite`` that holds the benchmark."""
     values: list[float] = []
-    for output in (o for o in data.outputs if o.mode == mode):
+    for output in (o for o in data.outputs if o.mode == mode and o.suite == run_suite):
         found = (r for r in output.results if r.suite == family and r.benchmark == benchmark)
         result = next(found, None)
         value = None if result is None else metric_value(result, check)
@@ -140,23 +154,46 @@ def _values(data: RunData, mode: str, family: str, benchmark: str, check: Check)
     return values
 
 
-def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[MetricVerdict]:
-    """Apply every check of a suite to the numbers of both modes."""
-    suite = thresholds.suite
-    names = sorted({r.benchmark for o in data.outputs for r in o.results if r.suite == suite})
+def judge_suite_metrics(
+    data: RunData, thresholds: SiteThresholds, run_suites: Sequence[str] = ()
+) -> list[MetricVerdict]:
+    """Apply every check of a suite family to the numbers of both modes.
+
+    Each run-directory suite of the family (``pingpong`` on one node, ``pingpong_inter`` on two)
+    is judged on its own reps: intra- and inter-node numbers never mix.
+    """
+    family = thresholds.suite
+    suites = list(run_suites) or list(dict.fromkeys(o.suite for o in data.outputs)) or [family]
+    names = {
+        run_suite: sorted(
+            {
+                r.benchmark
+                for o in data.outputs
+                if o.suite == run_suite
+                for r in o.results
+                if r.suite == family
+            }
+        )
+        for run_suite in suites
+    }
     verdicts: list[MetricVerdict] = []
     for name, check in thresholds.checks.items():
         pattern = benchmark_pattern(name, check)
-        benchmarks = [b for b in names if name_matches(b, pattern)]
-        if not benchmarks:
+        pairs = [
+            (run_suite, b)
+            for run_suite in suites
+            for b in names[run_suite]
+            if name_matches(b, pattern)
+        ]
+        if not pairs:
             if not check.optional:
                 verdicts.append(
-                    _missing(suite, name, pattern, check, f"no {pattern} result in either mode")
+                    _missing(family, name, pattern, check, f"no {pattern} result in either mode")
                 )
             continue
-        for benchmark in benchmarks:
-            bare = summarize(_values(data, "bare", suite, benchmark, check))
-            container = summarize(_values(data, "container", suite, benchmark, check))
+        for run_suite, benchmark in pairs:
+            bare = summarize(_values(data, "bare", run_suite, family, benchmark, check))
+            container = summarize(_values(data, "container", run_suite, family, benchmark, check))
             if check.optional and bare.n == 0 and container.n == 0:
                 continue  # the benchmark ran, but not at this size: nothing to judge
             outcome = judge(
@@ -169,10 +206,10 @@ def judge_suite_metrics(data: RunData, thresholds: SiteThresholds) -> list[Metri
             )
             verdicts.append(
                 MetricVerdict(
-                    suite=suite,
+                    suite=run_suite,
                     check=name,
                     benchmark=benchmark,
-                    metric=_metric_used(data, suite, benchmark, check),
+                    metric=_metric_used(data, family, benchmark, check),
                     at_size=size_label(check),
                     better=check.direction,
                     bare=bare,
@@ -215,10 +252,21 @@ def _missing(suite: str, name: str, pattern: str, check: Check, note: str) -> Me
     )
 
 
-def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Verdict:
-    """The verdict of a run's data against per-suite thresholds (already site-resolved)."""
+def judge_run(
+    data: RunData,
+    thresholds: dict[str, SiteThresholds | None],
+    required_suites: Sequence[str] = (),
+) -> Verdict:
+    """The verdict of a run's data against per-suite thresholds (already site-resolved).
+
+    ``required_suites`` names the suites the site requires (:mod:`builder.verify.required`).
+    """
     manifest = data.manifest
-    problems = list(data.problems)
+    problems = [
+        Problem(where="preflight.json", message=f"pre-flight {r.check}: {r.message}")
+        for r in data.preflight
+        if r.status == "error"
+    ] + list(data.problems)
     metrics: list[MetricVerdict] = []
     min_reps = 0
     for family in dict.fromkeys(suite_family(s) for s in manifest.suites):
@@ -230,13 +278,16 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
             problems.append(Problem(where=where, message="no thresholds for this suite"))
             continue
         min_reps = max(min_reps, family_thresholds.min_reps)
-        metrics.extend(judge_suite_metrics(data, family_thresholds))
+        run_suites = [s for s in manifest.suites if suite_family(s) == family]
+        metrics.extend(judge_suite_metrics(data, family_thresholds, run_suites))
     transport = []
     for entry in data.analyses:
         family_thresholds = thresholds.get(suite_family(entry.suite))
         required = family_thresholds is None or family_thresholds.transport == "required"
-        transport.append(judge_transport(entry, required=required))
-    overall, reason = _overall(transport, metrics, problems)
+        judged = judge_transport(entry, required=required)
+        transport.append(judged.model_copy(update={"seen_in_both": seen_in_both(entry)}))
+    gaps = required_gaps(required_suites, data)
+    overall, reason = _overall(transport, metrics, problems, gaps, data.evidence)
     return Verdict(
         run_id=manifest.id,
         verdict=overall,
@@ -250,11 +301,19 @@ def judge_run(data: RunData, thresholds: dict[str, SiteThresholds | None]) -> Ve
         metrics=metrics,
         problems=problems,
         skipped=data.skipped,
+        required=list(required_suites),
+        required_missing=gaps,
+        evidence=data.evidence,
+        preflight=data.preflight,
     )
 
 
 def _overall(
-    transport: list[SuiteTransport], metrics: list[MetricVerdict], problems: list[Problem]
+    transport: list[SuiteTransport],
+    metrics: list[MetricVerdict],
+    problems: list[Problem],
+    gaps: dict[str, str],
+    evidence: list[SuiteEvidence],
 ) -> tuple[Overall, str]:
     for entry in transport:
         errors = [f for f in entry.findings if f.severity == "error"]
@@ -267,6 +326,10 @@ def _overall(
     for entry in transport:
         if entry.status == "fail":
             return "fail", f"{entry.suite}: transport: {entry.note}"
+    for suite_evidence in evidence:
+        errors = [f for f in suite_evidence.findings if f.severity == "error"]
+        if errors:
+            return "fail", f"{suite_evidence.suite}: evidence {errors[0].code}: {errors[0].message}"
     for problem in problems:
         if problem.failed_job is None or problem.failed_job[0] != "container":
             continue
@@ -281,6 +344,8 @@ def _overall(
     for metric in metrics:
         if metric.status == "fail":
             return "fail", f"{metric.suite}: {metric.check} ({metric.benchmark}): {metric.note}"
+    if gaps:
+        return "inconclusive", f"cannot judge: {describe_gaps(gaps)}"
     if problems:
         return "inconclusive", f"cannot judge: {problems[0].where}: {problems[0].message}"
     for metric in metrics:

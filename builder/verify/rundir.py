@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from builder.errors import EsdcError
 from builder.fsio import open_binary_input
+from builder.model.preflight import PreflightResult
 from builder.model.run import CampaignManifest, Mode, RunRecord
 from builder.model.verdict import Problem
 
@@ -110,6 +111,41 @@ def perf_reps(run_dir: Path, mode: str, suite: str, expected: int) -> list[str]:
     if suite_dir.is_dir():
         names |= {p.name for p in suite_dir.iterdir() if p.is_dir() and p.name.isdigit()}
     return sorted(names, key=int)
+
+
+def _optional_json(run_dir: Path, name: str, problems: list[Problem]) -> object:
+    """A run directory's optional JSON file, ``None`` when absent or unreadable (a problem)."""
+    path = run_dir / name
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(where=name, message=f"unreadable: {exc}"))
+        return None
+
+
+def read_preflight(run_dir: Path, problems: list[Problem]) -> list[PreflightResult]:
+    """``preflight.json``: the checks run in the image before the campaign (absent: none)."""
+    data = _optional_json(run_dir, "preflight.json", problems)
+    if data is None:
+        return []
+    try:
+        if not isinstance(data, list):
+            raise TypeError("expected a list of checks")
+        return [PreflightResult.model_validate(item) for item in data]
+    except (ValidationError, TypeError) as exc:
+        problems.append(Problem(where="preflight.json", message=f"unreadable: {exc}"))
+        return []
+
+
+def read_required(run_dir: Path, problems: list[Problem]) -> list[str]:
+    """``required.json``: the suites the site required (absent file: an older campaign, none)."""
+    data = _optional_json(run_dir, "required.json", problems)
+    if data is not None and not isinstance(data, list):
+        problems.append(Problem(where="required.json", message="expected a list of suite names"))
+        return []
+    return [str(name) for name in data or []]
 
 
 def read_skipped(run_dir: Path, problems: list[Problem]) -> dict[str, str]:

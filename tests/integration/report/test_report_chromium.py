@@ -71,6 +71,15 @@ def test_rendered_dom_holds_the_plots_with_their_points(report: Path, tmp_path: 
         assert plot.count('<polyline class="series container"') == 1
         assert plot.count('class="point"') >= 20
         assert "message size (bytes)" in plot
+    # Each checked figure's container/bare-metal ratio, with the thresholds' allowed band.
+    ratios = re.findall(r'<svg class="plot ratio-plot".*?</svg>', dom, flags=re.S)
+    assert ratios and all('class="allowed-band"' in r for r in ratios)
+    assert all('<polyline class="series ratio"' in r for r in ratios)
+    # Both sides' versions, as each side's tools printed them.
+    versions = dom[dom.index('id="versions"') :]
+    versions = versions[: versions.index("</section>")]
+    assert "bare metal (host copy)" in versions and "container (image copy)" in versions
+    assert versions.count("Open MPI") >= 2
 
 
 def test_screenshot_shows_the_plots_painted(report: Path, tmp_path: Path) -> None:

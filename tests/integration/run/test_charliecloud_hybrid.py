@@ -25,6 +25,7 @@ from rich.console import Console
 
 from builder.errors import EsdcError
 from builder.model.site import SiteProfile
+from builder.model.verdict import Verdict
 from builder.profiles import load_site, project_root
 from builder.run.campaign import run_site_campaign
 from builder.run.validate import build_site_image
@@ -59,10 +60,22 @@ def local_image() -> Iterator[str]:
 
 
 def _corrected() -> SiteProfile:
-    """The local profile: pml ucx chosen explicitly (Debian's defaults exclude it), ranks joined."""
-    site = load_site("local")
+    """The local profile: pml ucx chosen explicitly (Debian's defaults exclude it), ranks joined.
+
+    On this host alone (no network-namespace hosts) and with only the suites a test selects
+    required: the variants here are about the container on one node.
+    """
+    site = _one_host(load_site("local"))
     assert site.environment.get("OMPI_MCA_pml") == "ucx" and site.runtime.join_namespace
     return site
+
+
+def _one_host(site: SiteProfile) -> SiteProfile:
+    return site.model_copy(update={"nodes": [], "required_suites": []})
+
+
+def _evidence_codes(verdict: Verdict) -> set[str]:
+    return {f.code for entry in verdict.evidence for f in entry.findings}
 
 
 def _campaign(site: SiteProfile, image: str, runs: Path, suites: list[str], reps: int) -> Path:
@@ -78,7 +91,9 @@ def _campaign(site: SiteProfile, image: str, runs: Path, suites: list[str], reps
 
 
 def test_hybrid_run_of_the_corrected_image_passes_verify(local_image: str, tmp_path: Path) -> None:
-    run_dir = _campaign(_corrected(), local_image, tmp_path, ["pingpong", "mpi4py"], reps=3)
+    # Only the two one-node suites run here; the others the local site requires are validate's.
+    site = _corrected().model_copy(update={"required_suites": ["pingpong", "mpi4py"]})
+    run_dir = _campaign(site, local_image, tmp_path, ["pingpong", "mpi4py"], reps=3)
     record = (run_dir / "container" / "pingpong" / "0" / "record.json").read_text()
     assert '"ch-run"' in record and '"--join"' in record
     # This test judges transport and sanity, not speed: on 2 shared cores identical runs differ
@@ -116,12 +131,14 @@ def test_ranks_in_separate_namespaces_are_caught_by_verify(
     assert verdict.verdict == "fail"
     codes = {f.code for t in verdict.transport for f in t.findings}
     assert "CMA_BLOCKED" in codes
+    # Caught without the logs too: the ranks' user namespaces differ (/proc/<pid>/ns/user).
+    assert "EVIDENCE_SPLIT_NAMESPACES" in _evidence_codes(verdict)
 
 
 def test_image_without_openmpi_common_is_caught_by_verify(local_image: str, tmp_path: Path) -> None:
     empty = tmp_path / "empty-mca-params.conf"
     empty.write_text("")
-    site = load_site("local")
+    site = _one_host(load_site("local"))
     # A site that sets no PML relies on the MCA defaults file, as Debian's hosts do: the image
     # lacking it then chooses differently from bare metal.
     environment = {k: v for k, v in site.environment.items() if k != "OMPI_MCA_pml"}
@@ -138,3 +155,21 @@ def test_image_without_openmpi_common_is_caught_by_verify(local_image: str, tmp_
     messages = [f.message for f in suite.findings if f.code == "SELECTION_DIFFERS"]
     assert any("pml" in m for m in messages), messages
     assert verdict.verdict == "fail"
+    # Caught without the logs too: other pml/mtl components stayed mapped in the ranks.
+    assert "EVIDENCE_COMPONENTS_DIFFER" in _evidence_codes(verdict)
+
+
+def test_ucx_tls_tcp_in_the_container_is_caught_by_the_counters(
+    local_image: str, tmp_path: Path
+) -> None:
+    site = _corrected()
+    runtime = site.runtime.model_copy(update={"environment": {"UCX_TLS": "tcp"}})
+    site = site.model_copy(update={"runtime": runtime})
+    run_dir = _campaign(site, local_image, tmp_path, ["pingpong"], reps=1)
+    verdict = verify_run_dir(run_dir)
+    assert verdict.verdict == "fail"
+    # The intra-node ping-pong went over the loopback interface: its byte counters say so.
+    found = [
+        f for e in verdict.evidence for f in e.findings if f.code == "EVIDENCE_TRAFFIC_DIFFERS"
+    ]
+    assert found and "over lo" in found[0].message, _evidence_codes(verdict)

@@ -83,17 +83,34 @@ def test_campaign_on_a_two_node_local_site_spreads_ranks_over_netns_hosts(
     run_dir = run_site_campaign(
         site,
         "stand-in",
-        suites=["pingpong"],
+        suites=["pingpong", "pingpong_inter"],
         reps=1,
         resume=None,
         runs_root=tmp_path / "runs",
         runtime=HostStandInRuntime(),
     )
-    records = sorted(run_dir.glob("*/pingpong/*/record.json"))
-    assert len(records) == 4
-    for path in records:
+    inter = sorted(run_dir.glob("*/pingpong_inter/*/record.json"))
+    intra = sorted(run_dir.glob("*/pingpong/*/record.json"))
+    assert len(inter) == 4 and len(intra) == 4
+    for path in inter:
         record = json.loads(path.read_text())
         assert record["returncode"] == 0, path
         assert "--hostfile" in record["command"]
         stdout = (path.parent / "stdout").read_text()
         assert "rank 0/2 on esdnodea" in stdout and "rank 1/2 on esdnodeb" in stdout
+    for path in intra:
+        record = json.loads(path.read_text())
+        assert record["returncode"] == 0, path
+        assert "--hostfile" not in record["command"]
+        stdout = (path.parent / "stdout").read_text()
+        assert "rank 0/2 on esdnodea" in stdout and "rank 1/2 on esdnodea" in stdout
+    # Evidence beside the logs: both ranks sampled, and the bytes went over the hosts' veth.
+    evidence = json.loads(
+        (run_dir / "bare" / "pingpong_inter" / "debug" / "evidence.json").read_text()
+    )
+    assert len(evidence["processes"]) == 2
+    assert all(p["libraries"]["mpi"] for p in evidence["processes"])
+    veth = {
+        k: v for k, v in evidence["counters"].items() if k.startswith("esdnodea/") and "lo" not in k
+    }
+    assert veth and max(v["tx_bytes"] for v in veth.values()) > 100_000_000

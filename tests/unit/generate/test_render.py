@@ -94,8 +94,11 @@ def test_local_dockerfile_is_single_stage_from_debian(tmp_path: Path) -> None:
     text = generate_definition("mpi-base", "local", lock=None, fmt="dockerfile", force=True)
     instructions = [line.split()[0] for line in text.splitlines() if line and line[0] != " "]
     assert [line for line in text.splitlines() if line.startswith("FROM")] == ["FROM debian:12"]
-    assert set(instructions) <= {"#", "FROM", "RUN", "ENV", "LABEL"}
+    assert set(instructions) <= {"#", "FROM", "COPY", "RUN", "ENV", "LABEL"}
     assert "openmpi-common" in text and "apt-get install" in text
+    # pip_packages (NEST) come from wheels the host's pip put in the build context: no network.
+    assert "COPY .esdc-wheels/ /var/cache/esdc-wheels/" in text
+    assert "--no-index --no-deps --find-links /var/cache/esdc-wheels nest-simulator==" in text
     assert 'ENV OMPI_MCA_pml_ucx_tls="any"' in text
 
 

@@ -57,4 +57,39 @@ def test_mpi4py_gets_bandwidth_and_time_plots() -> None:
         source=SRC,
     )
     titles = [f.title for f in size_figures(run([pingpong]))]
-    assert titles == ["mpi4py pingpong: bandwidth (MB/s)", "mpi4py pingpong: time per message (s)"]
+    assert titles == [
+        "s pingpong: bandwidth (MB/s), median of repetitions",
+        "s pingpong: time per message (us), median of repetitions",
+    ]
+
+
+def test_plots_show_the_estimator_of_the_thresholds_and_the_ratio_with_its_band() -> None:
+    from builder.model.verdict import Bounds, MetricVerdict, Spread, Verdict
+
+    def rep(mode: str, rep: str, time_8: float) -> RepOutput:
+        result = BenchResult(
+            suite="pingpong",
+            benchmark="pingpong",
+            columns=["size", "half_rtt_us", "bw_MBps", "iters"],
+            rows=[[8, time_8, 8 / time_8, 1000], [1024, 2 * time_8, 512 / time_8, 1000]],
+            source=SRC,
+        )
+        return RepOutput(mode=mode, suite="pingpong_inter", rep=rep, source="x", results=[result])  # type: ignore[arg-type]
+
+    data = run([])
+    data.outputs = [rep("bare", "0", 10.0), rep("bare", "1", 30.0), rep("container", "0", 11.0)]
+    metric = MetricVerdict(
+        suite="pingpong_inter", check="lat", benchmark="pingpong", metric="half_rtt_us",
+        at_size=8, better="lower", bare=Spread(n=2), container=Spread(n=1), estimator="best",
+        bounds=Bounds(upper=0.5), status="pass",
+    )  # fmt: skip
+    verdict = Verdict(run_id="r", verdict="pass", reason="", image="i", site="local", min_reps=1,
+                      metrics=[metric])  # fmt: skip
+    figures = {f.anchor: f for f in size_figures(data, verdict)}
+    latency = figures["plot-pingpong_inter-pingpong-half_rtt_us"]
+    assert latency.title == "pingpong_inter pingpong: half round trip (us), best repetition"
+    # Best repetition of bare metal at 8 B is 10 us (not the median 20): the point's tooltip.
+    assert "bare: 8 → 10</title>" in latency.svg
+    ratio = figures["ratio-pingpong_inter-pingpong-half_rtt_us"]
+    assert "container / bare metal" in ratio.title
+    assert 'class="allowed-band"' in ratio.svg and "ratio: 8 → 1.1</title>" in ratio.svg

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from builder.run.campaign import (
     absolute_if_path,
     applicable,
     job_for,
+    render_plan,
     required_environment,
 )
 from builder.run.launchers import launcher_for
@@ -89,14 +91,27 @@ def test_container_perf_job_wraps_each_rank_and_has_no_debug_settings(
     assert runtime.calls[0]["gpu"] is False
 
 
-def test_local_site_with_two_nodes_spreads_the_ranks(
+def test_local_site_with_two_nodes_runs_intra_and_inter_node_pingpong(
     site_factory: Callable[..., SiteProfile],
 ) -> None:
     site = site_factory(nodes=[{"name": "a"}, {"name": "b"}])
-    job = job_for(
-        _setup(site), PlannedRep(mode="bare", suite="pingpong", rep="0", kind="perf"), PINGPONG
+    inter = next(s for s in SUITES if s.name == "pingpong_inter")
+    setup = _setup(site)
+    intra_job = job_for(
+        setup, PlannedRep(mode="bare", suite="pingpong", rep="0", kind="perf"), PINGPONG
     )
-    assert job.nodes == 2
+    inter_job = job_for(
+        setup, PlannedRep(mode="bare", suite="pingpong_inter", rep="0", kind="perf"), inter
+    )
+    assert (intra_job.nodes, intra_job.ranks) == (1, 2)
+    assert (inter_job.nodes, inter_job.ranks) == (2, 2)
+
+
+def test_inter_node_suites_are_skipped_where_the_local_site_has_one_host(
+    local_site: SiteProfile,
+) -> None:
+    _, skipped = applicable(_setup(local_site), list(SUITES))
+    assert skipped["pingpong_inter"] == "site testsite declares fewer than 2 nodes"
 
 
 def test_applicable_names_the_missing_tool_and_the_side(local_site: SiteProfile) -> None:
@@ -181,3 +196,20 @@ def test_image_paths_are_made_absolute_and_tags_are_kept(
     monkeypatch.chdir(tmp_path)
     assert absolute_if_path("image") == str(tmp_path / "image")
     assert absolute_if_path("esd/mpi-base:local") == "esd/mpi-base:local"
+
+
+def test_unlaunched_suite_runs_one_process_without_join(
+    site_factory: Callable[..., SiteProfile],
+) -> None:
+    site = site_factory(runtime={"kind": "charliecloud", "join_namespace": True})
+    runtime = RecordingRuntime()
+    nest = next(s for s in SUITES if s.name == "nest_threads")
+    setup = _setup(site, runtime)
+    nest_tools = {"nest_python": ["python3"], "nest_script": ["/b/run.py"]}
+    setup = replace(setup, tools={**setup.tools, "container": nest_tools})
+    job = job_for(
+        setup, PlannedRep(mode="container", suite="nest_threads", rep="0", kind="perf"), nest
+    )
+    assert job.ranks == 1 and "--join" not in job.program
+    plan = render_plan(setup, job, launched=nest.launched)
+    assert plan.argv == job.program  # no mpirun: NEST from PyPI exits under a launcher

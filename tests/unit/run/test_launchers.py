@@ -51,6 +51,16 @@ def test_mpirun_across_netns_hosts_has_hostfile_agent_subnet_and_yield() -> None
     assert "--map-by node" in text
 
 
+def test_one_node_job_with_netns_hosts_stays_in_the_first_host() -> None:
+    hosts = HostLayout(
+        "/h/hostfile", "/h/agent.sh", "10.77.3.0/24", prefix=("ip", "netns", "exec", "a")
+    )
+    argv = MpirunLauncher(hosts=hosts).render(JOB).argv
+    assert argv[:5] == ["ip", "netns", "exec", "a", "mpirun"]
+    assert "--hostfile" not in argv and "--map-by" not in argv
+    assert "--mca mpi_yield_when_idle 1" in " ".join(argv)
+
+
 def test_srun_renders_pmix_and_never_export(site_factory: Callable[..., SiteProfile]) -> None:
     site = site_factory(scheduler="slurm", launcher="srun --mpi=pmix_v4 --cpu-bind=cores")
     job = JOB.model_copy(update={"environment": {"OMPI_MCA_btl": "vader,self"}})

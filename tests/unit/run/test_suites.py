@@ -22,12 +22,19 @@ def _suite(name: str):  # type: ignore[no-untyped-def]
 
 
 def test_select_by_family_gives_every_suite_of_it() -> None:
-    assert [s.name for s in select_suites(["osu"])] == ["osu_latency", "osu_bw"]
+    assert [s.name for s in select_suites(["osu"])] == [
+        "osu_latency", "osu_latency_inter", "osu_bw", "osu_bw_inter", "osu_allreduce",
+    ]  # fmt: skip
 
 
 def test_select_none_gives_all_and_no_duplicates() -> None:
     assert select_suites(None) == list(SUITES)
-    assert [s.name for s in select_suites(["osu_bw", "osu"])] == ["osu_bw", "osu_latency"]
+    assert [s.name for s in select_suites(["osu_bw", "osu"])][:2] == ["osu_bw", "osu_latency"]
+
+
+def test_a_suite_name_selects_that_suite_not_its_family() -> None:
+    assert [s.name for s in select_suites(["pingpong"])] == ["pingpong"]
+    assert [s.name for s in select_suites(["nccl"])] == ["nccl_all_reduce"]
 
 
 def test_unknown_suite_lists_the_known_ones() -> None:
@@ -58,7 +65,28 @@ def test_gpu_suites_are_skipped_on_sites_without_gpus(local_site: SiteProfile) -
 def test_gpu_suites_apply_on_gpu_sites(site_factory: Callable[..., SiteProfile]) -> None:
     gpus = {"vendor": "nvidia", "model": "A100", "per_node": 4, "driver_floor": "535.104",
             "cuda_max": "12.2", "cuda_arch": "80"}  # fmt: skip
-    assert site_reason_to_skip(_suite("nccl_all_reduce"), site_factory(gpus=gpus)) is None
+    site = site_factory(gpus=gpus, scheduler="slurm", launcher="srun --mpi=pmix")
+    assert site_reason_to_skip(_suite("nccl_all_reduce"), site) is None
+
+
+def test_point_to_point_suites_run_intra_and_inter_node_collectives_on_two_nodes() -> None:
+    shapes = {s.name: (s.nodes, s.ranks) for s in SUITES}
+    for name in ("pingpong", "mpi4py", "osu_latency", "osu_bw"):
+        assert shapes[name] == (1, 2), name
+        assert shapes[f"{name}_inter"] == (2, 2), name
+    assert shapes["osu_allreduce"][0] >= 2
+    assert shapes["nccl_all_reduce"][0] >= 2
+
+
+def test_inter_node_suites_need_two_declared_hosts_at_a_local_site(
+    site_factory: Callable[..., SiteProfile],
+) -> None:
+    one = site_factory()
+    two = site_factory(nodes=[{"name": "a"}, {"name": "b"}])
+    assert site_reason_to_skip(_suite("pingpong_inter"), one) == (
+        "site testsite declares fewer than 2 nodes"
+    )
+    assert site_reason_to_skip(_suite("pingpong_inter"), two) is None
 
 
 def test_debug_program_is_shorter_than_the_performance_one() -> None:

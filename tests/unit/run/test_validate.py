@@ -26,3 +26,14 @@ def test_apptainer_sites_build_a_definition_into_a_sif(
     assert definition_format(site) == "apptainer"
     assert definition_path(Path("/r"), "e", site).name == "e@testsite.def"
     assert image_path(Path("/r"), "e", site).name == "image.sif"
+
+
+def test_wheels_are_fetched_with_the_host_pip_without_dependencies(tmp_path: Path) -> None:
+    import sys
+
+    from builder.run.validate import wheel_download_argv
+
+    argv = wheel_download_argv(["nest-simulator==3.10.0"], tmp_path)
+    assert argv[:4] == [sys.executable, "-m", "pip", "download"]
+    assert "--no-deps" in argv and "--only-binary=:all:" in argv
+    assert argv[-3:] == ["--dest", str(tmp_path), "nest-simulator==3.10.0"]

@@ -26,6 +26,11 @@ CASES = [
     ("nest", "nest/run_balanced_nest-3.10_2threads.txt", ["nest_simulate"]),
     ("nest", "nest/nest-3.6_bennch_dict_2ranks_constructed.txt", ["nest_simulate"]),
     ("mpi4py", "mpi4py/pingpong_ompi-ucx.txt", ["pingpong_time_small", "pingpong_bw_large"]),
+    (
+        "pingpong",
+        "pingpong/pingpong_ompi-4.1.4-ucx_tag-output_interleaved.txt",
+        ["pingpong_latency_small", "pingpong_bw_large"],
+    ),
 ]
 
 
