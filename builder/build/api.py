@@ -18,8 +18,10 @@ from builder.build.provenance import git_state, make_provenance
 from builder.build.runtime import ContainerRuntime, runtime_for
 from builder.build.sbom import Component, components_from_spack_lock, make_sbom
 from builder.build.signing import sign_image, signing_key
+from builder.build.wheels import fetch_wheels
 from builder.errors import EsdcError
 from builder.fsio import atomic_write_json, atomic_write_text, check_output_path
+from builder.generate.context import WHEELS_DIR
 
 DEFAULT_IMAGES_DIR = Path("images")
 
@@ -148,6 +150,8 @@ def build_image(definition: Path, *, output: Path | None, site: str | None) -> B
     facts = read_facts(definition, text)
     if not facts.bases:
         raise EsdcError("no base image (FROM / From:) in the definition", where=definition)
+    if facts.generated and facts.env is not None and WHEELS_DIR in text:
+        fetch_wheels(facts.env)
     runtime = _runtime(site, facts, definition)
     target = output or default_output(facts, definition)
     # Refused before anything is built: a device, FIFO or unwritable path (and a directory where

@@ -10,7 +10,6 @@ reuses the runtime's build cache.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -57,41 +56,6 @@ def image_path(runs_root: Path, env: str, site: SiteProfile) -> Path:
     return runs_root / IMAGES_DIR / f"{env}@{site.name}" / f"image{suffix}"
 
 
-def wheel_download_argv(requirements: list[str], target: Path) -> list[str]:
-    """The host pip command that fetches the wheels of an environment's pip_packages (pure)."""
-    return [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--dest", str(target), *requirements,
-    ]  # fmt: skip
-
-
-def fetch_wheels(env: str, console: Console) -> Path | None:
-    """Fetch the environment's pip_packages wheels into the build context with the host's pip.
-
-    The image build then needs no network access or certificates of its own (the host's pip is
-    configured for this network: it installed the toolkit), and the image runs the very wheel
-    the host runs. Returns the folder, or ``None`` when the environment has no pip packages.
-    """
-    from builder.generate.context import WHEELS_DIR
-    from builder.profiles import load_env, project_root
-
-    requirements = load_env(env).meta.pip_packages
-    if not requirements:
-        return None
-    target = project_root() / WHEELS_DIR
-    with console.status(f"fetching {', '.join(requirements)} with the host's pip"):
-        done = subprocess.run(
-            wheel_download_argv(requirements, target),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
-        raise EsdcError(f"pip download failed: {last}", where=f"environment {env}")
-    return target
-
-
 def build_site_image(
     site: SiteProfile, runs_root: Path, console: Console, env: str = VALIDATION_ENV
 ) -> tuple[str, str | None]:
@@ -99,7 +63,6 @@ def build_site_image(
     from builder.build.api import build_image
     from builder.generate.api import generate_definition
 
-    fetch_wheels(env, console)
     definition = definition_path(runs_root, env, site)
     # Definitions hold no commit, so the cached image is rebuilt when the definition changes,
     # not at every commit; the build's provenance.json records the real source commit.
@@ -121,7 +84,6 @@ def given_image(
     Charliecloud 0.31 as Debian builds it cannot mount SquashFS, so a ``.sqfs`` file is unpacked
     once (``ch-convert``) into a directory named after its digest and reused after that.
     """
-    import subprocess
 
     from builder.build.hashing import file_sha256
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from builder.build.charliecloud import CharliecloudRuntime
+from builder.build.wheels import fetch_wheels
 from builder.generate.api import generate_definition
+from builder.generate.context import WHEELS_DIR
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +28,11 @@ pytestmark = pytest.mark.integration
 def test_mpi_base_local_dockerfile_builds_and_its_checks_pass(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(generate_definition("mpi-base", "local", lock=None, fmt="dockerfile"))
+    # The build context holds the wheels of the environment's pip packages (NEST), as for
+    # `esdc build`, which fetches them itself.
+    wheels = fetch_wheels("mpi-base")
+    assert wheels is not None
+    shutil.copytree(wheels, tmp_path / WHEELS_DIR)
     runtime = CharliecloudRuntime()
     built = runtime.build(dockerfile, "esdc-it-mpi-base", context=tmp_path)
 

@@ -31,7 +31,7 @@ def test_apptainer_sites_build_a_definition_into_a_sif(
 def test_wheels_are_fetched_with_the_host_pip_without_dependencies(tmp_path: Path) -> None:
     import sys
 
-    from builder.run.validate import wheel_download_argv
+    from builder.build.wheels import wheel_download_argv
 
     argv = wheel_download_argv(["nest-simulator==3.10.0"], tmp_path)
     assert argv[:4] == [sys.executable, "-m", "pip", "download"]
