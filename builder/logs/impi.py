@@ -19,7 +19,8 @@ The provider is ``selected.ofi_provider`` and a path of layer ``ofi``, scope ``i
 
 Observation kinds: ``libfabric_version`` (Intel MPI's bundled libfabric), ``libfabric_loaded``,
 ``env`` (``I_MPI_FABRICS=shm:ofi``), ``fabrics`` (``shm:dapl`` from the old data-transfer-mode
-line), ``nic`` (``I_MPI`` NIC pinning lines, ``<rank> <nic>``).
+line), ``nic`` (``I_MPI`` NIC pinning lines, ``<rank> <nic>``), ``iface`` (the interface an
+``I_MPI_HYDRA_IFACE``/``I_MPI_TCP_NETMASK`` setting names; ``ib0`` shows InfiniBand).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ _ENV = re.compile(r"^(?P<var>I_MPI_[A-Z0-9_]+)=(?P<val>\S*)$")
 _OLD_FABRICS = re.compile(
     r"^(?P<intra>\w+)(?: and (?P<inter>\w+))? data transfer modes?\b", re.IGNORECASE
 )
+#: ``I_MPI_*`` settings that name a network interface (``I_MPI_HYDRA_IFACE=ib0``).
+_IFACE_VARS = re.compile(r"IFACE|NETMASK|_IF$")
 _NIC = re.compile(r"^(?P<rank>\d+)\s+(?P<nic>(?:mlx|hfi|irdma|cxi|efa|bnxt|qedr|ib)\w*)\s*$")
 
 
@@ -132,6 +135,8 @@ class Analyser(LineAnalyser):
                 if room_for(self._env, env["var"]):
                     self._env[env["var"]] = env["val"]
                 self._obs.add("env", f"{env['var']}={env['val']}", evidence)
+                if _IFACE_VARS.search(env["var"]) and env["val"]:
+                    self._obs.add("iface", env["val"], evidence)
             return
         if "data transfer mode" in msg:
             self._old_fabrics(msg, evidence)

@@ -10,9 +10,9 @@ it):
   (``Using network IBext_v8``, as PyTorch or a poster leaves them);
 * aws-ofi-nccl's own test programs: ``INFO: Function: ofi_init Line: 1033: NET/OFI ...``.
 
-:data:`LINE_RULES` holds every message pattern as data: the kind of fact (:class:`Fact`), the pattern,
-the finding it can lead to, its meaning and an example line. The reader keeps the state some
-facts need (device tables per host to name ``NET/IB/0``, ranks per host to tell whether a
+:data:`LINE_RULES` holds every message pattern as data: the kind of fact (:class:`Fact`), the
+pattern, the finding it can lead to, its meaning and an example line. The reader keeps the
+state some facts need (device tables per host to name ``NET/IB/0``, ranks per host to tell whether a
 ``NET`` channel stays inside a node) and draws the conclusions in :meth:`Analyser.facts`.
 
 Judgement without a site profile (see ``docs/findings.md``):
