@@ -176,6 +176,15 @@ def is_plumbing_provider(name: str) -> bool:
     return core_provider(name).startswith(_PLUMBING_PREFIXES)
 
 
+def evidence_by_name(table: dict[str, list[Evidence]]) -> list[Evidence]:
+    """The evidence lines of a name -> lines table, names in sorted order, each line once."""
+    evidence: list[Evidence] = []
+    for name in sorted(table):
+        for ev in table[name]:
+            add_evidence(evidence, ev)
+    return evidence
+
+
 # --- line shapes --------------------------------------------------------------------------------
 
 # The three prefixes in one pattern: the time and the layer field are optional; the function
@@ -625,10 +634,7 @@ class Analyser(LineAnalyser):
         if self._unprobed:
             names = sorted(self._unprobed)
             first = self._first_listed in self._unprobed
-            evidence: list[Evidence] = []
-            for name in names:
-                for ev in self._unprobed[name]:
-                    add_evidence(evidence, ev)
+            evidence = evidence_by_name(self._unprobed)
             findings.append(
                 Finding(
                     code="OFI_PROVIDER_UNPROBED",
@@ -704,10 +710,7 @@ class Analyser(LineAnalyser):
             p for p in self._registered if p not in filtered and not is_plumbing_provider(p)
         }
         if candidates and not worked and candidates <= set(self._failed):
-            evidence: list[Evidence] = []
-            for name in sorted(self._failed):
-                for ev in self._failed[name]:
-                    add_evidence(evidence, ev)
+            evidence = evidence_by_name(self._failed)
             return Finding(
                 code="OFI_NO_PROVIDER",
                 severity="error",
