@@ -236,8 +236,10 @@ _ENV_SWITCHES: dict[str, tuple[frozenset[str], str, str]] = {
     "NCCL_SHM_DISABLE": (frozenset({"1"}), "NCCL_SHM_DISABLED", "shared-memory transport off"),
     "NCCL_NET_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
     "NCCL_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
+    # NCCL 2.2-2.3: 0 turns GPUDirect RDMA off (1 forces it on).
+    "NCCL_IB_CUDA_SUPPORT": (frozenset({"0"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
 }
-_GDR_OFF_ENV = ("NCCL_NET_GDR_LEVEL", "NCCL_GDR_LEVEL")
+_GDR_OFF_ENV = ("NCCL_NET_GDR_LEVEL", "NCCL_GDR_LEVEL", "NCCL_IB_CUDA_SUPPORT")
 
 
 #: Every message NCCL (and aws-ofi-nccl) prints that the analysis reads, first match wins.

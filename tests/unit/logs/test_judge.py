@@ -171,15 +171,26 @@ CHANNELS_WITHOUT_GDR = (
         "(no module)\n",
         "node1:1234:1300 [0] NCCL INFO NCCL_NET_GDR_LEVEL set by environment to 0.\n",
         "node1:1234:1300 [0] NCCL INFO NCCL_NET_GDR_LEVEL set by environment to LOC\n",
+        "node1:1234:1300 [0] NCCL INFO NCCL_IB_CUDA_SUPPORT set by environment to 0.\n",
         "",
     ],
-    ids=["gdr-disabled-line", "gdr-level-0", "gdr-level-loc", "channels-only"],
+    ids=["gdr-disabled-line", "gdr-level-0", "gdr-level-loc", "ib-cuda-support-0", "channels-only"],
 )
 def test_nccl_on_ib_without_gpudirect_rdma_is_degraded(extra: str) -> None:
     analysis = analysed(extra + NCCL_IB + CHANNELS_WITHOUT_GDR)
     assert analysis.degraded is True
     assert analysis.selected.gdr is False
     assert analysis.inter_node == "ib"
+
+
+def test_nccl_on_ib_with_gpudirect_rdma_off_by_environment_and_no_channels() -> None:
+    analysis = analysed(
+        "node1:1234:1300 [0] NCCL INFO NCCL_IB_CUDA_SUPPORT set by environment to 0.\n"
+        + NCCL_IB
+        + "node2:2234:2300 [0] NCCL INFO Using network IB\n"
+    )
+    assert analysis.degraded is True
+    assert analysis.selected.gdr is False
 
 
 def test_nccl_on_ib_with_gpudirect_rdma_is_healthy() -> None:
