@@ -215,8 +215,8 @@ CODES: list[CodeInfo] = [
         code="NCCL_GDR_DISABLED",
         severity="warning",
         library=LIBRARY,
-        summary="NCCL_NET_GDR_LEVEL (or NCCL_GDR_LEVEL) is set to LOC/0: GPUDirect RDMA is "
-        "switched off.",
+        summary="NCCL_NET_GDR_LEVEL (or NCCL_GDR_LEVEL) is set to LOC/0, or NCCL 2.2-2.3's "
+        "NCCL_IB_CUDA_SUPPORT to 0: GPUDirect RDMA is switched off.",
     ),
     CodeInfo(
         code="NCCL_READER_ERROR",
