@@ -144,8 +144,10 @@ def repeat_key(raw: bytes) -> bytes | None:
     one apart from its leading timestamp adds nothing but a count, so it is read once. Lines
     that a reader interprets by their place rather than their text are always read: UCX
     protocol-table rows (``|``) and continuation lines of very old UCX (lane groups without a
-    configuration number).
+    configuration number). The line ending is no part of the key: a last line without one
+    repeats the line before it as much as a terminated one does.
     """
+    raw = raw.rstrip(b"\r\n")
     if raw[:1] == b"[":
         stamp = _TIMESTAMP.match(raw)
         if stamp:

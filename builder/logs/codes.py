@@ -80,6 +80,15 @@ ENGINE_CODES: list[CodeInfo] = [
         "a warning otherwise.",
     ),
     CodeInfo(
+        code="OMPI_BTL_TCP_FORCED",
+        severity="error",
+        library="openmpi",
+        summary="Open MPI is set (mpirun -mca, OMPI_MCA_* environment) to pml ob1 with TCP "
+        "BTLs only (btl ^openib, btl tcp,self) on a job that spans nodes while the log shows "
+        "RDMA hardware (an HCA, an RDMA lane, an IPoIB interface): MPI traffic between nodes "
+        "runs over TCP.",
+    ),
+    CodeInfo(
         code="OFI_FALLBACK_PROVIDER",
         severity="error",
         library="libfabric",

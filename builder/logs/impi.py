@@ -15,11 +15,14 @@ unless the ``nofunc`` flag removed it. Lines read:
 * the rank/pid/node/pin table and tuning-file lines are ignored.
 
 The provider is ``selected.ofi_provider`` and a path of layer ``ofi``, scope ``inter-node``
-(Intel MPI's shm fabric carries intra-node traffic unless ``I_MPI_FABRICS=ofi``).
+(Intel MPI's shm fabric carries intra-node traffic unless ``I_MPI_FABRICS=ofi``). The old
+data-transfer-mode line gives paths of layer ``fabric``: ``shm and dapl`` is shm within a node and
+dapl (InfiniBand) between nodes; a single fabric (``tcp data transfer mode``) serves both.
 
 Observation kinds: ``libfabric_version`` (Intel MPI's bundled libfabric), ``libfabric_loaded``,
 ``env`` (``I_MPI_FABRICS=shm:ofi``), ``fabrics`` (``shm:dapl`` from the old data-transfer-mode
-line), ``nic`` (``I_MPI`` NIC pinning lines, ``<rank> <nic>``).
+line), ``nic`` (``I_MPI`` NIC pinning lines, ``<rank> <nic>``), ``iface`` (the interface an
+``I_MPI_HYDRA_IFACE``/``I_MPI_TCP_NETMASK`` setting names; ``ib0`` shows InfiniBand).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from builder.logs.base import (
 )
 from builder.logs.classify import ofi_provider_class
 from builder.logs.libfabric import is_socket_provider
-from builder.model.analysis import Evidence, Finding, PathUse
+from builder.model.analysis import Evidence, Finding, PathUse, Scope
 
 LIBRARY = "impi"
 
@@ -72,11 +75,27 @@ _ENV = re.compile(r"^(?P<var>I_MPI_[A-Z0-9_]+)=(?P<val>\S*)$")
 _OLD_FABRICS = re.compile(
     r"^(?P<intra>\w+)(?: and (?P<inter>\w+))? data transfer modes?\b", re.IGNORECASE
 )
+#: ``I_MPI_*`` settings that name a network interface (``I_MPI_HYDRA_IFACE=ib0``).
+_IFACE_VARS = re.compile(r"IFACE|NETMASK|_IF$")
 _NIC = re.compile(r"^(?P<rank>\d+)\s+(?P<nic>(?:mlx|hfi|irdma|cxi|efa|bnxt|qedr|ib)\w*)\s*$")
 
 
+#: Path classes of the fabrics of Intel MPI 2018 and older (``shm and dapl data transfer modes``).
+_OLD_FABRIC_CLASSES: dict[str, str] = {
+    "shm": "shm",
+    "dapl": "ib",
+    "ofa": "ib",
+    "tmi": "psm2",
+    "tcp": "tcp",
+    "sock": "tcp",
+}
+
+
 def path_class(transport: str, device: str | None, *, roce: bool = False) -> str | None:
-    """The class of an Intel MPI lane: the libfabric provider it opened."""
+    """The class of an Intel MPI lane: the libfabric provider it opened, or an old fabric."""
+    old = _OLD_FABRIC_CLASSES.get(transport.lower())
+    if old is not None:
+        return "roce" if old == "ib" and roce else old
     return ofi_provider_class(transport, roce=roce)
 
 
@@ -102,6 +121,7 @@ class Analyser(LineAnalyser):
         self._path_evidence: list[Evidence] = []
         self._env: dict[str, str] = {}
         self._tcp_fabric: list[Evidence] = []
+        self._old_lanes: dict[tuple[Scope, str], int] = {}
 
     def feed(self, text: str, evidence: Evidence) -> None:
         """Consume one cleaned line; lines that match no known shape are ignored."""
@@ -132,6 +152,8 @@ class Analyser(LineAnalyser):
                 if room_for(self._env, env["var"]):
                     self._env[env["var"]] = env["val"]
                 self._obs.add("env", f"{env['var']}={env['val']}", evidence)
+                if _IFACE_VARS.search(env["var"]) and env["val"]:
+                    self._obs.add("iface", env["val"], evidence)
             return
         if "data transfer mode" in msg:
             self._old_fabrics(msg, evidence)
@@ -179,6 +201,14 @@ class Analyser(LineAnalyser):
         intra, inter = fabrics["intra"].lower(), (fabrics["inter"] or "").lower()
         self._obs.add("fabrics", f"{intra}:{inter}" if inter else intra, evidence)
         network = inter or intra
+        # ``shm and dapl``: shm within a node, dapl between nodes; one fabric serves both.
+        lanes: list[tuple[Scope, str]] = [("intra-node", intra), ("inter-node", network)]
+        for scope, fabric in lanes:
+            if fabric in _OLD_FABRIC_CLASSES and not (scope == "inter-node" and fabric == "shm"):
+                key = (scope, fabric)
+                if key not in self._old_lanes:
+                    add_evidence(self._path_evidence, evidence)
+                self._old_lanes[key] = self._old_lanes.get(key, 0) + 1
         if network in _SOCKET_FABRICS:
             add_evidence(self._tcp_fabric, evidence)
 
@@ -190,6 +220,9 @@ class Analyser(LineAnalyser):
         paths = [
             PathUse(library=LIBRARY, layer="ofi", scope="inter-node", transport=name, count=n)
             for name, n in self._paths.items()
+        ] + [
+            PathUse(library=LIBRARY, layer="fabric", scope=scope, transport=fabric, count=n)
+            for (scope, fabric), n in self._old_lanes.items()
         ]
         return LibraryFacts(
             library=LIBRARY,

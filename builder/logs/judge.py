@@ -35,6 +35,11 @@ _TCP_CLASSES = frozenset({"tcp", "socket"})
 
 #: An IP-over-InfiniBand interface name (``ib0``, ``ib1``, ``ibp65s0``).
 _IPOIB = re.compile(r"^ib(?:\d|p\d)", re.IGNORECASE)
+#: A NIC name that needs RDMA hardware: an IPoIB interface or an RDMA device (``mlx5_0``,
+#: ``hfi1_0``, ``irdma0``, ``bnxt_re0``, ``qedr0``, ``cxi0``, ``rdmap0s6``).
+_RDMA_NIC = re.compile(
+    r"^(?:ib(?:\d|p\d)|mlx\d|mlx5_|hfi1?_?\d|irdma|bnxt_re|qedr|cxi\d|rdmap)", re.IGNORECASE
+)
 #: libfabric providers that drive RDMA or vendor fabrics (a site listing one expects it used).
 _FAST_PROVIDERS = frozenset({"verbs", "cxi", "efa", "psm2", "opx", "psm3", "mlx"})
 
@@ -92,10 +97,10 @@ def _observation_says_rdma(observation: Observation) -> bool:
     value = (observation.value or "").lower()
     if kind in {"rdma_device", "rdma_transport", "ib_device", "net_ib_available", "rdma_available"}:
         return True
-    if kind in {"btl_tcp_interface", "socket_device"}:
+    if kind in {"btl_tcp_interface", "socket_device", "iface"}:
         return _IPOIB.match(value) is not None
     if kind == "nic":  # Intel MPI's NIC pinning table: ``<rank> <nic>``
-        return _IPOIB.match(value.split()[-1] if value.split() else "") is not None
+        return _RDMA_NIC.match(value.split()[-1] if value.split() else "") is not None
     # A registered provider proves nothing (Debian's libfabric registers psm2 on any machine);
     # one that fi_info lists as usable does, and so does a tcp domain on an IPoIB interface.
     if kind in {"provider_available", "provider_usable"}:
@@ -209,6 +214,8 @@ def cross_findings(
         )
 
     findings.extend(_pml_fallback(facts, selected, expectation, single_host, rdma_evidence, roce))
+    spans_nodes = single_host is not True or inter_node is not None
+    findings.extend(_btl_forced_tcp(facts, selected, spans_nodes, rdma_evidence))
     findings.extend(_ofi_fallback(facts, selected, expectation, rdma_evidence))
     findings.extend(_host_traffic_off_shm(facts, classified, intra_node))
     findings.extend(_ucx_gpu_without_gdr(facts, classified, inter_node))
@@ -357,6 +364,69 @@ def _pml_fallback(
             )
         ]
     return []
+
+
+#: BTLs that carry MPI messages between nodes over RDMA (excluding them all leaves TCP).
+_RDMA_BTLS = frozenset({"openib", "uct", "ofi", "usnic"})
+
+
+def tcp_forced_by(settings: Iterable[str]) -> bool:
+    """Whether Open MPI BTL settings (``btl=^openib``, ``btl=tcp,self``) leave only TCP between
+    nodes: a list naming tcp and no RDMA BTL, or an exclusion of the RDMA BTL that the
+    settings' Open MPI would otherwise pick (``^openib``, ``^openib,uct``)."""
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        if key != "btl" or not value:
+            continue
+        if value.startswith("^"):
+            if _RDMA_BTLS & set(value[1:].split(",")):
+                return True
+        else:
+            listed = set(value.split(","))
+            if "tcp" in listed and not listed & _RDMA_BTLS:
+                return True
+    return False
+
+
+def _btl_forced_tcp(
+    facts: Sequence[LibraryFacts],
+    selected: Selected,
+    spans_nodes: bool,
+    rdma_evidence: list[Evidence] | None,
+) -> list[Finding]:
+    """Open MPI told to run pml ob1 with TCP BTLs between nodes although RDMA is in sight.
+
+    ``mpirun -mca pml ob1 -mca btl ^openib`` (or ``OMPI_MCA_btl=tcp,self``) on a cluster whose
+    log shows an HCA (NCCL's ``NET/IB``, UCX lanes, an ``ib*`` interface) runs every MPI message
+    between nodes over TCP, IPoIB at best. A log from one host counts as spanning nodes when a
+    library shows traffic between nodes (NCCL selecting its IB network).
+    """
+    if selected.pml != "ob1" or not spans_nodes or rdma_evidence is None:
+        return []
+    forced = [
+        o
+        for f in facts
+        if f.library == "openmpi"
+        for o in f.observations
+        if o.kind == Obs.FORCED_SETTING and str(o.value).startswith("btl")
+    ]
+    if not tcp_forced_by(str(o.value) for o in forced):
+        return []
+    interfaces = [
+        str(o.value).partition("=")[2] for o in forced if str(o.value).startswith("btl_tcp_if")
+    ]
+    over = f" over {', '.join(interfaces)}" if interfaces else ""
+    return [
+        _finding(
+            "OMPI_BTL_TCP_FORCED",
+            "error",
+            "openmpi",
+            f"Open MPI is set to pml ob1 with TCP BTLs ({', '.join(str(o.value) for o in forced)})"
+            f": MPI messages between nodes run over TCP{over} although the log shows RDMA "
+            "hardware",
+            [e for o in forced for e in o.evidence] + rdma_evidence,
+        )
+    ]
 
 
 def _ofi_fallback(

@@ -127,6 +127,22 @@ CODES: list[CodeInfo] = [
         "cannot do RDMA with it: no GPUDirect RDMA (selected.gdr is false).",
     ),
     CodeInfo(
+        code="OFI_PROVIDER_UNPROBED",
+        severity="error",
+        library=LIBRARY,
+        summary="fi_info lists a provider with endpoint type FI_EP_UNSPEC: a static template, "
+        "not an endpoint of a probed device (opx before 1.16 is listed on machines without "
+        "Omni-Path). An error when it is listed first, since consumers that take the first "
+        "provider pick one that cannot work; a warning otherwise.",
+    ),
+    CodeInfo(
+        code="OFI_PROVIDER_UNAVAILABLE",
+        severity="error",
+        library=LIBRARY,
+        summary="A consumer required a named fabric provider (efa, verbs, cxi, psm2, opx) and "
+        "libfabric did not return it: the application stops or runs on what was returned.",
+    ),
+    CodeInfo(
         code="OFI_READER_ERROR",
         severity="info",
         library=LIBRARY,
@@ -160,6 +176,15 @@ def is_plumbing_provider(name: str) -> bool:
     return core_provider(name).startswith(_PLUMBING_PREFIXES)
 
 
+def evidence_by_name(table: dict[str, list[Evidence]]) -> list[Evidence]:
+    """The evidence lines of a name -> lines table, names in sorted order, each line once."""
+    evidence: list[Evidence] = []
+    for name in sorted(table):
+        for ev in table[name]:
+            add_evidence(evidence, ev)
+    return evidence
+
+
 # --- line shapes --------------------------------------------------------------------------------
 
 # The three prefixes in one pattern: the time and the layer field are optional; the function
@@ -188,6 +213,8 @@ class Fact(StrEnum):
     CONSUMER = "consumer_selected"
     AVAILABLE = "provider_available"
     DOMAIN = "provider_domain"
+    UNPROBED = "provider_unprobed"
+    UNAVAILABLE = "provider_unavailable"
 
 
 #: Messages of ``FI_LOG_LEVEL`` lines (after the ``libfabric:...<level>`` prefix).
@@ -291,6 +318,31 @@ TEXT_RULES: tuple[LineRule[Fact], ...] = (
         "fi_info lists a usable provider (prov_name: in fi_info -v)",
     ),
     rule(
+        Fact.UNPROBED,
+        r"^\s+type: FI_EP_UNSPEC\s*$",
+        "    type: FI_EP_UNSPEC",
+        "the provider fi_info listed last has no concrete endpoint type: a template entry "
+        "returned without probing a device",
+        "OFI_PROVIDER_UNPROBED",
+    ),
+    rule(
+        Fact.UNAVAILABLE,
+        r"(?i)\b(?:couldn'?t|could not|can'?t|cannot|unable to|failed to) (?:get|find|use|open|"
+        r"select) (?:the )?(?P<name>efa|verbs|cxi|psm[23]|opx|mlx|gni|usnic) (?:as )?provider\b",
+        "[22:31:52] src/./fabric_rma_van.h:659: Check failed: strcmp(ofi_provider_->fabric_attr"
+        '->prov_name, "efa") == 0 couldn\'t get EFA as provider',
+        "a consumer asked for a named provider and libfabric did not return it",
+        "OFI_PROVIDER_UNAVAILABLE",
+    ),
+    rule(
+        Fact.UNAVAILABLE,
+        r"(?i)\b(?:provider|prov_name) \W?(?P<name>efa|verbs|cxi|psm[23]|opx|mlx)\W? "
+        r"(?:is )?not available\b",
+        "ERROR: provider 'efa' not available on this node",
+        "a consumer asked for a named provider and libfabric did not return it",
+        "OFI_PROVIDER_UNAVAILABLE",
+    ),
+    rule(
         Fact.DOMAIN,
         r"^\s+domain: (?P<name>\S+)\s*$",
         "    domain: mlx5_0",
@@ -316,6 +368,9 @@ class Analyser(LineAnalyser):
         b"No providers found",
         b"Selected Provider is",
         b"Selected provider is",
+        b"    type: FI_EP_UNSPEC",
+        b"as provider",
+        b"not available",
     )
 
     def __init__(self) -> None:
@@ -335,6 +390,11 @@ class Analyser(LineAnalyser):
         self._opened = False
         self._consumer_selected = False
         self._fi_info_provider: str | None = None
+        self._first_listed: str | None = None
+        # provider -> evidence of fi_info entries without a concrete endpoint type.
+        self._unprobed: dict[str, list[Evidence]] = {}
+        self._unavailable: list[Evidence] = []
+        self._wanted: set[str] = set()
         # libfabric version inferred from built-in providers' registration ("117.0" is 1.17).
         self._provider_version: str | None = None
         self._provider_version_ranks: list[str] = []
@@ -350,6 +410,8 @@ class Analyser(LineAnalyser):
             Fact.CONSUMER: self._consumer_line,
             Fact.AVAILABLE: self._available_line,
             Fact.DOMAIN: self._domain_line,
+            Fact.UNPROBED: self._unprobed_line,
+            Fact.UNAVAILABLE: self._unavailable_line,
         }
 
     # -- feeding ----------------------------------------------------------------------------
@@ -454,6 +516,8 @@ class Analyser(LineAnalyser):
     ) -> None:
         name = match["name"]
         self._fi_info_provider = name
+        if self._first_listed is None:
+            self._first_listed = name
         if room_for(self._available, name):
             self._available.add(name)
         self._obs.add(Fact.AVAILABLE.value, name, evidence)
@@ -467,6 +531,23 @@ class Analyser(LineAnalyser):
             self._obs.add(
                 Fact.AVAILABLE.value, f"{self._fi_info_provider}/{match['name']}", evidence
             )
+
+    def _unprobed_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        name = self._fi_info_provider
+        if name is not None and room_for(self._unprobed, name):
+            add_evidence(self._unprobed.setdefault(name, []), evidence)
+            self._obs.add(Fact.UNPROBED.value, name, evidence)
+
+    def _unavailable_line(
+        self, match: re.Match[str], evidence: Evidence, prefix: re.Match[str] | None
+    ) -> None:
+        name = match["name"].lower()
+        if room_for(self._wanted, name):
+            self._wanted.add(name)
+        add_evidence(self._unavailable, evidence)
+        self._obs.add(Fact.UNAVAILABLE.value, name, evidence)
 
     def _version_from_provider(self, name: str, ver: str, pid: str, evidence: Evidence) -> None:
         # Built-in providers report the library's own version as MAJOR*100+MINOR ("117.0" is
@@ -533,6 +614,7 @@ class Analyser(LineAnalyser):
             no_device = self._no_device_finding()
             if no_device is not None:
                 findings.append(no_device)
+        findings.extend(self._provider_findings())
         if self._no_hmem:
             findings.append(
                 Finding(
@@ -542,6 +624,43 @@ class Analyser(LineAnalyser):
                     message="GPU memory (FI_HMEM) was requested but the device cannot do RDMA "
                     "with it: no GPUDirect RDMA",
                     evidence=list(self._no_hmem),
+                )
+            )
+        return findings
+
+    def _provider_findings(self) -> list[Finding]:
+        """Providers listed as templates, and providers a consumer wanted and did not get."""
+        findings: list[Finding] = []
+        if self._unprobed:
+            names = sorted(self._unprobed)
+            first = self._first_listed in self._unprobed
+            evidence = evidence_by_name(self._unprobed)
+            findings.append(
+                Finding(
+                    code="OFI_PROVIDER_UNPROBED",
+                    severity="error" if first else "warning",
+                    library=LIBRARY,
+                    message=f"fi_info lists {', '.join(names)} with endpoint type FI_EP_UNSPEC: "
+                    "a template entry, no device was probed"
+                    + (
+                        f"; {self._first_listed} is listed first, so consumers that take the "
+                        "first provider pick one that cannot work"
+                        if first
+                        else ""
+                    ),
+                    evidence=evidence,
+                )
+            )
+        if self._unavailable:
+            findings.append(
+                Finding(
+                    code="OFI_PROVIDER_UNAVAILABLE",
+                    severity="error",
+                    library=LIBRARY,
+                    message="the application required provider "
+                    + ", ".join(sorted(self._wanted))
+                    + " and libfabric did not return it",
+                    evidence=list(self._unavailable),
                 )
             )
         return findings
@@ -591,10 +710,7 @@ class Analyser(LineAnalyser):
             p for p in self._registered if p not in filtered and not is_plumbing_provider(p)
         }
         if candidates and not worked and candidates <= set(self._failed):
-            evidence: list[Evidence] = []
-            for name in sorted(self._failed):
-                for ev in self._failed[name]:
-                    add_evidence(evidence, ev)
+            evidence = evidence_by_name(self._failed)
             return Finding(
                 code="OFI_NO_PROVIDER",
                 severity="error",

@@ -11,9 +11,9 @@ it):
 * aws-ofi-nccl's own test programs: ``INFO: Function: ofi_init Line: 1033: NET/OFI ...``.
 
 :data:`LINE_RULES` holds every message pattern as data: the kind of fact (:class:`Fact`), the
-pattern, the finding it can lead to, its meaning and an example line. The reader keeps the state
-some facts need (device tables per host to name ``NET/IB/0``, ranks per host to tell whether a
-``NET`` channel stays inside a node) and draws the conclusions in :meth:`Analyser.facts`.
+pattern, the finding it can lead to, its meaning and an example line. The reader keeps the
+state some facts need (device tables per host to name ``NET/IB/0``, ranks per host to tell
+whether a ``NET`` channel stays inside a node) and draws the conclusions in :meth:`Analyser.facts`.
 
 Judgement without a site profile (see ``docs/findings.md``):
 
@@ -215,8 +215,8 @@ CODES: list[CodeInfo] = [
         code="NCCL_GDR_DISABLED",
         severity="warning",
         library=LIBRARY,
-        summary="NCCL_NET_GDR_LEVEL (or NCCL_GDR_LEVEL) is set to LOC/0: GPUDirect RDMA is "
-        "switched off.",
+        summary="NCCL_NET_GDR_LEVEL (or NCCL_GDR_LEVEL) is set to LOC/0, or NCCL 2.2-2.3's "
+        "NCCL_IB_CUDA_SUPPORT to 0: GPUDirect RDMA is switched off.",
     ),
     CodeInfo(
         code="NCCL_READER_ERROR",
@@ -236,8 +236,10 @@ _ENV_SWITCHES: dict[str, tuple[frozenset[str], str, str]] = {
     "NCCL_SHM_DISABLE": (frozenset({"1"}), "NCCL_SHM_DISABLED", "shared-memory transport off"),
     "NCCL_NET_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
     "NCCL_GDR_LEVEL": (frozenset({"0", "LOC"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
+    # NCCL 2.2-2.3: 0 turns GPUDirect RDMA off (1 forces it on).
+    "NCCL_IB_CUDA_SUPPORT": (frozenset({"0"}), "NCCL_GDR_DISABLED", "GPUDirect RDMA off"),
 }
-_GDR_OFF_ENV = ("NCCL_NET_GDR_LEVEL", "NCCL_GDR_LEVEL")
+_GDR_OFF_ENV = ("NCCL_NET_GDR_LEVEL", "NCCL_GDR_LEVEL", "NCCL_IB_CUDA_SUPPORT")
 
 
 #: Every message NCCL (and aws-ofi-nccl) prints that the analysis reads, first match wins.

@@ -358,12 +358,43 @@ RULES: tuple[Rule, ...] = (
         examples=("$ export OMPI_MCA_pml=ucx",),
     ),
     Rule(
-        anchor="--mca pml ",
-        pattern=r"--mca pml (?P<pml>ob1|ucx|cm)\b",
+        anchor="mca pml ",
+        pattern=r"(?:^|\s)--?mca\s+pml\s+[\"']?(?P<pml>ob1|ucx|cm)\b",
         observe=Obs.FORCED_SETTING,
         value="pml={pml}",
         select=(("pml", "{pml}"),),
-        examples=("mpirun -np 2 --mca pml ucx ./osu_latency",),
+        examples=(
+            "mpirun -np 2 --mca pml ucx ./osu_latency",
+            '  -bind-to none -map-by slot -mca plm_rsh_args "-p 12346" -mca pml ob1 '
+            "-mca btl ^openib \\",
+        ),
+    ),
+    Rule(
+        anchor="mca btl ",
+        pattern=r"(?:^|\s)--?mca\s+btl\s+[\"']?(?P<btl>\^?[\w,]+)",
+        observe=Obs.FORCED_SETTING,
+        value="btl={btl}",
+        examples=(
+            "mpirun -np 4 --mca btl tcp,self,vader ./a.out",
+            "  -bind-to none -map-by slot -mca pml ob1 -mca btl ^openib \\",
+        ),
+    ),
+    Rule(
+        anchor="OMPI_MCA_btl",
+        pattern=r"\bOMPI_MCA_btl\s*=\s*[\"']?(?P<btl>\^?[\w,]+)",
+        observe=Obs.FORCED_SETTING,
+        value="btl={btl}",
+        examples=("OMPI_MCA_btl=^openib,uct", "$ export OMPI_MCA_btl=self,vader,tcp"),
+    ),
+    Rule(
+        anchor="btl_tcp_if_include",
+        pattern=r"btl_tcp_if_include(?:\s*=\s*|\s+)[\"']?(?P<ifs>[\w.,/:-]+)",
+        observe=Obs.FORCED_SETTING,
+        value="btl_tcp_if_include={ifs}",
+        examples=(
+            "  -mca btl_tcp_if_include ib0 -x NCCL_SOCKET_IFNAME=ib0 \\",
+            "OMPI_MCA_btl_tcp_if_include=ib0",
+        ),
     ),
 )
 

@@ -7,6 +7,7 @@ from builder.logs.clean import (
     clean_line,
     decode_line,
     evidence_text,
+    repeat_key,
     strip_ansi,
     strip_ansi_bytes,
     strip_launcher_prefixes,
@@ -89,3 +90,7 @@ def test_clean_lines_split_at_every_unicode_line_break() -> None:
     glued = "one\u2028two\u2029three\x85four\x0cfive".encode()
     assert clean_lines(glued + b"\n") == ["one", "two", "three", "four", "five"]
     assert clean_lines(b"\r\r\n") == [""]
+
+
+def test_repeat_key_ignores_the_line_ending() -> None:
+    assert repeat_key(b"UCX line\n") == repeat_key(b"UCX line") == repeat_key(b"UCX line\r\n")

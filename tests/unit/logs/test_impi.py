@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from builder.logs.base import LibraryFacts
 from builder.logs.engine import engine_class
-from builder.logs.impi import Analyser
+from builder.logs.impi import Analyser, path_class
 from builder.model.analysis import Evidence
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "logs" / "impi"
@@ -91,3 +91,25 @@ def test_time_flag_fields_before_the_routine_name() -> None:
         ["[0#77@n1] [2024-05-01 12:00:01.5] MPI startup(): libfabric provider: psm3"]
     )
     assert facts.selected == {"ofi_provider": "psm3"}
+
+
+def test_old_fabrics_give_paths_within_and_between_nodes() -> None:
+    facts = analyse_lines(["[0] MPI startup(): shm and dapl data transfer modes"])
+    lanes = {(p.layer, p.scope, p.transport) for p in facts.paths}
+    assert lanes == {("fabric", "intra-node", "shm"), ("fabric", "inter-node", "dapl")}
+    assert path_class("dapl", None) == "ib"
+    assert path_class("dapl", None, roce=True) == "roce"
+    assert path_class("tmi", None) == "psm2"
+
+
+def test_one_old_fabric_serves_both_scopes() -> None:
+    facts = analyse_lines(["[1] MPI startup(): tcp data transfer mode"])
+    lanes = {(p.scope, p.transport) for p in facts.paths}
+    assert lanes == {("intra-node", "tcp"), ("inter-node", "tcp")}
+    shm_only = analyse_lines(["[0] MPI startup(): shm data transfer mode"])
+    assert {(p.scope, p.transport) for p in shm_only.paths} == {("intra-node", "shm")}
+
+
+def test_interface_settings_are_observed() -> None:
+    facts = analyse_lines(["[0] MPI startup(): I_MPI_HYDRA_IFACE=ib0"])
+    assert observed(facts, "iface") == {"ib0"}

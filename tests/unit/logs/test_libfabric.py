@@ -251,3 +251,48 @@ def test_a_reader_error_becomes_an_info_finding_naming_the_line(
     analyser.feed("libfabric: 1.17.0", Evidence(file="x.log", line=3, text="libfabric: 1.17.0"))
     finding = next(f for f in analyser.facts().findings if f.code == "OFI_READER_ERROR")
     assert finding.evidence[0].line == 3
+
+
+def _fi_info_entry(provider: str, domain: str, ep_type: str) -> list[str]:
+    return [
+        f"provider: {provider}",
+        "    fabric: FABRIC",
+        f"    domain: {domain}",
+        "    version: 115.0",
+        f"    type: {ep_type}",
+        "    protocol: FI_PROTO_UNSPEC",
+    ]
+
+
+def test_a_template_provider_listed_first_is_an_error() -> None:
+    facts = analyse_lines(
+        _fi_info_entry("opx", "hfi1", "FI_EP_UNSPEC")
+        + _fi_info_entry("verbs;ofi_rxm", "mlx5_0", "FI_EP_RDM")
+    )
+    assert codes(facts) == {"OFI_PROVIDER_UNPROBED": "error"}
+    assert observed(facts, "provider_unprobed") == {"opx"}
+
+
+def test_a_template_provider_listed_after_a_probed_one_is_a_warning() -> None:
+    facts = analyse_lines(
+        _fi_info_entry("verbs;ofi_rxm", "mlx5_0", "FI_EP_RDM")
+        + _fi_info_entry("opx", "hfi1", "FI_EP_UNSPEC")
+    )
+    assert codes(facts) == {"OFI_PROVIDER_UNPROBED": "warning"}
+
+
+def test_probed_providers_raise_nothing() -> None:
+    facts = analyse_lines(_fi_info_entry("verbs;ofi_rxm", "mlx5_0", "FI_EP_RDM"))
+    assert codes(facts) == {}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "F1130 src/van.h:659: Check failed: ok couldn't get EFA as provider",
+        "ERROR: provider 'cxi' not available on this node",
+    ],
+)
+def test_a_consumer_that_did_not_get_its_provider_is_an_error(line: str) -> None:
+    facts = analyse_lines([line])
+    assert codes(facts) == {"OFI_PROVIDER_UNAVAILABLE": "error"}
