@@ -257,7 +257,7 @@ def test_pull_never_replaces_a_directory_or_fifo(
     else:
         os.mkfifo(out)
     done = esdc_pull(hostile.host, out)
-    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+    assert done.returncode == 2 and "only a regular file or nothing" in done.stderr, done.stderr
     assert out.is_dir() if kind == "directory" else out.is_fifo()
     regular = tmp_path / "regular.sif"
     regular.write_bytes(b"old")
