@@ -23,6 +23,7 @@ differently across versions). ``benchmark`` is a shell-style pattern (``*pingpon
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -193,8 +194,16 @@ def parse_thresholds(text: str, source: Path) -> ThresholdFile:
         ) from exc
 
 
+#: Names a folder of ``<suite>/thresholds.yaml`` files that replaces the source tree's.
+THRESHOLDS_VARIABLE = "ESDC_THRESHOLDS_DIR"
+
+
 def default_thresholds_dir() -> Path:
-    """``benchmarks/`` of the source tree the package runs from."""
+    """``$ESDC_THRESHOLDS_DIR`` when set (a site's own thresholds, kept outside the source
+    tree), else ``benchmarks/`` of the source tree the package runs from."""
+    chosen = os.environ.get(THRESHOLDS_VARIABLE)
+    if chosen:
+        return Path(chosen).expanduser()
     return Path(builder.__file__).resolve().parent.parent / "benchmarks"
 
 

@@ -136,3 +136,14 @@ def test_a_wrong_type_in_thresholds_names_the_line(tmp_path: Path) -> None:
     (tmp_path / "osu" / "thresholds.yaml").write_text("suite: osu\nmin_reps: four\nchecks: {}\n")
     with pytest.raises(EsdcError, match=r"thresholds\.yaml:2: invalid thresholds at min_reps"):
         load_thresholds("osu", tmp_path)
+
+
+def test_a_site_may_keep_its_thresholds_outside_the_source_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from builder.verify.thresholds import default_thresholds_dir
+
+    monkeypatch.setenv("ESDC_THRESHOLDS_DIR", str(tmp_path))
+    assert default_thresholds_dir() == tmp_path
+    monkeypatch.delenv("ESDC_THRESHOLDS_DIR")
+    assert (default_thresholds_dir() / "mpi4py" / "thresholds.yaml").is_file()
