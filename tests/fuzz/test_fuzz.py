@@ -695,7 +695,7 @@ KNOWN_CRASHES = [
         "tests/fixtures/bench/nccl/nccl-tests-2.13_all_reduce_8gpus_constructed.txt",
         [("flip-bytes", 409649215, b"inf")],
         "parse",
-        id="nccl-damaged-cell",  # fixed by h9-parse (af26f07): now one error line
+        id="nccl-damaged-cell",  # fixed: the row is kept with complete: false
     ),
     pytest.param(
         "tests/fixtures/logs/libfabric/real-fi-info-tcp-info.txt",
@@ -705,7 +705,7 @@ KNOWN_CRASHES = [
             ("long-line", 1106424563, b"-oProxyCommand=sh"),
         ],
         "analyze",
-        id="corrupt-gz-log",  # fixed by h9-logs: one error line naming the file, exit 2
+        id="corrupt-gz-log",  # fixed: one error line naming the file, exit 2
     ),
 ]
 
