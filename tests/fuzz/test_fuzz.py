@@ -13,8 +13,6 @@ Unicode line breaks, hostile YAML scalars, corrupt gzip...). Each is fed to the 
 
 The budget is small for CI (about 40 s on 2 cores); ``ESDC_FUZZ_SCALE=N`` multiplies the number
 of examples and ``ESDC_FUZZ_STATS=FILE`` appends one JSON line per input (docs/reliability.md).
-A crash inside a module another change owns is listed in :data:`XFAIL_OWNERS` and turns the test
-into an expected failure naming the owner, with the input to reproduce it.
 """
 
 from __future__ import annotations
@@ -47,10 +45,6 @@ SCALE = max(1, int(os.environ.get("ESDC_FUZZ_SCALE", "1")))
 STATS = os.environ.get("ESDC_FUZZ_STATS")
 #: Long campaigns: collect every failure and report them at the end instead of stopping at one.
 KEEP_GOING = os.environ.get("ESDC_FUZZ_KEEP_GOING") == "1"
-
-#: Source folders whose crashes belong to another change in flight: the test becomes an expected
-#: failure naming the owner until that change lands (then remove the row).
-XFAIL_OWNERS: dict[str, str] = {}
 
 
 def budget(examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -369,9 +363,8 @@ def esdc(*args: str) -> Outcome:
 
 @dataclass
 class Ledger:
-    """Crashes in other owners' modules seen during one test (for its expected failure)."""
+    """Failures seen during one test (all of them with ESDC_FUZZ_KEEP_GOING)."""
 
-    known: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     def fail(self, message: str) -> None:
@@ -382,16 +375,6 @@ class Ledger:
         if not KEEP_GOING:
             raise AssertionError(message)
         self.failures.append(message)
-
-
-def owner_of(trace: str) -> str | None:
-    """The owner row of the innermost toolkit frame of a traceback, if listed."""
-    frames = re.findall(r'File "[^"]*/(builder/[^"]+)"', trace)
-    if not frames:
-        return None
-    return next(
-        (who for prefix, who in XFAIL_OWNERS.items() if frames[-1].startswith(prefix)), None
-    )
 
 
 def record(target: str, chain: list[Step], outcome: Outcome, *, wrong_pass: bool = False) -> None:
@@ -411,10 +394,6 @@ def record(target: str, chain: list[Step], outcome: Outcome, *, wrong_pass: bool
 def check(outcome: Outcome, allowed: set[int], ledger: Ledger, what: str) -> None:
     """The common property: a documented exit status, one error line, no traceback."""
     if outcome.crash is not None:
-        owner = owner_of(outcome.crash)
-        if owner is not None:
-            ledger.known.append(f"{owner}: {what}: {outcome.crash.strip().splitlines()[-1]}")
-            return
         ledger.fail(f"traceback on {what}:\n{outcome.crash}")
     elif outcome.code not in allowed:
         ledger.fail(f"exit {outcome.code} on {what}")
@@ -428,8 +407,6 @@ def settle(ledger: Ledger) -> None:
     if ledger.failures:
         shown = "\n".join(ledger.failures[:5])
         raise AssertionError(f"{len(ledger.failures)} failure(s); first ones:\n{shown}")
-    if ledger.known:
-        pytest.xfail(f"{len(ledger.known)} crash(es) in owned modules; first: {ledger.known[0]}")
 
 
 @contextmanager
@@ -685,11 +662,10 @@ def test_the_verify_oracle_sees_the_issue_case(tmp_path: Path) -> None:
     assert esdc("verify", str(run_dir)).code == 2
 
 
-# --- crashes the fuzz suite found in modules other changes own (reproducers) ---------------
+# --- crashes the fuzz suite found (reproducers) ------------------------------------------------
 
 _BY_NAME = {m.name: m for m in MUTATIONS}
-#: (fixture, mutation chain, verb): each reproduces one crash the suite found; an owner's xfail
-#: mark stays until their change lands.
+#: (fixture, mutation chain, verb): each reproduces one crash the suite found, now fixed.
 KNOWN_CRASHES = [
     pytest.param(
         "tests/fixtures/bench/nccl/nccl-tests-2.13_all_reduce_8gpus_constructed.txt",
