@@ -7,8 +7,10 @@ when the committed file is stale.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from builder.logs.base import CodeInfo
+from builder.logs.linerules import LineRule
 from builder.logs.rules import Rule
 
 #: Findings the engine decides from several libraries' facts (combine.py) or from comparing a
@@ -212,7 +214,11 @@ log's own capability as the expectation (`INTER_NODE_UNEXPECTED`, `INTRA_NODE_UN
 """
 
 
-def render_markdown(codes: Iterable[CodeInfo], rules: Iterable[tuple[str, Rule]] = ()) -> str:
+def render_markdown(
+    codes: Iterable[CodeInfo],
+    rules: Iterable[tuple[str, Rule]] = (),
+    line_rules: Iterable[tuple[str, LineRule[Any]]] = (),
+) -> str:
     """docs/findings.md: the judgement, the exit status, every code, every rule row."""
     lines = [
         "# Finding codes",
@@ -242,10 +248,30 @@ def render_markdown(codes: Iterable[CodeInfo], rules: Iterable[tuple[str, Rule]]
             "| --- | --- | --- |",
         ]
         for library, rule in rows:
-            example = rule.examples[0]
-            example = example if len(example) <= 140 else example[:139] + "…"
-            lines.append(f"| {library} | {_cell(rule.sets())} | `{_cell(example)}` |")
+            lines.append(_rule_row(library, rule.sets(), rule.examples[0]))
+    stateful = list(line_rules)
+    if stateful:
+        lines += [
+            "",
+            "## Line tables of stateful readers",
+            "",
+            "Libraries whose reader keeps state across lines (NCCL's device tables and channels,",
+            "libfabric's providers) name each line's kind of fact in a table (`LINE_RULES`,",
+            "`LOG_RULES`, `TEXT_RULES`); the reader draws the conclusions. Each example is a test.",
+            "",
+            "| library | fact (finding it can lead to): meaning | example line |",
+            "| --- | --- | --- |",
+        ]
+        for library, line_rule in stateful:
+            code = f" ({line_rule.code})" if line_rule.code else ""
+            fact = f"{line_rule.kind.value}{code}: {line_rule.meaning}"
+            lines.append(_rule_row(library, fact, line_rule.example))
     return "\n".join(lines) + "\n"
+
+
+def _rule_row(library: str, sets: str, example: str) -> str:
+    example = example if len(example) <= 140 else example[:139] + "…"
+    return f"| {library} | {_cell(sets)} | `{_cell(example)}` |"
 
 
 def all_rules() -> list[tuple[str, Rule]]:
@@ -259,9 +285,25 @@ def all_rules() -> list[tuple[str, Rule]]:
     ]
 
 
+#: Names of the line tables a stateful reader's module may hold.
+LINE_TABLES = ("LINE_RULES", "LOG_RULES", "TEXT_RULES")
+
+
+def all_line_rules() -> list[tuple[str, LineRule[Any]]]:
+    """Every line-table row of every library module, with its library, in registry order."""
+    from builder.logs.registry import ANALYSER_MODULES
+
+    return [
+        (module.LIBRARY, rule)
+        for module in ANALYSER_MODULES
+        for table in LINE_TABLES
+        for rule in tuple(getattr(module, table, ()))
+    ]
+
+
 def main() -> None:
     """Print docs/findings.md."""
-    print(render_markdown(all_codes(), all_rules()), end="")
+    print(render_markdown(all_codes(), all_rules(), all_line_rules()), end="")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 from builder.logs.codes import (
     ENGINE_CODES,
     all_codes,
+    all_line_rules,
     all_rules,
     analyser_codes,
     render_markdown,
@@ -21,7 +22,7 @@ ENGINE_MODULES = ("combine.py", "judge.py", "diff.py")
 
 def test_docs_findings_md_is_current() -> None:
     committed = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
-    assert committed == render_markdown(all_codes(), all_rules()), (
+    assert committed == render_markdown(all_codes(), all_rules(), all_line_rules()), (
         "docs/findings.md is stale: run `python -m builder.logs.codes > docs/findings.md`"
     )
 
@@ -30,7 +31,7 @@ def test_module_entry_point_prints_the_table() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "builder.logs.codes"], capture_output=True, text=True, check=True
     )
-    assert result.stdout == render_markdown(all_codes(), all_rules())
+    assert result.stdout == render_markdown(all_codes(), all_rules(), all_line_rules())
 
 
 def test_codes_are_stable_identifiers_listed_once() -> None:
