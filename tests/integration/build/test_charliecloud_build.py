@@ -20,6 +20,7 @@ from builder.build.hashing import file_sha256
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.timeout(2400),  # a cold image build can pass the default 600 s
     pytest.mark.skipif(
         not all(shutil.which(t) for t in ("ch-image", "ch-run", "debootstrap"))
         or os.geteuid() != 0,
