@@ -95,5 +95,7 @@ if ! .venv/bin/esdc pull "127.0.0.1:${port}/esdc/mpi-base:local-verified" --veri
   say "pipeline passed, but the verified pull of ${digest} was refused"
   exit 1
 fi
+.venv/bin/esdc catalog "127.0.0.1:${port}/esdc/mpi-base" --site local --trust "${work}/keys/site.pub.pem" \
+  --json >"${work}/catalog.json" || { say "pipeline passed, but esdc catalog failed"; exit 1; }
 say "pipeline passed; esdc pull --verified-for local took ${digest}"
 exit 0

@@ -74,6 +74,8 @@ def test_the_pipeline_runs_green_end_to_end(tmp_path: Path, noise_immune_thresho
     # The researcher's side: the verified pull took exactly the validated bytes.
     verified = json.loads((tmp_path / "verified.json").read_text())
     assert verified["digest"] == push["digest"]
+    catalog = (tmp_path / "catalog.json").read_text()
+    assert push["manifest_digest"] in catalog and '"local"' in catalog, catalog[:2000]
     for job in ("generate", "build", "push", "validate", "publish"):
         assert f"{job} " in tail or job in done.stdout, job
 
