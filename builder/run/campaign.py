@@ -14,13 +14,11 @@ import contextlib
 import hashlib
 import os
 import secrets
-import signal
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
 from rich.console import Console
 from rich.markup import escape
@@ -59,6 +57,7 @@ from builder.run.suites import (
     select_suites,
     site_reason_to_skip,
 )
+from builder.signals import sigterm_as_interrupt
 
 Tools = Mapping[str, Sequence[str] | None]
 
@@ -484,7 +483,7 @@ def _run_all(
     rundir.write_manifest(run_dir, manifest.model_copy(update={"status": "running"}))
     status = "failed"
     try:
-        with _sigterm_as_interrupt(), _progress(console) as progress:
+        with sigterm_as_interrupt(), _progress(console) as progress:
             task = progress.add_task("campaign", total=len(planned))
             for item in planned:
                 folder = rundir.rep_dir(run_dir, item.mode, item.suite, item.rep)
@@ -512,24 +511,6 @@ def _progress(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while a campaign runs (batch systems stop jobs with it)."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _runtime_versions(runtime: RankRuntime) -> Versions:

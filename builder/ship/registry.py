@@ -21,7 +21,6 @@ from pydantic import BaseModel, SecretStr
 from builder.errors import EsdcError
 from builder.fsio import check_output_path
 from builder.model.ship import ShipResult
-from builder.run.campaign import _sigterm_as_interrupt as terminate_as_interrupt
 from builder.ship.digest import file_sha256, require_digest_match
 from builder.ship.oci import (
     MANIFEST_ACCEPT,
@@ -37,6 +36,7 @@ from builder.ship.oci import (
     sha256_bytes,
 )
 from builder.ship.secrets import read_secret
+from builder.signals import sigterm_as_interrupt
 
 SIF_MEDIA_TYPE = "application/vnd.sylabs.sif.layer.v1.sif"
 GENERIC_MEDIA_TYPE = "application/vnd.esdc.image.layer.v1"
@@ -360,7 +360,7 @@ def pull(
         # Download beside the target, check, then rename: no unchecked file ever appears, and
         # SIGTERM as well as Ctrl-C leave no partial download behind.
         with (
-            terminate_as_interrupt(),
+            sigterm_as_interrupt(),
             tempfile.TemporaryDirectory(dir=target.parent, prefix=".esdc-pull-") as tmp,
         ):
             blob = Path(tmp) / "blob"
