@@ -9,6 +9,7 @@ reuses the runtime's build cache.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -101,8 +102,7 @@ def given_image(
     if not unpacked.is_dir():
         unpacked.parent.mkdir(parents=True, exist_ok=True)
         partial = unpacked.with_name(unpacked.name + ".partial")
-        if partial.exists():
-            subprocess.run(["rm", "-rf", "--", str(partial)], check=False)
+        shutil.rmtree(partial, ignore_errors=True)  # left by an interrupted unpack
         argv = ["ch-convert", "-i", "squash", "-o", "dir", str(image.resolve()), str(partial)]
         with console.status(f"unpacking {image.name} for ch-run"):
             try:
