@@ -40,6 +40,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
+def secret_shapes() -> list[tuple[str, str, str]]:
+    """Secrets in the shapes a CI job's environment carries them: (variable, value, the part
+    that must never reach a run directory), from tests/fixtures/secret-shapes.json."""
+    data = json.loads((Path(__file__).parent / "fixtures" / "secret-shapes.json").read_text())
+    return [(shape["name"], shape["value"], shape["secret"]) for shape in data["shapes"]]
+
+
+@pytest.fixture
 def noise_immune_thresholds(tmp_path: Path) -> Path:
     """A copy of benchmarks/ whose local bounds only catch a broken run (see the module doc)."""
     folder = tmp_path / "thresholds"

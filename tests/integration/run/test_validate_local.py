@@ -16,20 +16,6 @@ pytestmark = pytest.mark.integration
 #: 2-core machine; the suite's default per-test limit is 600 s.
 COLD_BUILD_TIMEOUT = 2400
 
-#: Secrets in fifteen shapes, shared with tests/unit/run/test_environment.py.
-SECRET_SHAPES = [
-    (shape["name"], shape["value"], shape["secret"])
-    for shape in json.loads(
-        (Path(__file__).parents[2] / "fixtures" / "secret-shapes.json").read_text()
-    )["shapes"]
-]
-#: The shapes this run carries: proxy and pip index variables are left out, since they would send
-#: the run's own download (the NEST wheel) to a host that does not exist; the unit test has them.
-RUN_SECRETS = [
-    shape
-    for shape in SECRET_SHAPES
-    if not (shape[0].lower().endswith("_proxy") or shape[0].startswith("PIP_"))
-]
 #: Shared with test_charliecloud_hybrid.py so that the image is built once.
 IMAGE_ROOT = Path.home() / ".cache" / "esdc" / "test-runs"
 
@@ -45,8 +31,17 @@ def _files_holding(folder: Path, secrets: list[str]) -> list[str]:
 
 
 @pytest.mark.timeout(COLD_BUILD_TIMEOUT)
-def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) -> None:
+def test_validate_local_ends_with_a_verdict_and_the_report_path(
+    tmp_path: Path, secret_shapes: list[tuple[str, str, str]]
+) -> None:
     """Also: secrets in twelve shapes in the environment reach no file of the run directory."""
+    # Proxy and pip index variables are left out: they would send the run's own download (the
+    # NEST wheel) to a host that does not exist; the unit test has them.
+    run_secrets = [
+        shape
+        for shape in secret_shapes
+        if not (shape[0].lower().endswith("_proxy") or shape[0].startswith("PIP_"))
+    ]
     missing = [t for t in ("ch-image", "ch-run", "debootstrap", "mpirun") if not shutil.which(t)]
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)}")
@@ -64,7 +59,7 @@ def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) 
         timeout=1800,
         check=False,
         cwd=IMAGE_ROOT.parent,
-        env={**os.environ, **{name: value for name, value, _ in RUN_SECRETS}},
+        env={**os.environ, **{name: value for name, value, _ in run_secrets}},
     )  # fmt: skip
     (run_dir,) = [p for p in IMAGE_ROOT.glob("20*") if p.name not in before]
     try:
@@ -92,7 +87,7 @@ def test_validate_local_ends_with_a_verdict_and_the_report_path(tmp_path: Path) 
             for copy in process["libraries"]["mpi"]
         }
         assert origins == {"image"}  # the hybrid model: the image's MPI in the container
-        secrets = [secret for _, _, secret in RUN_SECRETS]
+        secrets = [secret for _, _, secret in run_secrets]
         assert not any(s in done.stdout + done.stderr for s in secrets)
         assert _files_holding(run_dir, secrets) == []
         (env_json,) = list(run_dir.glob("container/pingpong/0/env.json"))

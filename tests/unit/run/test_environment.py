@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,14 +14,6 @@ from builder.run.environment import (
     is_secret_name,
     redact,
 )
-
-#: Secrets in the shapes a CI job's environment carries them: (variable, value, the secret part).
-SECRET_SHAPES: list[tuple[str, str, str]] = [
-    (shape["name"], shape["value"], shape["secret"])
-    for shape in json.loads(
-        (Path(__file__).parents[2] / "fixtures" / "secret-shapes.json").read_text()
-    )["shapes"]
-]
 
 
 def test_secret_names_are_recognised() -> None:
@@ -70,9 +61,9 @@ def test_values_lose_their_credentials(value: str, cleaned: str) -> None:
     assert clean_value(value) == cleaned
 
 
-def test_no_secret_shape_survives_redaction() -> None:
-    env = {name: value for name, value, _ in SECRET_SHAPES}
+def test_no_secret_shape_survives_redaction(secret_shapes: list[tuple[str, str, str]]) -> None:
+    env = {name: value for name, value, _ in secret_shapes}
     recorded = json.dumps(redact(env))
-    assert len(SECRET_SHAPES) >= 10
-    for name, _, secret in SECRET_SHAPES:
+    assert len(secret_shapes) >= 10
+    for name, _, secret in secret_shapes:
         assert secret not in recorded, name
